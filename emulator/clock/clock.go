@@ -1,0 +1,213 @@
+// Package clock is the only place in wxemu that reads the wall clock.
+//
+// Everything WeChat keeps in time (CreateTime, signature timestamps, token and media expiry,
+// windows and quotas, the 30-minute kf session rule) runs on a Clock, so that specs can use a
+// Fake and move time with Advance, and `wxemu serve` can run on real time plus an offset.
+package clock
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// Clock tells the time and schedules functions on it.
+type Clock interface {
+	// Now returns the current time on this clock.
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has passed on this clock.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a function scheduled by AfterFunc.
+type Timer interface {
+	// Stop prevents the call if it has not happened yet; it reports whether it did so.
+	Stop() bool
+}
+
+// Real is the wall clock.
+type Real struct{}
+
+// Now returns the wall-clock time.
+func (Real) Now() time.Time { return time.Now() }
+
+// AfterFunc schedules f on the wall clock.
+func (Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// Since is the wall-clock time elapsed since t. It exists so that code measuring real network
+// I/O (how long a bot took to answer) does not read the wall clock itself.
+func Since(t time.Time) time.Duration { return time.Since(t) }
+
+// Sleep pauses the calling goroutine for d of wall-clock time. Sample bots use it to be slow on
+// purpose; emulator state never sleeps.
+func Sleep(d time.Duration) { time.Sleep(d) }
+
+// Offset is real time plus an adjustable offset: the clock of `wxemu serve`, which the control
+// API moves forward. Timers scheduled on it fire when the offset time reaches them, whether that
+// happens by waiting or by Advance.
+type Offset struct {
+	mu     sync.Mutex // guards offset and fake
+	offset time.Duration
+	fake   *Fake // timers live here, driven by Advance and by a wall-clock ticker in Sync
+}
+
+// NewOffset returns a clock on real time with a zero offset.
+func NewOffset() *Offset {
+	return &Offset{fake: NewFake(time.Now())}
+}
+
+// Now returns real time plus the offset.
+func (o *Offset) Now() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return time.Now().Add(o.offset)
+}
+
+// Offset returns how far this clock is ahead of real time.
+func (o *Offset) Offset() time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.offset
+}
+
+// Advance moves the clock forward by d and fires every timer that falls due, in time order.
+func (o *Offset) Advance(d time.Duration) {
+	if d < 0 {
+		return
+	}
+	o.mu.Lock()
+	o.offset += d
+	now := time.Now().Add(o.offset)
+	o.mu.Unlock()
+	o.fake.AdvanceTo(now)
+}
+
+// Sync fires the timers that have fallen due by the passage of real time. `wxemu serve` calls it
+// from a ticker, so virtual deadlines pass on their own without a goroutine per timer.
+func (o *Offset) Sync() { o.fake.AdvanceTo(o.Now()) }
+
+// AfterFunc schedules f for when this clock reaches now+d.
+func (o *Offset) AfterFunc(d time.Duration, f func()) Timer {
+	o.fake.AdvanceTo(o.Now())
+	return o.fake.AfterFunc(d, f)
+}
+
+// Fake is a clock that moves only when told to. Advance fires due timers in time order, with Now
+// set to each timer's due time while it fires, as tailscale's tstest.Clock does.
+type Fake struct {
+	mu     sync.Mutex // guards now, timers and seq
+	now    time.Time
+	timers timerHeap
+	seq    uint64
+}
+
+// NewFake returns a fake clock that reads start until advanced.
+func NewFake(start time.Time) *Fake { return &Fake{now: start} }
+
+// Now returns the fake time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// Advance moves the clock forward by d, firing due timers in order.
+func (f *Fake) Advance(d time.Duration) {
+	if d < 0 {
+		return
+	}
+	f.mu.Lock()
+	target := f.now.Add(d)
+	f.mu.Unlock()
+	f.AdvanceTo(target)
+}
+
+// AdvanceTo moves the clock forward to t (never backward), firing due timers in order. Each
+// timer's function runs synchronously, with the lock released, so it may schedule more timers;
+// those fire too if they fall due before t.
+func (f *Fake) AdvanceTo(t time.Time) {
+	for {
+		f.mu.Lock()
+		if len(f.timers) == 0 || f.timers[0].when.After(t) {
+			if t.After(f.now) {
+				f.now = t
+			}
+			f.mu.Unlock()
+			return
+		}
+		ft := heap.Pop(&f.timers).(*fakeTimer)
+		ft.index = -1
+		if ft.when.After(f.now) {
+			f.now = ft.when
+		}
+		fn := ft.fn
+		f.mu.Unlock()
+		fn()
+	}
+}
+
+// AfterFunc schedules f for now+d. A non-positive d fires on the next Advance (of any length).
+// Unlike time.AfterFunc, f runs in the goroutine that advances the clock, so an Advance returns
+// only after every due function has run: specs can assert right after it.
+func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	ft := &fakeTimer{clock: f, when: f.now.Add(d), seq: f.seq, fn: fn}
+	heap.Push(&f.timers, ft)
+	return ft
+}
+
+// Pending is how many timers are waiting to fire.
+func (f *Fake) Pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.timers)
+}
+
+type fakeTimer struct {
+	clock *Fake
+	when  time.Time
+	seq   uint64 // ties broken by scheduling order
+	index int    // position in the heap, -1 once fired or stopped
+	fn    func()
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.clock.mu.Lock()
+	defer t.clock.mu.Unlock()
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&t.clock.timers, t.index)
+	t.index = -1
+	return true
+}
+
+type timerHeap []*fakeTimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].when.Equal(h[j].when) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].when.Before(h[j].when)
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*fakeTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	n := len(old)
+	t := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return t
+}

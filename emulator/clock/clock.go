@@ -7,6 +7,7 @@ package clock
 
 import (
 	"container/heap"
+	"context"
 	"sync"
 	"time"
 )
@@ -37,6 +38,12 @@ func (Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d
 // Since is the wall-clock time elapsed since t. It exists so that code measuring real network
 // I/O (how long a bot took to answer) does not read the wall clock itself.
 func Since(t time.Time) time.Duration { return time.Since(t) }
+
+// WithTimeout is context.WithTimeout on the wall clock: deadlines of real network I/O (how long
+// WeChat waits for a bot) are wall time, never virtual time.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
 
 // Sleep pauses the calling goroutine for d of wall-clock time. Sample bots use it to be slow on
 // purpose; emulator state never sleeps.

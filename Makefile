@@ -1,0 +1,39 @@
+# wxemu — the two commands are `make run` and `make test`.
+GO      ?= go
+GINKGO  := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+BIN     := bin/wxemu
+# Packages whose fuzz targets `make test` runs on their seeds and `make fuzz` explores.
+FUZZ_PKGS := ./emulator/wire ./emulator/wxcrypto
+FUZZTIME  ?= 10s
+BENCH_OUT ?= bench.txt
+
+.PHONY: build run test bench lint fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/wxemu
+
+run:
+	$(GO) run ./cmd/wxemu --help
+
+test:
+	$(GINKGO) -r --race --randomize-all --fail-on-pending --fail-on-empty --keep-going
+	$(GO) test -race -run '^Fuzz' $(FUZZ_PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee $(BENCH_OUT)
+	@awk -f .ci/benchreport.awk $(BENCH_OUT)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz:
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin $(BENCH_OUT)

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/wxemu/wxemu/emulator/wire"
+)
+
+// fieldFlag maps a friendly flag of `wxemu send` to the wire field(s) it sets. Where one flag
+// means different fields in different types (--lat is Location_X in a location message and
+// Latitude in a LOCATION event), the first field the message's type has is used.
+type fieldFlag struct {
+	flag   string
+	fields []string
+	usage  string
+}
+
+var fieldFlags = []fieldFlag{
+	{"key", []string{"EventKey"}, "EventKey of an event (menu key, QR scene, URL or page path)"},
+	{"ticket", []string{"Ticket"}, "Ticket of a QR-code subscribe or SCAN event"},
+	{"media-id", []string{"MediaId"}, "MediaId of an image, voice, video or shortvideo message"},
+	{"thumb-media-id", []string{"ThumbMediaId"}, "ThumbMediaId of a video, shortvideo or miniprogrampage message"},
+	{"pic-url", []string{"PicUrl"}, "PicUrl of an image message"},
+	{"voice-format", []string{"Format"}, "Format of a voice message (amr, speex)"},
+	{"recognition", []string{"Recognition"}, "speech recognition result of a voice message"},
+	{"lat", []string{"Location_X", "Latitude", "SendLocationInfo.Location_X"}, "latitude (location, LOCATION, location_select)"},
+	{"lng", []string{"Location_Y", "Longitude", "SendLocationInfo.Location_Y"}, "longitude (location, LOCATION, location_select)"},
+	{"scale", []string{"Scale", "SendLocationInfo.Scale"}, "map scale of a location"},
+	{"label", []string{"Label", "SendLocationInfo.Label"}, "label of a location"},
+	{"poiname", []string{"SendLocationInfo.Poiname"}, "POI name of a location_select event"},
+	{"precision", []string{"Precision"}, "precision of a LOCATION event"},
+	{"title", []string{"Title"}, "Title of a link or miniprogrampage message"},
+	{"description", []string{"Description"}, "Description of a link message"},
+	{"link-url", []string{"Url"}, "Url of a link message"},
+	{"mp-appid", []string{"AppId"}, "AppId of a miniprogrampage message"},
+	{"pagepath", []string{"PagePath"}, "PagePath of a miniprogrampage message"},
+	{"thumb-url", []string{"ThumbUrl"}, "ThumbUrl of a miniprogrampage message"},
+	{"session-from", []string{"SessionFrom"}, "SessionFrom of user_enter_tempsession"},
+	{"menu-id", []string{"MenuId"}, "MenuId of a VIEW or view_miniprogram event"},
+	{"msgmenu-id", []string{"bizmsgmenuid"}, "bizmsgmenuid: the text message is a tap on a msgmenu item"},
+	{"scan-type", []string{"ScanCodeInfo.ScanType"}, "ScanType of a scancode event"},
+	{"scan-result", []string{"ScanCodeInfo.ScanResult"}, "ScanResult of a scancode event"},
+	{"pics", []string{"SendPicsInfo.PicList"}, "comma-separated PicMd5Sum list of a pic_* event"},
+	{"kf", []string{"KfAccount"}, "KfAccount of kf_create_session / kf_close_session"},
+	{"from-kf", []string{"FromKfAccount"}, "FromKfAccount of kf_switch_session"},
+	{"to-kf", []string{"ToKfAccount"}, "ToKfAccount of kf_switch_session"},
+	{"msg-id", []string{"MsgId"}, "MsgId of a user message (default: a fresh one)"},
+}
+
+// messageFlags holds the values of the message flags and of --set.
+type messageFlags struct {
+	values map[string]*string
+	sets   setList
+}
+
+type setList []string
+
+func (s *setList) String() string     { return strings.Join(*s, ",") }
+func (s *setList) Set(v string) error { *s = append(*s, v); return nil }
+
+func registerMessageFlags(fs *flag.FlagSet) *messageFlags {
+	mf := &messageFlags{values: map[string]*string{}}
+	for _, f := range fieldFlags {
+		mf.values[f.flag] = fs.String(f.flag, "", f.usage)
+	}
+	fs.Var(&mf.sets, "set", "set any field by its wire name: --set Name=Value (repeatable), e.g. --set MsgDataId=123")
+	return mf
+}
+
+// parseInterspersed parses flags anywhere among the positional arguments, so that
+// `wxemu send text hi --url U` and `wxemu send --url U text hi` mean the same.
+// It returns the positional arguments, and an exit code ≥ 0 when the command should stop.
+func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, int) {
+	var pos []string
+	for {
+		if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+			return nil, code
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, -1
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), -1
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// demoFields fill the fields a message type needs when the command line leaves them out, so
+// `wxemu send --url U image` works alone.
+var demoFields = map[string][][2]string{
+	"image":           {{"PicUrl", "http://mmbiz.qpic.cn/mmbiz_jpg/wxemu-demo/0"}, {"MediaId", "wxemu_demo_image_media_id"}},
+	"voice":           {{"MediaId", "wxemu_demo_voice_media_id"}, {"Format", "amr"}},
+	"video":           {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
+	"shortvideo":      {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
+	"location":        {{"Location_X", "23.134521"}, {"Location_Y", "113.358803"}, {"Scale", "20"}, {"Label", "位置信息"}},
+	"link":            {{"Title", "wxemu"}, {"Description", "a link from the demo user"}, {"Url", "https://example.com/"}},
+	"miniprogrampage": {{"Title", "wxemu demo page"}, {"AppId", "wx0e1d2c3b4a596877"}, {"PagePath", "pages/index/index"}, {"ThumbUrl", ""}, {"ThumbMediaId", ""}},
+}
+
+// buildMessage turns the positional MESSAGE words and the message flags into a Message.
+func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Kind) (*wire.Message, error) {
+	if len(pos) == 0 {
+		return nil, fmt.Errorf("MESSAGE is missing: e.g. `text hi` or `event subscribe`")
+	}
+	msgType, rest := pos[0], pos[1:]
+	m := &wire.Message{MsgType: msgType}
+	var typ wire.InboundType
+	switch msgType {
+	case "text":
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("text needs its content: `text hi`")
+		}
+		m.Content = strings.Join(rest, " ")
+	case "event":
+		if len(rest) != 1 {
+			return nil, fmt.Errorf("event needs exactly one event name: `event subscribe`, `event CLICK --key V1001_TODAY_MUSIC`")
+		}
+		m.Event = rest[0]
+	default:
+		if len(rest) > 0 {
+			return nil, fmt.Errorf("%s takes its fields as flags, not %q", msgType, strings.Join(rest, " "))
+		}
+	}
+	typ, ok := wire.LookupInbound(m.MsgType, m.Event)
+	if !ok {
+		if m.MsgType == "event" {
+			return nil, fmt.Errorf("unknown event %q%s", m.Event, didYouMean(m.Event, eventNames()))
+		}
+		return nil, fmt.Errorf("unknown message type %q%s", msgType, didYouMean(msgType, messageTypeNames()))
+	}
+	if !kindReceives(typ, kind) {
+		return nil, fmt.Errorf("a %s app does not receive %s", strings.ToUpper(string(kind)), typ.Name())
+	}
+	for _, kv := range demoFields[msgType] {
+		if hasField(typ, kv[0]) {
+			if err := m.Set(kv[0], kv[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var problems []string
+	fs.Visit(func(f *flag.Flag) {
+		for _, ff := range fieldFlags {
+			if ff.flag != f.Name {
+				continue
+			}
+			field := ""
+			for _, c := range ff.fields {
+				if hasField(typ, c) || (c == "MsgId" && !m.IsEvent()) {
+					field = c
+					break
+				}
+			}
+			if field == "" {
+				problems = append(problems, fmt.Sprintf("--%s does not apply to %s", ff.flag, typ.Name()))
+				return
+			}
+			if err := m.Set(field, f.Value.String()); err != nil {
+				problems = append(problems, fmt.Sprintf("--%s: %v", ff.flag, err))
+			}
+		}
+	})
+	for _, s := range mf.sets {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok {
+			problems = append(problems, fmt.Sprintf("--set %q: write Name=Value", s))
+			continue
+		}
+		if err := m.Set(name, value); err != nil {
+			problems = append(problems, fmt.Sprintf("--set %s: %v", name, err))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	if err := m.Check(kind); err != nil {
+		return nil, fmt.Errorf("%v%s", err, flagHint(err.Error()))
+	}
+	return m, nil
+}
+
+// flagHint names the flag that sets a field a check found missing.
+func flagHint(msg string) string {
+	for _, ff := range fieldFlags {
+		for _, f := range ff.fields {
+			if strings.Contains(msg, f) {
+				return fmt.Sprintf(" (set it with --%s)", ff.flag)
+			}
+		}
+	}
+	return ""
+}
+
+// hasField reports whether a type has the wire field name, either listed whole or through its
+// parent element (SendLocationInfo for SendLocationInfo.Label).
+func hasField(t wire.InboundType, name string) bool {
+	parent, _, nested := strings.Cut(name, ".")
+	for _, f := range t.Fields {
+		if f == name || (nested && f == parent) {
+			return true
+		}
+	}
+	return false
+}
+
+func kindReceives(t wire.InboundType, k wire.Kind) bool {
+	for _, x := range t.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func eventNames() []string {
+	var out []string
+	for _, t := range wire.InboundTypes() {
+		if t.Event != "" {
+			out = append(out, t.Event)
+		}
+	}
+	return out
+}
+
+func messageTypeNames() []string {
+	seen := map[string]bool{}
+	for _, t := range wire.InboundTypes() {
+		seen[t.MsgType] = true
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/rules"
+)
+
+// printResult writes the human report of a push: the request, every attempt, the raw answer,
+// the decrypted reply, what the user sees, and each violation.
+func printResult(w io.Writer, t *push.Target, r *push.Result) {
+	m := r.Message
+	what := m.MsgType
+	if m.IsEvent() {
+		what += "/" + m.Event
+	}
+	fmt.Fprintf(w, "push %s from %s to %s (%s, %s, %s mode)\n", what, m.FromUserName, t.AppID, strings.ToUpper(string(t.Kind)), t.Format, t.Mode)
+	fmt.Fprintf(w, "\n→ request  %s %s\n", r.Request.Method, r.Request.ContentType)
+	indent(w, r.Request.Body)
+	if r.Request.Plaintext != r.Request.Body {
+		fmt.Fprintln(w, "  plaintext before encryption:")
+		indent(w, r.Request.Plaintext)
+	}
+	fmt.Fprintln(w)
+	for _, a := range r.Attempts {
+		status := fmt.Sprintf("HTTP %d", a.Status)
+		if a.Error != "" {
+			status = a.Error
+		}
+		fmt.Fprintf(w, "  attempt %d  %8.1f ms  %s\n             %s\n", a.N, a.DurationMS, status, a.URL)
+	}
+	if a := r.Answer; a != nil {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "no Content-Type"
+		}
+		fmt.Fprintf(w, "\n← answer   HTTP %d, %d bytes, %s\n", a.Status, len(a.Body), ct)
+		if a.Body == "" {
+			fmt.Fprintln(w, "  (empty body)")
+		} else {
+			indent(w, a.Body)
+		}
+		if a.Decrypted != "" {
+			fmt.Fprintln(w, "  decrypted reply:")
+			indent(w, a.Decrypted)
+		}
+	}
+	fmt.Fprintf(w, "\noutcome    %s\n", r.Outcome)
+	switch {
+	case r.UserSees != "":
+		fmt.Fprintf(w, "user sees  %s\n", r.UserSees)
+	case r.Outcome == push.Transferred && r.KfAccount != "":
+		fmt.Fprintf(w, "user sees  nothing yet: handed to kf account %s\n", r.KfAccount)
+	case r.Outcome == push.Transferred:
+		fmt.Fprintln(w, "user sees  nothing yet: handed to the kf waiting queue")
+	default:
+		fmt.Fprintln(w, "user sees  nothing")
+	}
+	printViolations(w, r.Violations)
+}
+
+func printViolations(w io.Writer, vs []rules.Violation) {
+	if len(vs) == 0 {
+		fmt.Fprintln(w, "verdict    ok, no violations")
+		return
+	}
+	errs := 0
+	for _, v := range vs {
+		if v.Severity == rules.Error {
+			errs++
+		}
+	}
+	fmt.Fprintf(w, "verdict    %d error(s), %d warning(s)\n", errs, len(vs)-errs)
+	for _, v := range vs {
+		fmt.Fprintf(w, "  %-7s %s (protocol %s)\n          %s\n", v.Severity, v.Rule, v.Ref, v.Message)
+	}
+}
+
+func indent(w io.Writer, s string) {
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/wire"
+)
+
+// appFlags are the flags that describe the app on WeChat's side; send and verify share them.
+type appFlags struct {
+	url, kind, format, mode, token, aesKey, appID, originalID string
+	timeout                                                   time.Duration
+	attempts                                                  int
+	json                                                      bool
+}
+
+func (a *appFlags) register(fs *flag.FlagSet, full bool) {
+	fs.StringVar(&a.url, "url", "", "the bot's callback URL (required)")
+	fs.StringVar(&a.token, "token", emulator.DemoToken, "the app's Token")
+	fs.DurationVar(&a.timeout, "timeout", 5*time.Second, "how long WeChat waits for an answer")
+	fs.BoolVar(&a.json, "json", false, "print one JSON object instead of the human report")
+	if !full {
+		return
+	}
+	fs.StringVar(&a.kind, "kind", "oa", "account kind: oa (Official Account) or mp (Mini Program)")
+	fs.StringVar(&a.format, "format", "", "push format: xml, or json for a Mini Program (default xml)")
+	fs.StringVar(&a.mode, "mode", "plain", "encryption mode: plain, compat or safe")
+	fs.StringVar(&a.aesKey, "aes-key", emulator.DemoEncodingAESKey, "the app's EncodingAESKey (43 characters)")
+	fs.StringVar(&a.appID, "appid", emulator.DemoAppID, "the app's AppID")
+	fs.StringVar(&a.originalID, "original-id", emulator.DemoOriginalID, "the account's original id (gh_…)")
+	fs.IntVar(&a.attempts, "attempts", 3, "how many times WeChat sends a message that gets no answer")
+}
+
+func (a *appFlags) target() (*push.Target, error) {
+	if a.url == "" {
+		return nil, fmt.Errorf("--url is required: the bot's callback URL, e.g. http://127.0.0.1:8080/wx")
+	}
+	kind := wire.Kind(strings.ToLower(a.kind))
+	if kind == "" {
+		kind = wire.OA
+	}
+	if kind != wire.OA && kind != wire.MP {
+		return nil, fmt.Errorf("--kind %q: use oa or mp", a.kind)
+	}
+	format := wire.Format(strings.ToLower(a.format))
+	if format == "" {
+		format = wire.XML
+	}
+	mode := wire.Mode(strings.ToLower(a.mode))
+	if mode == "plaintext" {
+		mode = wire.Plain
+	}
+	if mode == "" {
+		mode = wire.Plain
+	}
+	return push.NewTarget(push.App{
+		Kind: kind, AppID: a.appID, OriginalID: a.originalID, Token: a.token,
+		EncodingAESKey: a.aesKey, Mode: mode, Format: format, URL: a.url,
+	})
+}
+
+func runSend(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	var app appFlags
+	app.register(fs, true)
+	from := fs.String("from", emulator.DemoOpenID, "the user's openid")
+	mf := registerMessageFlags(fs)
+	fs.Usage = func() { sendUsage(fs) }
+
+	pos, code := parseInterspersed(fs, args, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	if app.timeout <= 0 {
+		return usageError(stderr, "send", "--timeout must be positive")
+	}
+	if app.attempts < 1 {
+		return usageError(stderr, "send", "--attempts must be at least 1")
+	}
+	t, err := app.target()
+	if err != nil {
+		return usageError(stderr, "send", "%v", err)
+	}
+	msg, err := buildMessage(fs, mf, pos, t.Kind)
+	if err != nil {
+		return usageError(stderr, "send", "%v", err)
+	}
+	msg.FromUserName = *from
+
+	e := push.New(push.Config{Timeout: app.timeout, MaxAttempts: app.attempts})
+	defer e.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res := e.Push(ctx, t, msg)
+
+	if app.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintf(stderr, "wxemu send: %v\n", err)
+			return exitFail
+		}
+	} else {
+		printResult(stdout, t, res)
+	}
+	if res.HasError() {
+		return exitFail
+	}
+	return exitOK
+}
+
+func sendUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `Usage: wxemu send --url URL [flags] MESSAGE
+
+Pushes one message or event to the bot at URL the way WeChat does (signed, in the app's format
+and encryption mode, with the 5-second deadline and retries) and judges the answer.
+
+MESSAGE is one of:
+  text CONTENT...                       a text message
+  image | voice | video | shortvideo    a media message (demo media ids unless given)
+  location | link | miniprogrampage     (fields from flags, demo values otherwise)
+  event EVENT                           an event: subscribe, unsubscribe, SCAN, LOCATION, CLICK,
+                                        VIEW, scancode_push, scancode_waitmsg, pic_sysphoto,
+                                        pic_photo_or_album, pic_weixin, location_select,
+                                        view_miniprogram, kf_create_session, kf_close_session,
+                                        kf_switch_session, user_enter_tempsession
+
+Exit status: 0 when the verdict has no error, 1 when it has one, 2 for a usage error.
+
+Flags:
+`)
+	fs.PrintDefaults()
+}

@@ -1,0 +1,102 @@
+package clock_test
+
+import (
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator/clock"
+)
+
+var start = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+var _ = Describe("Fake", func() {
+	var clk *clock.Fake
+	BeforeEach(func() { clk = clock.NewFake(start) })
+
+	It("stands still until advanced", func() {
+		Expect(clk.Now()).To(Equal(start))
+		clk.Advance(48 * time.Hour)
+		Expect(clk.Now()).To(Equal(start.Add(48 * time.Hour)))
+	})
+
+	It("fires due timers in time order, with Now at each timer's due time", func() {
+		var fired []string
+		var at []time.Time
+		record := func(name string) func() {
+			return func() { fired = append(fired, name); at = append(at, clk.Now()) }
+		}
+		clk.AfterFunc(30*time.Minute, record("30m"))
+		clk.AfterFunc(time.Minute, record("1m"))
+		clk.AfterFunc(48*time.Hour, record("48h"))
+		clk.AfterFunc(time.Minute, record("1m-second"))
+
+		clk.Advance(time.Hour)
+		Expect(fired).To(Equal([]string{"1m", "1m-second", "30m"}))
+		Expect(at).To(Equal([]time.Time{start.Add(time.Minute), start.Add(time.Minute), start.Add(30 * time.Minute)}))
+		Expect(clk.Now()).To(Equal(start.Add(time.Hour)))
+		Expect(clk.Pending()).To(Equal(1))
+	})
+
+	It("fires timers scheduled by a firing timer when they fall due within the same advance", func() {
+		var fired []time.Duration
+		clk.AfterFunc(10*time.Second, func() {
+			fired = append(fired, clk.Now().Sub(start))
+			clk.AfterFunc(10*time.Second, func() { fired = append(fired, clk.Now().Sub(start)) })
+		})
+		clk.Advance(30 * time.Second)
+		Expect(fired).To(Equal([]time.Duration{10 * time.Second, 20 * time.Second}))
+	})
+
+	It("does not fire a stopped timer", func() {
+		fired := false
+		t := clk.AfterFunc(time.Second, func() { fired = true })
+		Expect(t.Stop()).To(BeTrue())
+		Expect(t.Stop()).To(BeFalse())
+		clk.Advance(time.Minute)
+		Expect(fired).To(BeFalse())
+	})
+
+	It("never moves backward", func() {
+		clk.Advance(-time.Hour)
+		clk.AdvanceTo(start.Add(-time.Hour))
+		Expect(clk.Now()).To(Equal(start))
+	})
+
+	It("is safe for concurrent use", func() {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		n := 0
+		for i := 0; i < 50; i++ {
+			wg.Add(2)
+			go func() { defer wg.Done(); clk.AfterFunc(time.Second, func() { mu.Lock(); n++; mu.Unlock() }) }()
+			go func() { defer wg.Done(); _ = clk.Now() }()
+		}
+		wg.Wait()
+		clk.Advance(time.Second)
+		Expect(n).To(Equal(50))
+	})
+})
+
+var _ = Describe("Offset", func() {
+	It("runs on real time plus an offset that Advance moves", func() {
+		o := clock.NewOffset()
+		before := time.Now()
+		o.Advance(48 * time.Hour)
+		Expect(o.Offset()).To(Equal(48 * time.Hour))
+		Expect(o.Now()).To(BeTemporally(">=", before.Add(48*time.Hour)))
+		Expect(o.Now()).To(BeTemporally("<", time.Now().Add(48*time.Hour+time.Minute)))
+	})
+
+	It("fires timers when Advance passes them", func() {
+		o := clock.NewOffset()
+		fired := false
+		o.AfterFunc(30*time.Minute, func() { fired = true })
+		o.Advance(29 * time.Minute)
+		Expect(fired).To(BeFalse())
+		o.Advance(2 * time.Minute)
+		Expect(fired).To(BeTrue())
+	})
+})

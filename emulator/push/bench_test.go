@@ -1,0 +1,77 @@
+package push_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/wxcrypto"
+	"github.com/wxemu/wxemu/fixtures/bots"
+)
+
+// BenchmarkPush measures a push round trip with the full verdict against the correct bot, in
+// plaintext and safe mode, and a bare loop that only signs, POSTs and parses the reply — the
+// floor any push costs. `make bench` reports plain/baseline and safe/plain.
+func BenchmarkPush(b *testing.B) {
+	h, err := bots.New("oa", bots.Config{Token: token, EncodingAESKey: aesKey, AppID: appID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	u := srv.URL + "/wx"
+
+	b.Run("baseline", func(b *testing.B) {
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+		defer client.CloseIdleConnections()
+		m := &wire.Message{ToUserName: originalID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: "text", Content: "hi", MsgId: 1}
+		body := m.AppendXML(nil)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			nonce := strconv.Itoa(i)
+			q := u + "?signature=" + wxcrypto.Signature(token, ts, nonce) + "&timestamp=" + ts + "&nonce=" + nonce + "&openid=" + url.QueryEscape(openID)
+			resp, err := client.Post(q, "text/xml; charset=utf-8", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := wire.ParseReply(data, wire.XML); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, mode := range []wire.Mode{wire.Plain, wire.Safe} {
+		b.Run(string(mode), func(b *testing.B) {
+			e := push.New(push.Config{Clock: clock.Real{}})
+			defer e.Close()
+			t, err := push.NewTarget(push.App{Kind: wire.OA, AppID: appID, OriginalID: originalID, Token: token, EncodingAESKey: aesKey, Mode: mode, URL: u})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := &wire.Message{FromUserName: openID, MsgType: "text", Content: "hi"}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if res := e.Push(ctx, t, m); res.Outcome != push.Replied || len(res.Violations) != 0 {
+					b.Fatalf("outcome %s, violations %v", res.Outcome, res.Violations)
+				}
+			}
+		})
+	}
+}

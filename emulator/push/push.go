@@ -1,0 +1,270 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/rules"
+	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/wxcrypto"
+)
+
+// Outcome is what came of a push, from the user's side.
+type Outcome string
+
+const (
+	// None: the bot answered `success` or an empty body; the user sees nothing.
+	None Outcome = "none"
+	// Replied: the bot's passive reply reaches the user.
+	Replied Outcome = "reply"
+	// Transferred: the bot handed the user to the human-agent (kf) system.
+	Transferred Outcome = "transfer"
+	// Failed: WeChat got no usable answer; the user sees the failure line.
+	Failed Outcome = "failed"
+)
+
+// The system lines a user sees when a bot fails (protocol §3.1).
+const (
+	FailureLineOA = "该公众号暂时无法提供服务，请稍后再试"
+	FailureLineMP = "该小程序客服暂时无法提供服务，请稍后再试"
+)
+
+// FailureLine is the system line the user of an app of kind k sees when its bot fails.
+func FailureLine(k wire.Kind) string {
+	if k == wire.MP {
+		return FailureLineMP
+	}
+	return FailureLineOA
+}
+
+// Result is everything about one push: what was sent, every attempt, the answer, the verdict.
+type Result struct {
+	Outcome    Outcome           `json:"outcome"`
+	Reply      *wire.Reply       `json:"reply,omitempty"`
+	KfAccount  string            `json:"kf_account,omitempty"`
+	UserSees   string            `json:"user_sees,omitempty"`
+	Violations []rules.Violation `json:"violations"`
+	Attempts   []Attempt         `json:"attempts"`
+
+	// Message is the message as pushed, with the header fields the engine filled in.
+	Message wire.Message `json:"message"`
+	Request Request      `json:"request"`
+	Answer  *Answer      `json:"answer,omitempty"`
+}
+
+// Request is the HTTP request WeChat sends; the query string of each attempt is in Attempts.
+type Request struct {
+	Method      string `json:"method"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+	// Plaintext is the message before encryption; equal to Body in plaintext mode.
+	Plaintext string `json:"plaintext"`
+}
+
+// Answer is the bot's HTTP answer that the verdict is about.
+type Answer struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	Body        string `json:"body"`
+	// Decrypted is the reply inside an encrypted envelope.
+	Decrypted string `json:"decrypted,omitempty"`
+}
+
+// Attempt is one POST of the message.
+type Attempt struct {
+	N          int       `json:"n"`
+	URL        string    `json:"url"`
+	Started    time.Time `json:"started"`
+	DurationMS float64   `json:"duration_ms"`
+	Status     int       `json:"status,omitempty"`
+	TimedOut   bool      `json:"timed_out,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// HasError reports whether the verdict holds an error-severity violation.
+func (r *Result) HasError() bool { return rules.HasError(r.Violations) }
+
+// Push delivers msg to the target's bot and judges the answer. msg is not modified: the engine
+// works on a copy, filling in ToUserName (the original id), CreateTime (virtual now) and, for a
+// user message without one, MsgId. Push never returns nil; a canceled ctx ends the attempts.
+func (e *Engine) Push(ctx context.Context, t *Target, msg *wire.Message) *Result {
+	m := *msg
+	now := e.cfg.Clock.Now()
+	if m.ToUserName == "" {
+		m.ToUserName = t.OriginalID
+	}
+	if m.CreateTime == 0 {
+		m.CreateTime = now.Unix()
+	}
+	if !m.IsEvent() && m.MsgId == 0 && m.MsgIdText == "" {
+		m.MsgId = e.nextMsgID()
+	}
+	m.Encrypt = ""
+	res := &Result{Message: m, Request: Request{Method: http.MethodPost}}
+
+	plain := encode(&m, t.Format, nil)
+	body := plain
+	var encrypted string
+	if t.Mode != wire.Plain {
+		enc, err := t.cipher.Encrypt(e.random16(), plain)
+		if err != nil {
+			// The cipher was checked by NewTarget; failing here is a bug, not a bot's fault.
+			panic(fmt.Sprintf("push: encrypt: %v", err))
+		}
+		encrypted = enc
+		if t.Mode == wire.Compat {
+			withEnc := m
+			withEnc.Encrypt = enc
+			body = encode(&withEnc, t.Format, nil)
+		} else if t.Format == wire.JSON {
+			body = wxcrypto.AppendRequestJSON(nil, m.ToUserName, enc)
+		} else {
+			body = wxcrypto.AppendRequestXML(nil, m.ToUserName, enc)
+		}
+	}
+	res.Request.ContentType = contentType(t.Format)
+	res.Request.Body = string(body)
+	res.Request.Plaintext = string(plain)
+
+	var last *answer
+	for n := 1; n <= e.cfg.MaxAttempts; n++ {
+		u := t.withQuery(e.query(t, m.FromUserName, encrypted))
+		a := e.attempt(ctx, n, u, res.Request.ContentType, body)
+		res.Attempts = append(res.Attempts, a.Attempt)
+		if a.answered {
+			last = a
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if last == nil {
+		e.noAnswer(t, res)
+		return res
+	}
+	if n := len(res.Attempts); n > 1 {
+		res.Violations = append(res.Violations, rules.New(rules.PushRetried,
+			"the bot answered only on attempt %d: WeChat sent this message %d times with the same body, so the bot must tolerate duplicates (dedupe by MsgId, or FromUserName+CreateTime for events)", n, n))
+	}
+	res.Answer = &Answer{Status: last.status, ContentType: last.contentType, Body: string(last.body)}
+	e.judge(t, res, last)
+	return res
+}
+
+// query builds the signed query string of one attempt (protocol §1.3). Every attempt gets a
+// fresh timestamp and nonce.
+// Deviation: whether WeChat's retries re-sign the query is open (protocol §3.1, §10.6); wxemu does.
+func (e *Engine) query(t *Target, openid, encrypted string) [][2]string {
+	ts := strconv.FormatInt(e.cfg.Clock.Now().Unix(), 10)
+	nonce := e.digits(10)
+	q := make([][2]string, 0, 6)
+	q = append(q,
+		[2]string{"signature", wxcrypto.Signature(t.Token, ts, nonce)},
+		[2]string{"timestamp", ts},
+		[2]string{"nonce", nonce})
+	if t.Kind == wire.OA || t.Mode != wire.Plain || e.cfg.OpenIDInMPPlain {
+		q = append(q, [2]string{"openid", openid})
+	}
+	if t.Mode != wire.Plain {
+		q = append(q,
+			[2]string{"encrypt_type", "aes"},
+			[2]string{"msg_signature", wxcrypto.MsgSignature(t.Token, ts, nonce, encrypted)})
+	}
+	return q
+}
+
+type answer struct {
+	Attempt
+	answered    bool
+	status      int
+	contentType string
+	body        []byte
+	tooLarge    bool
+}
+
+func (e *Engine) attempt(ctx context.Context, n int, u, ct string, body []byte) *answer {
+	a := &answer{Attempt: Attempt{N: n, URL: u}}
+	actx, cancel := e.attemptContext(ctx)
+	defer cancel()
+	a.Started = clock.Real{}.Now()
+	defer func() { a.DurationMS = float64(clock.Since(a.Started).Microseconds()) / 1000 }()
+
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("User-Agent", "Mozilla/4.0 (wxemu)")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		a.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		a.Error = describeTransportError(err, a.TimedOut, e.cfg.Timeout)
+		return a
+	}
+	defer resp.Body.Close()
+	a.Status = resp.StatusCode
+	data, err := io.ReadAll(io.LimitReader(resp.Body, e.cfg.MaxReplyBytes+1))
+	if err != nil {
+		a.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		a.Error = describeTransportError(err, a.TimedOut, e.cfg.Timeout)
+		return a
+	}
+	if int64(len(data)) > e.cfg.MaxReplyBytes {
+		a.tooLarge = true
+		data = data[:e.cfg.MaxReplyBytes]
+	}
+	a.answered, a.status, a.contentType, a.body = true, resp.StatusCode, resp.Header.Get("Content-Type"), data
+	return a
+}
+
+func describeTransportError(err error, timedOut bool, limit time.Duration) string {
+	if timedOut {
+		return fmt.Sprintf("no answer within %s", limit)
+	}
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner.Error()
+		}
+	}
+	return err.Error()
+}
+
+// noAnswer is the verdict when every attempt went unanswered.
+func (e *Engine) noAnswer(t *Target, res *Result) {
+	res.Outcome = Failed
+	res.UserSees = FailureLine(t.Kind)
+	last := res.Attempts[len(res.Attempts)-1]
+	if last.TimedOut {
+		res.Violations = append(res.Violations, rules.New(rules.PushTimeout,
+			"no answer within %s on any of %d attempts; WeChat gives up and the user sees 「%s」. Answer within 5 s: reply `success` at once and send the content later with the customer-service API",
+			e.cfg.Timeout, len(res.Attempts), res.UserSees))
+		return
+	}
+	res.Violations = append(res.Violations, rules.New(rules.PushConnection,
+		"the callback URL %s could not be reached on any of %d attempts (%s); WeChat gives up and the user sees 「%s」",
+		t.URL, len(res.Attempts), last.Error, res.UserSees))
+}
+
+func contentType(f wire.Format) string {
+	if f == wire.JSON {
+		return "application/json"
+	}
+	return "text/xml; charset=utf-8"
+}
+
+func encode(m *wire.Message, f wire.Format, dst []byte) []byte {
+	if f == wire.JSON {
+		return m.AppendJSON(dst)
+	}
+	return m.AppendXML(dst)
+}

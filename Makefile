@@ -13,7 +13,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/wxemu
 
 run:
-	$(GO) run ./cmd/wxemu --help
+	$(GO) run ./cmd/wxemu serve $(ARGS)
 
 test:
 	$(GINKGO) -r --race --randomize-all --fail-on-pending --fail-on-empty --keep-going

@@ -107,7 +107,7 @@ func (e *Engine) Push(ctx context.Context, t *Target, msg *wire.Message) *Result
 		m.MsgId = e.nextMsgID()
 	}
 	m.Encrypt = ""
-	res := &Result{Message: m, Request: Request{Method: http.MethodPost}}
+	res := &Result{Message: m, Request: Request{Method: http.MethodPost}, Violations: []rules.Violation{}}
 
 	plain := encode(&m, t.Format, nil)
 	body := plain

@@ -47,6 +47,7 @@ type Message struct {
 	// Normal messages.
 	Content      string `json:"Content,omitempty"`
 	MsgId        int64  `json:"MsgId,omitempty"` // 64-bit, kept exact in JSON
+	MsgIdText    string `json:"-"`               // a MsgId that is not an integer (cloud functions send "49d7…_1555684067", §8.1); written when MsgId is 0
 	MsgDataId    string `json:"MsgDataId,omitempty"`
 	Idx          string `json:"Idx,omitempty"`
 	BizMsgMenuID string `json:"bizmsgmenuid,omitempty"` // the tapped msgmenu item id; lowercase on the wire

@@ -1,0 +1,371 @@
+package apiserver_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator/apiserver"
+	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/wire"
+)
+
+func eventMsg(name string) wire.Message { return wire.Message{MsgType: "event", Event: name} }
+
+var _ = Describe("the routing table", func() {
+	var e *env
+	BeforeEach(func() { e = start(nil) })
+
+	It("makes every token-required route reject a missing, malformed, unknown and expired token", func() {
+		expired := e.token(oa)
+		e.clk.Advance(7200 * time.Second)
+		superseded := e.token(oa)
+		e.token(oa)
+		e.clk.Advance(6 * time.Minute)
+		for _, rt := range e.emu.API().Routes() {
+			if rt.Access != apiserver.TokenRequired {
+				continue
+			}
+			method := rt.Methods[0]
+			for _, c := range []struct {
+				query string
+				code  int
+			}{
+				{"", 41001},
+				{"?access_token=", 41001},
+				{"?access_token=not-a-token", 40014},
+				{"?access_token=" + superseded, 40001},
+				{"?access_token=" + expired, 42001},
+			} {
+				a := e.do(method, rt.Path+c.query, nil, "")
+				Expect(a.Status).To(Equal(200), rt.Path)
+				Expect(a.errcode()).To(Equal(c.code), "%s %s%s: %s", method, rt.Path, c.query, a.Raw)
+			}
+		}
+	})
+
+	It("answers a GET on a POST-only API with 43002, after the token check", func() {
+		tk := e.token(oa)
+		for _, rt := range e.emu.API().Routes() {
+			if rt.Access != apiserver.TokenRequired || rt.Methods[0] != http.MethodPost {
+				continue
+			}
+			a := e.get(rt.Path + "?access_token=" + tk)
+			Expect(a.errcode()).To(Equal(43002), rt.Path)
+			Expect(a.errmsg()).To(HavePrefix("require POST method rid: "))
+		}
+	})
+
+	It("answers an unknown path as WeChat would, and journals it", func() {
+		a := e.get("/cgi-bin/no/such/api?access_token=x")
+		Expect(a.Status).To(Equal(200))
+		Expect(a.errcode()).To(Equal(40066))
+		Expect(a.ContentType).To(Equal("application/json; encoding=utf-8"))
+		entries := e.get("/_emu/v1/journal?kind=unknown").JSON["entries"].([]any)
+		Expect(entries).To(HaveLen(1))
+		Expect(entries[0].(map[string]any)["summary"]).To(ContainSubstring("/cgi-bin/no/such/api"))
+	})
+
+	It("writes errmsg with the current rid suffix", func() {
+		a := e.get("/cgi-bin/message/custom/send")
+		Expect(a.errmsg()).To(MatchRegexp(`^access_token missing rid: [0-9a-f]{1,8}-[0-9a-f]{1,8}-[0-9a-f]{1,8}$`))
+		Expect(strings.Split(strings.TrimPrefix(a.errmsg(), "access_token missing rid: "), "-")[0]).To(Equal("6b016ba0"), "the first segment is the unix time in hex")
+	})
+
+	It("leaves the rid out when configured so", func() {
+		e = start(func(c *config.Config) { c.API.RID = false })
+		Expect(e.get("/cgi-bin/message/custom/send").errmsg()).To(Equal("access_token missing"))
+	})
+})
+
+var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
+	var e *env
+	BeforeEach(func() { e = start(nil) })
+
+	tokenURL := func(grant, appid, secret string) string {
+		return "/cgi-bin/token?grant_type=" + grant + "&appid=" + appid + "&secret=" + secret
+	}
+
+	DescribeTable("rejects bad credentials with the real codes",
+		func(grant, appid, secret string, code int) {
+			a := e.get(tokenURL(grant, appid, secret))
+			Expect(a.errcode()).To(Equal(code), string(a.Raw))
+			Expect(a.JSON).NotTo(HaveKey("access_token"))
+		},
+		Entry("wrong grant_type", "password", oa, config.DemoOASecret, 40002),
+		Entry("no appid", "client_credential", "", config.DemoOASecret, 41002),
+		Entry("no secret", "client_credential", oa, "", 41004),
+		Entry("unknown appid", "client_credential", "wx0000000000000000", config.DemoOASecret, 40013),
+		Entry("wrong secret", "client_credential", oa, config.DemoMPSecret, 40125),
+	)
+
+	It("issues a new token on every call; the previous one lasts 5 more minutes", func() {
+		a := e.get(tokenURL("client_credential", oa, config.DemoOASecret))
+		Expect(a.JSON).To(HaveKeyWithValue("expires_in", BeNumerically("==", 7200)))
+		Expect(a.JSON).NotTo(HaveKey("errcode"))
+		first := a.JSON["access_token"].(string)
+		Expect(len(first)).To(BeNumerically(">", 100))
+		second := e.token(oa)
+		Expect(second).NotTo(Equal(first))
+
+		e.clk.Advance(4 * time.Minute)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + first).errcode()).To(Equal(40007), "still valid")
+		e.clk.Advance(time.Minute + time.Second)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + first).errcode()).To(Equal(40001), "superseded")
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + second).errcode()).To(Equal(40007))
+	})
+
+	It("expires a token after 7200 s of virtual time", func() {
+		tk := e.token(oa)
+		e.clk.Advance(7199 * time.Second)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + tk).errcode()).To(Equal(40007))
+		e.clk.Advance(time.Second)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + tk).errcode()).To(Equal(42001))
+	})
+
+	It("returns the same stable token until force_refresh, which is limited", func() {
+		body := map[string]any{"grant_type": "client_credential", "appid": oa, "secret": config.DemoOASecret}
+		a := e.post("/cgi-bin/stable_token", body)
+		b := e.post("/cgi-bin/stable_token", body)
+		Expect(a.JSON["access_token"]).To(Equal(b.JSON["access_token"]))
+		e.clk.Advance(time.Hour)
+		c := e.post("/cgi-bin/stable_token", body)
+		Expect(c.JSON["access_token"]).To(Equal(a.JSON["access_token"]))
+		Expect(c.JSON["expires_in"]).To(BeNumerically("==", 3600))
+
+		body["force_refresh"] = true
+		d := e.post("/cgi-bin/stable_token", body)
+		Expect(d.JSON["access_token"]).NotTo(Equal(a.JSON["access_token"]))
+		Expect(e.post("/cgi-bin/stable_token", body).errcode()).To(Equal(45011), "force_refresh needs 30 s between calls")
+
+		Expect(e.post("/cgi-bin/stable_token", "").errcode()).To(Equal(44002))
+		Expect(e.post("/cgi-bin/stable_token", "{").errcode()).To(Equal(47001))
+	})
+
+	It("keeps /token and /stable_token apart", func() {
+		stable := e.post("/cgi-bin/stable_token", map[string]any{"grant_type": "client_credential", "appid": oa, "secret": config.DemoOASecret}).JSON["access_token"].(string)
+		e.token(oa)
+		e.token(oa)
+		e.clk.Advance(10 * time.Minute)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + stable).errcode()).To(Equal(40007))
+	})
+})
+
+var _ = Describe("/cgi-bin/message/custom/send", func() {
+	var e *env
+	var tk string
+	BeforeEach(func() {
+		e = start(nil)
+		tk = e.token(oa)
+	})
+
+	send := func(body any) answer { return e.post("/cgi-bin/message/custom/send?access_token="+tk, body) }
+
+	It("delivers a message inside the window to the user's transcript", func() {
+		e.say(oa, alice, "hi")
+		a := e.sendText(tk, alice, "客服消息 <a href=\"https://example.com\">link</a>")
+		Expect(a.JSON).To(Equal(map[string]any{"errcode": 0.0, "errmsg": "ok"}))
+		lines := e.p().Transcripts.Get(oa, alice)
+		Expect(lines[len(lines)-1].Kind).To(Equal("custom"))
+		Expect(lines[len(lines)-1].Text).To(Equal(`客服消息 <a href="https://example.com">link</a>`))
+	})
+
+	DescribeTable("answers each validation failure with the real code",
+		func(body string, code int) {
+			e.say(oa, alice, "hi")
+			a := send(body)
+			Expect(a.errcode()).To(Equal(code), string(a.Raw))
+		},
+		Entry("empty body", "", 44002),
+		Entry("not JSON", "{touser", 47001),
+		Entry("unknown msgtype", `{"touser":"`+alice+`","msgtype":"markdown"}`, 40008),
+		Entry("an MP-only msgtype", `{"touser":"`+alice+`","msgtype":"link","link":{"title":"t","description":"d","url":"u","thumb_url":"t"}}`, 40008),
+		Entry("no touser", `{"msgtype":"text","text":{"content":"x"}}`, 40003),
+		Entry("another app's openid", `{"touser":"`+aliceM+`","msgtype":"text","text":{"content":"x"}}`, 40003),
+		Entry("empty content", `{"touser":"`+alice+`","msgtype":"text","text":{"content":""}}`, 44004),
+		Entry("content too long", `{"touser":"`+alice+`","msgtype":"text","text":{"content":"`+strings.Repeat("x", 2049)+`"}}`, 45002),
+		Entry("two news articles", `{"touser":"`+alice+`","msgtype":"news","news":{"articles":[{"title":"a","url":"u"},{"title":"b","url":"u"}]}}`, 45008),
+		Entry("an unknown media id", `{"touser":"`+alice+`","msgtype":"image","image":{"media_id":"nope"}}`, 40007),
+	)
+
+	It("answers 45015 without a window and after it closes, 45047 when it is used up", func() {
+		Expect(e.sendText(tk, alice, "x").errcode()).To(Equal(45015), "never interacted")
+		e.say(oa, alice, "hi")
+		for i := 0; i < 5; i++ {
+			Expect(e.sendText(tk, alice, "x").errcode()).To(Equal(0))
+		}
+		a := e.sendText(tk, alice, "x")
+		Expect(a.errcode()).To(Equal(45047))
+		Expect(a.errmsg()).To(HavePrefix("out of response count limit rid: "))
+		e.clk.Advance(48 * time.Hour)
+		tk = e.token(oa)
+		Expect(e.sendText(tk, alice, "x").errcode()).To(Equal(45015))
+	})
+
+	It("answers 45015 to an unfollowed user", func() {
+		e.say(oa, alice, "hi")
+		_, err := e.p().UserSends(context.Background(), oa, alice, eventMsg("unsubscribe"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(e.sendText(tk, alice, "x").errcode()).To(Equal(45015))
+	})
+
+	It("opens 3 messages for a minute on a menu click", func() {
+		click := eventMsg("CLICK")
+		click.EventKey = "V1001_TODAY_MUSIC"
+		_, err := e.p().UserSends(context.Background(), oa, bob, click)
+		Expect(err).NotTo(HaveOccurred())
+		for i := 0; i < 3; i++ {
+			Expect(e.sendText(tk, bob, "x").errcode()).To(Equal(0))
+		}
+		Expect(e.sendText(tk, bob, "x").errcode()).To(Equal(45047))
+		e.clk.Advance(time.Minute)
+		Expect(e.sendText(tk, bob, "x").errcode()).To(Equal(45015))
+	})
+
+	It("gives exactly 5 successes to 1,000 simultaneous sends against a fresh window", func() {
+		for round := 0; round < 3; round++ {
+			e.p().Reset()
+			tk = e.token(oa)
+			e.say(oa, alice, "hi")
+			var okCount, quota atomic.Int32
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := 0; i < 1000; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer GinkgoRecover()
+					<-start
+					_, err := e.p().CustomSend(mustApp(e, oa), []byte(`{"touser":"`+alice+`","msgtype":"text","text":{"content":"x"}}`))
+					if err == nil {
+						okCount.Add(1)
+					} else if strings.Contains(err.Error(), "used up") {
+						quota.Add(1)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			Expect(okCount.Load()).To(Equal(int32(5)))
+			Expect(quota.Load()).To(Equal(int32(995)))
+		}
+	})
+
+	It("lets a Mini Program send its own types only", func() {
+		mtk := e.token(mp)
+		e.say(mp, aliceM, "hi")
+		a := e.post("/cgi-bin/message/custom/send?access_token="+mtk, map[string]any{"touser": aliceM, "msgtype": "link",
+			"link": map[string]string{"title": "t", "description": "d", "url": "https://example.com", "thumb_url": "https://example.com/t.png"}})
+		Expect(a.errcode()).To(Equal(0), string(a.Raw))
+		a = e.post("/cgi-bin/message/custom/send?access_token="+mtk, map[string]any{"touser": aliceM, "msgtype": "voice", "voice": map[string]string{"media_id": "m"}})
+		Expect(a.errcode()).To(Equal(40008))
+	})
+})
+
+var _ = Describe("typing", func() {
+	var e *env
+	var tk string
+	BeforeEach(func() {
+		e = start(nil)
+		tk = e.token(oa)
+	})
+
+	for _, path := range []string{"/cgi-bin/message/custom/typing", "/cgi-bin/message/custom/business/typing"} {
+		It("follows the 30-second rule on "+path, func() {
+			typing := func(cmd string) int {
+				return e.post(path+"?access_token="+tk, map[string]string{"touser": alice, "command": cmd}).errcode()
+			}
+			Expect(typing("Typing")).To(Equal(45080), "no interaction yet")
+			e.say(oa, alice, "hi")
+			Expect(typing("Typing")).To(Equal(0))
+			Expect(typing("Typing")).To(Equal(45081))
+			Expect(typing("CancelTyping")).To(Equal(0))
+			Expect(typing("Typing")).To(Equal(0))
+			Expect(typing("typing")).To(Equal(45072))
+			e.clk.Advance(31 * time.Second)
+			Expect(typing("Typing")).To(Equal(45080))
+		})
+	}
+})
+
+// multipartBody builds a media upload body with the file in part name.
+func multipartBody(part, filename, contentType string, data []byte) ([]byte, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if part != "" {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="`+part+`"; filename="`+filename+`"`)
+		h.Set("Content-Type", contentType)
+		pw, err := w.CreatePart(h)
+		Expect(err).NotTo(HaveOccurred())
+		_, _ = pw.Write(data)
+	}
+	Expect(w.Close()).To(Succeed())
+	return buf.Bytes(), w.FormDataContentType()
+}
+
+var png = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 100)...)
+
+var _ = Describe("/cgi-bin/media/upload and /cgi-bin/media/get", func() {
+	var e *env
+	var tk string
+	BeforeEach(func() {
+		e = start(nil)
+		tk = e.token(oa)
+	})
+	upload := func(typ, part, filename, ct string, data []byte) answer {
+		body, mct := multipartBody(part, filename, ct, data)
+		return e.do(http.MethodPost, "/cgi-bin/media/upload?access_token="+tk+"&type="+typ, body, mct)
+	}
+
+	It("stores an image for 3 days, serves it, and lets send use it", func() {
+		a := upload("image", "media", "a.png", "image/png", png)
+		Expect(a.JSON).To(HaveKeyWithValue("type", "image"))
+		Expect(a.JSON).To(HaveKeyWithValue("created_at", BeNumerically("==", epoch.Unix())))
+		id := a.JSON["media_id"].(string)
+
+		g := e.get("/cgi-bin/media/get?access_token=" + tk + "&media_id=" + id)
+		Expect(g.Raw).To(Equal(png))
+		Expect(g.ContentType).To(Equal("image/png"))
+
+		e.say(oa, alice, "hi")
+		s := e.post("/cgi-bin/message/custom/send?access_token="+tk, map[string]any{"touser": alice, "msgtype": "image", "image": map[string]string{"media_id": id}})
+		Expect(s.errcode()).To(Equal(0))
+
+		e.clk.Advance(72 * time.Hour)
+		tk = e.token(oa)
+		Expect(e.get("/cgi-bin/media/get?access_token=" + tk + "&media_id=" + id).errcode()).To(Equal(40007))
+	})
+
+	DescribeTable("rejects bad uploads with the real codes",
+		func(typ, part, filename, ct string, data []byte, code int) {
+			Expect(upload(typ, part, filename, ct, data).errcode()).To(Equal(code))
+		},
+		Entry("unknown type", "gif", "media", "a.png", "image/png", png, 40004),
+		Entry("a PNG as voice", "voice", "media", "a.png", "image/png", png, 40005),
+		Entry("no media part", "image", "", "", "", nil, 41005),
+		Entry("empty file", "image", "media", "a.png", "image/png", []byte{}, 44001),
+		Entry("thumb over 64 KB", "thumb", "media", "a.jpg", "image/jpeg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 70<<10)...), 45001),
+	)
+
+	It("answers both media_id and thumb_media_id for a thumb", func() {
+		a := upload("thumb", "media", "t.jpg", "image/jpeg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 100)...))
+		Expect(a.JSON["thumb_media_id"]).To(Equal(a.JSON["media_id"]))
+	})
+})
+
+func mustApp(e *env, key string) *platform.App {
+	a, ok := e.p().App(key)
+	Expect(ok).To(BeTrue())
+	return a
+}

@@ -1,0 +1,154 @@
+package apiserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/fixtures/bots"
+)
+
+func TestAPIServer(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "apiserver")
+}
+
+var epoch = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+const (
+	oa, mp = config.DemoOAAppID, config.DemoMPAppID
+	alice  = config.DemoAliceOA
+	bob    = config.DemoBobOA
+	aliceM = config.DemoAliceMP
+)
+
+// env is one emulator on a fake clock with the demo config, the sample bots as its targets.
+type env struct {
+	clk  *clock.Fake
+	emu  *emulator.Emulator
+	base string
+	oa   *bots.Bot
+	mp   *bots.Bot
+}
+
+func (e *env) p() *platform.Platform { return e.emu.Platform }
+
+// start runs the emulator; mutate may change the default config first.
+func start(mutate func(*config.Config)) *env {
+	e := &env{clk: clock.NewFake(epoch)}
+	cfg := config.Default()
+	if mutate != nil {
+		mutate(cfg)
+	}
+	targets := map[string]string{}
+	for _, a := range []struct {
+		alias, name string
+		bot         **bots.Bot
+	}{{"oa", "oa", &e.oa}, {"mp", "mp", &e.mp}} {
+		app, _ := cfg.App(a.alias)
+		if app == nil || app.URL != "" {
+			continue
+		}
+		h, err := bots.New(a.name, bots.Config{Token: app.Token, EncodingAESKey: app.EncodingAESKey, AppID: app.AppID, Format: app.Format, Now: e.clk.Now})
+		Expect(err).NotTo(HaveOccurred())
+		*a.bot = h.(*bots.Bot)
+		srv := httptest.NewServer(h)
+		DeferCleanup(srv.Close)
+		targets[a.alias] = srv.URL + "/wx"
+	}
+	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: nil})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(emu.Start("127.0.0.1:0")).To(Succeed())
+	DeferCleanup(emu.Close)
+	e.emu, e.base = emu, emu.URL()
+	return e
+}
+
+// answer is a decoded API answer.
+type answer struct {
+	Status      int
+	ContentType string
+	Raw         []byte
+	JSON        map[string]any
+}
+
+func (a answer) errcode() int {
+	if v, ok := a.JSON["errcode"].(float64); ok {
+		return int(v)
+	}
+	return 0
+}
+
+func (a answer) errmsg() string { s, _ := a.JSON["errmsg"].(string); return s }
+
+func (e *env) do(method, path string, body []byte, contentType string) answer {
+	req, err := http.NewRequest(method, e.base+path, bytes.NewReader(body))
+	Expect(err).NotTo(HaveOccurred())
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	a := answer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		Expect(json.Unmarshal(raw, &a.JSON)).To(Succeed(), string(raw))
+	}
+	return a
+}
+
+func (e *env) get(path string) answer { return e.do(http.MethodGet, path, nil, "") }
+
+func (e *env) post(path string, v any) answer {
+	var body []byte
+	switch x := v.(type) {
+	case nil:
+	case string:
+		body = []byte(x)
+	case []byte:
+		body = x
+	default:
+		var err error
+		body, err = json.Marshal(x)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	return e.do(http.MethodPost, path, body, "application/json")
+}
+
+// token gets an access_token for an app through the real API.
+func (e *env) token(appid string) string {
+	app, ok := e.p().Config().App(appid)
+	Expect(ok).To(BeTrue())
+	a := e.get("/cgi-bin/token?grant_type=client_credential&appid=" + app.AppID + "&secret=" + app.Secret)
+	Expect(a.JSON).To(HaveKey("access_token"), string(a.Raw))
+	return a.JSON["access_token"].(string)
+}
+
+// say has a user send text through the platform.
+func (e *env) say(appid, openid, content string) *platform.Interaction {
+	in, err := e.p().UserSends(context.Background(), appid, openid, wire.Message{MsgType: "text", Content: content})
+	Expect(err).NotTo(HaveOccurred())
+	return in
+}
+
+func (e *env) sendText(tk, to, content string) answer {
+	return e.post("/cgi-bin/message/custom/send?access_token="+url.QueryEscape(tk),
+		map[string]any{"touser": to, "msgtype": "text", "text": map[string]string{"content": content}})
+}

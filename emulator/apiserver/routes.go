@@ -1,0 +1,47 @@
+package apiserver
+
+import "net/http"
+
+var (
+	get     = []string{http.MethodGet}
+	post    = []string{http.MethodPost}
+	getPost = []string{http.MethodGet, http.MethodPost}
+	put     = []string{http.MethodPut}
+)
+
+// routes is the one place paths are written down. Tests loop over it.
+func (s *Server) routes() []Route {
+	return []Route{
+		// Access tokens (protocol §4.3).
+		{get, "/cgi-bin/token", Public, getToken},
+		{post, "/cgi-bin/stable_token", Public, getStableToken},
+
+		// Customer-service messages (protocol §4.1, §4.2).
+		{post, "/cgi-bin/message/custom/send", TokenRequired, sendCustomMessage},
+		{post, "/cgi-bin/message/custom/typing", TokenRequired, setTyping},
+		{post, "/cgi-bin/message/custom/business/typing", TokenRequired, setTyping},
+
+		// Temporary media (protocol §4.4).
+		{post, "/cgi-bin/media/upload", TokenRequired, uploadMedia},
+		{get, "/cgi-bin/media/get", TokenRequired, getMedia},
+
+		// The control plane.
+		{get, "/_emu/v1/routes", Control, listRoutes},
+		{get, "/_emu/v1/apps", Control, listApps},
+		{get, "/_emu/v1/users", Control, listUsers},
+		{post, "/_emu/v1/users/{openid}/send", Control, userSends},
+		{post, "/_emu/v1/users/{openid}/trigger", Control, userTriggers},
+		{get, "/_emu/v1/users/{openid}/transcript", Control, userTranscript},
+		{get, "/_emu/v1/users/{openid}/grants", Control, userGrants},
+		{get, "/_emu/v1/clock", Control, getClock},
+		{post, "/_emu/v1/clock/advance", Control, advanceClock},
+		{get, "/_emu/v1/journal", Control, listJournal},
+		{get, "/_emu/v1/journal/stream", Control, streamJournal},
+		{post, "/_emu/v1/reset", Control, reset},
+		{get, "/_emu/v1/state", Control, exportState},
+		{put, "/_emu/v1/state", Control, importState},
+	}
+}
+
+// Routes lists the routing table: method(s), path and access of every route.
+func (s *Server) Routes() []Route { return s.routes() }

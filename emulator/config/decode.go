@@ -1,0 +1,729 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DecodeStrict fills out, a pointer to a struct (or any value the walk below knows), from a
+// parsed YAML node, refusing anything the struct does not declare.
+//
+// Keys are the fields' yaml tags (yaml:"name", yaml:"-", yaml:",inline"). A string field tagged
+// enum:"a,b,c" accepts only those values. Fields the node leaves out keep the value they had, and
+// each value the walk creates (a list item, a map value, a pointer target) gets SetDefaults first
+// when it is a Defaulter. A type implementing yaml.Unmarshaler decodes itself; when it returns an
+// *Error, the position and path are filled in. Anchors, aliases and merge keys (<<) work as in
+// YAML; null leaves a field as it was, except that it empties a string or a pointer. Keys that
+// start with "x-" are ignored, as in Compose files, so that a file has a place to keep anchors.
+//
+// Every problem is an *Error naming file, line, column and path: unknown keys (with the key
+// that was probably meant), duplicate keys, values of the wrong type or outside the allowed
+// values. They are returned together, in file order, joined with errors.Join.
+func DecodeStrict(file string, node *yaml.Node, out any) error {
+	v := reflect.ValueOf(out)
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("decode config: need a non-nil pointer, got %T", out)
+	}
+	d := newDecoder(file)
+	d.decode(node, v.Elem(), "", nil)
+	if errs := d.errors(); len(errs) > 0 {
+		return joinErrors(errs)
+	}
+	return nil
+}
+
+func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+type position struct{ line, col int }
+
+// decoder is the state of one strict decode; it is used once and by one goroutine.
+type decoder struct {
+	file string
+	errs []*Error
+	// dropped counts problems not kept once errs is long enough that no one reads further.
+	dropped int
+	// pos holds where each decoded path is written, so later semantic checks can point there.
+	pos map[string]position
+	// bad holds paths already reported, so a semantic check does not report them a second time
+	// ("unknown key tokn, did you mean token" and then "token is missing").
+	bad map[string]bool
+	// budget bounds the values decoded, because aliases let a small file expand exponentially.
+	budget    int
+	exhausted bool
+	// active holds the anchors being expanded; meeting one again is a cycle.
+	active map[*yaml.Node]bool
+	// rootType and keyHomes answer "where does this key belong" for an unknown key.
+	rootType reflect.Type
+	keyHomes map[string][]string
+	structs  map[reflect.Type]*structInfo
+}
+
+const decodeBudget = 1 << 20
+
+func newDecoder(file string) *decoder {
+	return &decoder{
+		file:    file,
+		pos:     map[string]position{},
+		bad:     map[string]bool{},
+		budget:  decodeBudget,
+		active:  map[*yaml.Node]bool{},
+		structs: map[reflect.Type]*structInfo{},
+	}
+}
+
+// fail records a problem at node n.
+func (d *decoder) fail(n *yaml.Node, path, msg, fix string) {
+	e := &Error{File: d.file, Path: path, Msg: msg, Fix: fix}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	d.add(e)
+}
+
+func (d *decoder) add(e *Error) {
+	if len(d.errs) >= 10*maxErrors {
+		d.dropped++
+		return
+	}
+	d.errs = append(d.errs, e)
+}
+
+// errors returns the problems found, deduplicated (an anchor used twice is wrong twice), in file
+// order and capped.
+func (d *decoder) errors() []*Error {
+	seen := map[string]bool{}
+	var out []*Error
+	for _, e := range d.errs {
+		if s := e.Error(); !seen[s] {
+			seen[s] = true
+			out = append(out, e)
+		}
+	}
+	sortErrors(out)
+	if total := len(out) + d.dropped; total > maxErrors {
+		out = out[:min(len(out), maxErrors)]
+		out = append(out, &Error{File: d.file, Msg: fmt.Sprintf("%d more problems not shown", total-len(out)), Fix: "fix the ones above first"})
+	}
+	return out
+}
+
+// addValidation adds semantic problems, placing each at the value its path names or, when the
+// file does not write that value, at the nearest enclosing one.
+func (d *decoder) addValidation(errs []*Error) {
+	for _, e := range errs {
+		if d.reported(e.Path) {
+			continue
+		}
+		e.File = d.file
+		for p := e.Path; ; p = parentPath(p) {
+			if at, ok := d.pos[p]; ok {
+				e.Line, e.Column = at.line, at.col
+				break
+			}
+			if p == "" {
+				break
+			}
+		}
+		d.add(e)
+	}
+}
+
+// lineOf gives the line the value at path, or the nearest enclosing value, is written on.
+func (d *decoder) lineOf(path string) int {
+	for p := path; ; p = parentPath(p) {
+		if at, ok := d.pos[p]; ok {
+			return at.line
+		}
+		if p == "" {
+			return 0
+		}
+	}
+}
+
+func (d *decoder) reported(path string) bool {
+	for p := path; ; p = parentPath(p) {
+		if d.bad[p] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+	}
+}
+
+// parentPath strips the last ".key" or "[i]" from a path.
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func lastKey(path string) string {
+	return path[strings.LastIndexAny(path, ".[")+1:]
+}
+
+var nodeType = reflect.TypeFor[yaml.Node]()
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// decode fills v from n. enum, when not nil, lists the values a string may take.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []string) {
+	if n == nil || n.Kind == 0 {
+		return
+	}
+	if d.rootType == nil {
+		d.rootType = v.Type()
+	}
+	if d.budget--; d.budget < 0 {
+		if !d.exhausted {
+			d.exhausted = true
+			d.fail(n, path, "the file expands to too many values", "use fewer aliases (*name)")
+		}
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			d.decode(n.Content[0], v, path, enum)
+		}
+		return
+	case yaml.AliasNode:
+		target := n.Alias
+		if target == nil {
+			return
+		}
+		if d.active[target] {
+			d.fail(n, path, fmt.Sprintf("alias *%s is used inside its own anchor", n.Value), "an anchored value cannot contain itself")
+			d.bad[path] = true
+			return
+		}
+		d.active[target] = true
+		d.decode(target, v, path, enum)
+		delete(d.active, target)
+		return
+	}
+	if _, ok := d.pos[path]; !ok {
+		d.pos[path] = position{n.Line, n.Column}
+	}
+
+	if v.Type() == nodeType {
+		v.Set(reflect.ValueOf(*n))
+		return
+	}
+	if v.CanAddr() && v.Kind() != reflect.Pointer {
+		if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok {
+			d.unmarshaler(u, n, path)
+			return
+		}
+	}
+
+	switch v.Kind() {
+	case reflect.Pointer:
+		if isNull(n) {
+			v.Set(reflect.Zero(v.Type()))
+			return
+		}
+		nv := reflect.New(v.Type().Elem())
+		setDefaults(nv)
+		d.decode(n, nv.Elem(), path, enum)
+		v.Set(nv)
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		d.decodeSlice(n, v, path, enum)
+	case reflect.Map:
+		d.decodeMap(n, v, path, enum)
+	case reflect.String:
+		d.decodeString(n, v, path, enum)
+	case reflect.Bool:
+		d.decodeBool(n, v, path)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		d.decodeInt(n, v, path)
+	case reflect.Float32, reflect.Float64:
+		d.decodeFloat(n, v, path)
+	case reflect.Interface:
+		if v.NumMethod() != 0 {
+			d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+			return
+		}
+		var x any
+		if err := n.Decode(&x); err != nil {
+			d.fail(n, path, "unreadable value: "+strings.TrimPrefix(err.Error(), "yaml: "), "")
+			d.bad[path] = true
+			return
+		}
+		if x == nil {
+			v.Set(reflect.Zero(v.Type()))
+		} else {
+			v.Set(reflect.ValueOf(x))
+		}
+	default:
+		d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+	}
+}
+
+func setDefaults(p reflect.Value) {
+	if dft, ok := p.Interface().(Defaulter); ok {
+		dft.SetDefaults()
+	}
+}
+
+// typeError reports a value of the wrong kind.
+func (d *decoder) typeError(n *yaml.Node, path, want, fix string) {
+	d.fail(n, path, fmt.Sprintf("expected %s, got %s", want, describe(n)), fix)
+	d.bad[path] = true
+}
+
+func (d *decoder) unmarshaler(u yaml.Unmarshaler, n *yaml.Node, path string) {
+	err := u.UnmarshalYAML(n)
+	if err == nil {
+		return
+	}
+	d.bad[path] = true
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, err := range list {
+		var e *Error
+		if !errors.As(err, &e) {
+			d.fail(n, path, strings.TrimPrefix(err.Error(), "yaml: "), "")
+			continue
+		}
+		c := *e
+		if c.File == "" {
+			c.File = d.file
+		}
+		if c.Line == 0 {
+			c.Line, c.Column = n.Line, n.Column
+		}
+		if c.Path == "" {
+			c.Path = path
+		}
+		d.add(&c)
+	}
+}
+
+type pair struct {
+	key   string
+	knode *yaml.Node
+	value *yaml.Node
+}
+
+// pairs lists a mapping's entries: its own keys in order, then keys merged in with << that it
+// does not set itself. Duplicate and non-text keys are reported and left out.
+func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	var own, merged []pair
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		for k.Kind == yaml.AliasNode && k.Alias != nil {
+			k = k.Alias
+		}
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merged = append(merged, d.mergeSources(val, path)...)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "a key must be a plain word, got "+describe(k), "write key: value")
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.fail(k, path, fmt.Sprintf("duplicate key %q", k.Value), fmt.Sprintf("it is already set at line %d; keep one", first.Line))
+			continue
+		}
+		seen[k.Value] = k
+		own = append(own, pair{k.Value, k, val})
+	}
+	for _, p := range merged {
+		if _, ok := seen[p.key]; !ok {
+			seen[p.key] = p.knode
+			own = append(own, p)
+		}
+	}
+	return own
+}
+
+// mergeSources reads the value of a << key: a mapping, an alias of one, or a list of those, the
+// earlier ones winning as YAML specifies.
+func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
+	if d.budget--; d.budget < 0 {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil || d.active[n.Alias] {
+			d.fail(n, path, "merge of an anchor inside itself", "an anchored value cannot contain itself")
+			return nil
+		}
+		d.active[n.Alias] = true
+		defer delete(d.active, n.Alias)
+		return d.mergeSources(n.Alias, path)
+	case yaml.MappingNode:
+		return d.pairs(n, path)
+	case yaml.SequenceNode:
+		var out []pair
+		seen := map[string]bool{}
+		for _, item := range n.Content {
+			if item.Kind == yaml.SequenceNode {
+				d.fail(item, path, "<< takes mappings, got a list inside the list", "write <<: [*a, *b]")
+				continue
+			}
+			for _, p := range d.mergeSources(item, path) {
+				if !seen[p.key] {
+					seen[p.key] = true
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	d.fail(n, path, "<< takes a mapping or a list of mappings, got "+describe(n), "write <<: *anchor")
+	return nil
+}
+
+type fieldInfo struct {
+	name  string
+	index []int
+	enum  []string
+}
+
+type structInfo struct {
+	byName map[string]*fieldInfo
+	names  []string // in declaration order
+}
+
+func (d *decoder) structOf(t reflect.Type) *structInfo {
+	if s, ok := d.structs[t]; ok {
+		return s
+	}
+	s := &structInfo{byName: map[string]*fieldInfo{}}
+	d.structs[t] = s
+	collectFields(t, nil, s)
+	return s
+}
+
+func collectFields(t reflect.Type, prefix []int, s *structInfo) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		index := append(append([]int(nil), prefix...), i)
+		if slices.Contains(strings.Split(opts, ","), "inline") && f.Type.Kind() == reflect.Struct {
+			collectFields(f.Type, index, s)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fi := &fieldInfo{name: name, index: index}
+		if e := f.Tag.Get("enum"); e != "" {
+			fi.enum = strings.Split(e, ",")
+		}
+		if _, dup := s.byName[name]; !dup {
+			s.names = append(s.names, name)
+		}
+		s.byName[name] = fi
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if isNull(n) {
+		return
+	}
+	info := d.structOf(v.Type())
+	if n.Kind != yaml.MappingNode {
+		d.typeError(n, path, "a mapping", "write it as key: value lines; its keys are "+strings.Join(info.names, ", "))
+		return
+	}
+	for _, p := range d.pairs(n, path) {
+		f, ok := info.byName[p.key]
+		if !ok && strings.HasPrefix(p.key, "x-") {
+			continue
+		}
+		if !ok {
+			d.unknownKey(p.knode, path, info)
+			continue
+		}
+		d.decode(p.value, v.FieldByIndex(f.index), joinPath(path, f.name), f.enum)
+	}
+}
+
+func (d *decoder) unknownKey(k *yaml.Node, path string, info *structInfo) {
+	msg := fmt.Sprintf("unknown key %q", k.Value)
+	if s, ok := suggest(k.Value, info.names); ok {
+		d.fail(k, path, msg, fmt.Sprintf("did you mean %q?", s))
+		d.bad[joinPath(path, s)] = true
+		return
+	}
+	here := path
+	if here == "" {
+		here = "the top level"
+	}
+	if name, homes := d.homeOf(k.Value); len(homes) > 0 {
+		d.fail(k, path, msg, fmt.Sprintf("%q is a key of %s, not of %s: move it there", name, strings.Join(homes, " or "), here))
+		return
+	}
+	d.fail(k, path, msg, "allowed keys here: "+strings.Join(info.names, ", "))
+}
+
+// homeOf finds where else in the configuration a key (or its other spelling) belongs, as
+// templates like "push" or "apps[N]".
+func (d *decoder) homeOf(key string) (string, []string) {
+	if d.keyHomes == nil {
+		d.keyHomes = map[string][]string{}
+		if d.rootType != nil {
+			d.indexKeys(d.rootType, "", map[reflect.Type]bool{})
+		}
+	}
+	want := normalize(key)
+	for name, homes := range d.keyHomes {
+		if normalize(name) == want {
+			return name, homes
+		}
+	}
+	return "", nil
+}
+
+func (d *decoder) indexKeys(t reflect.Type, at string, visiting map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice:
+		d.indexKeys(t.Elem(), at+"[N]", visiting)
+		return
+	case reflect.Map:
+		d.indexKeys(t.Elem(), joinPath(at, "NAME"), visiting)
+		return
+	case reflect.Struct:
+	default:
+		return
+	}
+	if t == nodeType || visiting[t] {
+		return
+	}
+	visiting[t] = true
+	defer delete(visiting, t)
+	info := d.structOf(t)
+	for _, name := range info.names {
+		home := at
+		if home == "" {
+			home = "the top level"
+		}
+		if !slices.Contains(d.keyHomes[name], home) {
+			d.keyHomes[name] = append(d.keyHomes[name], home)
+		}
+		f := info.byName[name]
+		d.indexKeys(t.FieldByIndex(f.index).Type, joinPath(at, name), visiting)
+	}
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string, enum []string) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.typeError(n, path, "a list", `write one item per line, each starting with "- "`)
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), 0, min(len(n.Content), 1024))
+	for i, item := range n.Content {
+		ev := reflect.New(v.Type().Elem())
+		setDefaults(ev)
+		d.decode(item, ev.Elem(), fmt.Sprintf("%s[%d]", path, i), enum)
+		out = reflect.Append(out, ev.Elem())
+		if d.exhausted {
+			break
+		}
+	}
+	v.Set(out)
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string, enum []string) {
+	if isNull(n) {
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.typeError(n, path, "a mapping", "write it as name: value lines")
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for _, p := range d.pairs(n, path) {
+		ev := reflect.New(v.Type().Elem())
+		setDefaults(ev)
+		d.decode(p.value, ev.Elem(), joinPath(path, p.key), enum)
+		v.SetMapIndex(reflect.ValueOf(p.key).Convert(v.Type().Key()), ev.Elem())
+		if d.exhausted {
+			return
+		}
+	}
+}
+
+func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string, enum []string) {
+	if n.Kind != yaml.ScalarNode {
+		want := "text"
+		if enum != nil {
+			want = "one of " + strings.Join(enum, ", ")
+		}
+		d.typeError(n, path, want, "")
+		return
+	}
+	// Any scalar is text: "token: 12345" or "rules: 2023-06-12" mean the characters written,
+	// whatever YAML would resolve them to.
+	s := n.Value
+	if isNull(n) {
+		s = ""
+	}
+	if enum != nil && !slices.Contains(enum, s) {
+		msg := fmt.Sprintf("unknown value %q", s)
+		if isNull(n) {
+			msg = "missing value"
+		}
+		fix := "allowed values: " + strings.Join(enum, ", ")
+		if g, ok := suggest(s, enum); ok && s != "" {
+			fix = fmt.Sprintf("did you mean %q? %s", g, fix)
+		}
+		d.fail(n, path, msg, fix)
+		d.bad[path] = true
+		return
+	}
+	v.SetString(s)
+}
+
+func (d *decoder) decodeBool(n *yaml.Node, v reflect.Value, path string) {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		fix := "write true or false"
+		switch strings.ToLower(n.Value) {
+		case "yes", "no", "on", "off", "y", "n":
+			fix += "; yes, no, on and off are text in YAML 1.2"
+		}
+		d.typeError(n, path, "true or false", fix)
+		return
+	}
+	v.SetBool(b)
+}
+
+func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+	example := "e.g. " + lastKey(path) + ": "
+	if v.CanInt() && v.Int() != 0 {
+		example += strconv.FormatInt(v.Int(), 10)
+	} else if v.CanUint() && v.Uint() != 0 {
+		example += strconv.FormatUint(v.Uint(), 10)
+	} else {
+		example += "1"
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		d.typeError(n, path, "a whole number", "write a whole number, "+example)
+		return
+	}
+	if v.CanInt() {
+		var i int64
+		if n.Decode(&i) != nil || v.OverflowInt(i) {
+			d.fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a smaller number, "+example)
+			d.bad[path] = true
+			return
+		}
+		v.SetInt(i)
+		return
+	}
+	var u uint64
+	if n.Decode(&u) != nil || v.OverflowUint(u) {
+		d.fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a number from 0 up, "+example)
+		d.bad[path] = true
+		return
+	}
+	v.SetUint(u)
+}
+
+func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	var f float64
+	t := n.ShortTag()
+	if n.Kind != yaml.ScalarNode || (t != "!!float" && t != "!!int") || n.Decode(&f) != nil {
+		d.typeError(n, path, "a number", "write a number such as 1.5")
+		return
+	}
+	v.SetFloat(f)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML reads one YAML document. A syntax error becomes an *Error with a hint, and a second
+// document is refused because the decoder would silently ignore it.
+func parseYAML(file string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &root, nil
+		}
+		return nil, syntaxError(file, data, err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, syntaxError(file, data, err)
+	default:
+		return nil, errors.Join(&Error{File: file, Line: extra.Line, Column: extra.Column, Msg: "a second YAML document starts here",
+			Fix: "a configuration is one document: merge the two and remove the --- line, or split them into two files"})
+	}
+	return &root, nil
+}
+
+func syntaxError(file string, data []byte, err error) error {
+	e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+	}
+	e.Msg = "YAML syntax: " + e.Msg
+	lines := bytes.Split(data, []byte("\n"))
+	switch {
+	case e.Line > 0 && e.Line <= len(lines) && bytes.Contains(lines[e.Line-1], []byte("\t")) ||
+		e.Line == 0 && bytes.Contains(data, []byte("\t")) && strings.Contains(e.Msg, "cannot start any token"):
+		e.Fix = "indent with spaces; YAML does not allow tabs"
+	case strings.Contains(e.Msg, "mapping values are not allowed"):
+		e.Fix = `quote a value that contains ": ", or check the indentation`
+	case strings.Contains(e.Msg, "did not find expected key"), strings.Contains(e.Msg, "could not find expected ':'"):
+		e.Fix = "check the indentation of this line and the lines above; every key needs a colon"
+	default:
+		e.Fix = "check the indentation and the quoting near this line"
+	}
+	return errors.Join(e)
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is one problem in a configuration file, phrased for the person who has to fix it.
+// Several problems come back together, joined with errors.Join, in file order; errors.As finds the
+// first, and a loop over Unwrap() []error finds them all.
+type Error struct {
+	File   string // as given to Parse or Load; empty for Validate
+	Line   int    // 1-based; 0 when the problem has no place in the file (an empty file)
+	Column int    // 1-based; 0 when unknown
+	Path   string // where in the configuration, e.g. "apps[0].token"; empty for the whole file
+	Msg    string // what is wrong
+	Fix    string // how to make it right
+}
+
+// Error formats e as "FILE:LINE:COL: PATH: MSG (FIX)", leaving out the parts that are empty.
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0 && e.Column > 0:
+		fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Column)
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		b.WriteString(e.File + ": ")
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Fix != "" {
+		b.WriteString(" (" + e.Fix + ")")
+	}
+	return b.String()
+}
+
+// maxErrors bounds one report: past it the rest are usually consequences of the first ones, and
+// a hostile file (aliases multiplying one bad value) must not make the report huge.
+const maxErrors = 100
+
+// sortErrors puts errors in file order; those without a line come last, in the order found.
+func sortErrors(errs []*Error) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if (a.Line == 0) != (b.Line == 0) {
+			return b.Line == 0
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// describe names what a node holds, for "expected X, got Y".
+func describe(n *yaml.Node) string {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil {
+		return "nothing"
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.DocumentNode:
+		return "a document"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "nothing"
+		}
+		v := n.Value
+		if utf8.RuneCountInString(v) > 40 {
+			v = string([]rune(v)[:40]) + "…"
+		}
+		return strconv.Quote(v)
+	}
+	return "nothing"
+}
+
+// suggest picks the candidate a mistyped word most likely meant: the same word with other case or
+// separators ("AppID" for "appid", "EncodingAESKey" for "encoding_aes_key"), then the nearest within
+// two edits, then one that the word starts or is the start of.
+func suggest(word string, candidates []string) (string, bool) {
+	w := normalize(word)
+	for _, c := range candidates {
+		if normalize(c) == w {
+			return c, true
+		}
+	}
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(word), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best != "" && bestDist < len(w) {
+		return best, true
+	}
+	if len(w) >= 3 {
+		for _, c := range candidates {
+			n := normalize(c)
+			if strings.HasPrefix(n, w) || strings.HasPrefix(w, n) {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+func normalize(s string) string {
+	s = strings.ToLower(s)
+	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(s)
+}
+
+// editDistance is the Levenshtein distance over bytes; keys are ASCII.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,105 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wxemu/wxemu/emulator/apiserver"
+	"github.com/wxemu/wxemu/emulator/platform"
+)
+
+// Options configure an Emulator; see platform.Options for each field's default.
+type Options = platform.Options
+
+// Emulator is a running wxemu: the platform and its HTTP API on a listener. It is both what
+// `wxemu serve` runs and what Go specs start in-process.
+type Emulator struct {
+	*platform.Platform
+	api *apiserver.Server
+
+	mu     sync.Mutex // guards srv, ln, done and cancel
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}      // closed when the server goroutine has returned
+	cancel context.CancelFunc // ends every request's context, journal streams included
+}
+
+// New builds an emulator. It starts nothing; call Start.
+func New(opts Options) (*Emulator, error) {
+	p, err := platform.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Emulator{Platform: p, api: apiserver.New(p, opts.Logger)}, nil
+}
+
+// Handler is the emulator's HTTP API, for embedding it in another server.
+func (e *Emulator) Handler() http.Handler { return e.api.Handler() }
+
+// API returns the API server (its routing table, for tests and docs).
+func (e *Emulator) API() *apiserver.Server { return e.api }
+
+// Start listens on addr (e.g. 127.0.0.1:7700, or 127.0.0.1:0 for a free port) and serves the API
+// until Close.
+func (e *Emulator) Start(addr string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.srv != nil {
+		return errors.New("emulator: already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	e.ln = ln
+	base, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.srv = &http.Server{
+		Handler:           e.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	e.done = make(chan struct{})
+	go func(srv *http.Server, done chan struct{}) {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}(e.srv, e.done)
+	return nil
+}
+
+// URL is the base URL of the API, e.g. http://127.0.0.1:7700 — what replaces
+// https://api.weixin.qq.com in a bot's configuration.
+func (e *Emulator) URL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ln == nil {
+		return ""
+	}
+	return "http://" + e.ln.Addr().String()
+}
+
+// Close stops serving: it ends open journal streams and in-flight pushes, waits for the
+// handlers (up to 5 s, then cuts the connections) and releases the platform's connections.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	srv, done, cancel := e.srv, e.done, e.cancel
+	e.srv, e.ln, e.cancel = nil, nil, nil
+	e.mu.Unlock()
+	var err error
+	if srv != nil {
+		cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err = srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			err = srv.Close()
+		}
+		<-done
+	}
+	e.Platform.Close()
+	return err
+}

@@ -1,14 +1,18 @@
-// Package emulator is the facade of wxemu: the embedded default configuration and, as the
-// emulator grows, the wiring of clock, state, push and the API server into one value.
+// Package emulator is the facade of wxemu: it wires the platform (WeChat's behaviour) and the
+// API server into one value that `wxemu serve` runs and Go specs start in-process.
 package emulator
 
-// The demo app. Its credentials are fixed and documented so that `wxemu send --url URL text hi`
-// and the sample bots work together with no configuration at all.
+import "github.com/wxemu/wxemu/emulator/config"
+
+// The demo Official Account of the embedded default configuration. Its credentials are fixed and
+// documented so that `wxemu send --url URL text hi`, `wxemu serve` and the sample bots work
+// together with no configuration at all.
 const (
-	DemoAppID          = "wx0e1d2c3b4a596877"
-	DemoOriginalID     = "gh_e1d2c3b4a596"
-	DemoToken          = "wxemu"
-	DemoEncodingAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-	// DemoOpenID is the openid of the demo user, the one WeChat's own documentation uses.
-	DemoOpenID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+	DemoAppID          = config.DemoOAAppID
+	DemoOriginalID     = config.DemoOAOriginalID
+	DemoToken          = config.DemoOAToken
+	DemoEncodingAESKey = config.DemoOAEncodingAESKey
+	DemoSecret         = config.DemoOASecret
+	// DemoOpenID is alice, the demo user: the openid WeChat's own documentation uses.
+	DemoOpenID = config.DemoAliceOA
 )

@@ -55,7 +55,16 @@ func start(mutate func(*config.Config)) *env {
 	if mutate != nil {
 		mutate(cfg)
 	}
+	// The bots call the emulator's API, and the emulator pushes to the bots: the servers start
+	// first with a handler filled in once the emulator's URL is known.
 	targets := map[string]string{}
+	type pending struct {
+		app     *config.App
+		name    string
+		bot     **bots.Bot
+		handler *http.Handler
+	}
+	var bound []pending
 	for _, a := range []struct {
 		alias, name string
 		bot         **bots.Bot
@@ -64,17 +73,24 @@ func start(mutate func(*config.Config)) *env {
 		if app == nil || app.URL != "" {
 			continue
 		}
-		h, err := bots.New(a.name, bots.Config{Token: app.Token, EncodingAESKey: app.EncodingAESKey, AppID: app.AppID, Format: app.Format, Now: e.clk.Now})
-		Expect(err).NotTo(HaveOccurred())
-		*a.bot = h.(*bots.Bot)
-		srv := httptest.NewServer(h)
+		var h http.Handler
+		hp := &h
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*hp).ServeHTTP(w, r) }))
 		DeferCleanup(srv.Close)
 		targets[a.alias] = srv.URL + "/wx"
+		bound = append(bound, pending{app, a.name, a.bot, hp})
 	}
 	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: nil})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(emu.Start("127.0.0.1:0")).To(Succeed())
 	DeferCleanup(emu.Close)
+	for _, b := range bound {
+		h, err := bots.New(b.name, bots.Config{Token: b.app.Token, EncodingAESKey: b.app.EncodingAESKey, AppID: b.app.AppID,
+			Format: b.app.Format, Now: e.clk.Now, APIBase: emu.URL(), AppSecret: b.app.Secret})
+		Expect(err).NotTo(HaveOccurred())
+		*b.bot = h.(*bots.Bot)
+		*b.handler = h
+	}
 	e.emu, e.base = emu, emu.URL()
 	return e
 }

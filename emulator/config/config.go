@@ -325,7 +325,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c := new(Config)
 	c.SetDefaults()
-	d := newDecoder(file)
+	d := newDecoder(file, root)
 	d.decode(root, reflectValue(c), "", nil)
 	c.complete()
 	d.addValidation(c.validate(d.lineOf))

@@ -33,12 +33,27 @@ func DecodeStrict(file string, node *yaml.Node, out any) error {
 	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
 		return fmt.Errorf("decode config: need a non-nil pointer, got %T", out)
 	}
-	d := newDecoder(file)
+	d := newDecoder(file, node)
 	d.decode(node, v.Elem(), "", nil)
 	if errs := d.errors(); len(errs) > 0 {
 		return joinErrors(errs)
 	}
 	return nil
+}
+
+// countNodes counts the nodes written in the file, not following aliases, up to limit.
+func countNodes(n *yaml.Node, limit int) int {
+	if n == nil {
+		return 0
+	}
+	count := 1
+	for _, c := range n.Content {
+		if count >= limit {
+			break
+		}
+		count += countNodes(c, limit-count)
+	}
+	return count
 }
 
 func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
@@ -57,6 +72,7 @@ type decoder struct {
 	// ("unknown key tokn, did you mean token" and then "token is missing").
 	bad map[string]bool
 	// budget bounds the values decoded, because aliases let a small file expand exponentially.
+	// It grows with the file so that a large file that shares a list through an alias still fits.
 	budget    int
 	exhausted bool
 	// active holds the anchors being expanded; meeting one again is a cycle.
@@ -67,14 +83,12 @@ type decoder struct {
 	structs  map[reflect.Type]*structInfo
 }
 
-const decodeBudget = 1 << 20
-
-func newDecoder(file string) *decoder {
+func newDecoder(file string, root *yaml.Node) *decoder {
 	return &decoder{
 		file:    file,
 		pos:     map[string]position{},
 		bad:     map[string]bool{},
-		budget:  decodeBudget,
+		budget:  10000 + 100*countNodes(root, 1<<20),
 		active:  map[*yaml.Node]bool{},
 		structs: map[reflect.Type]*structInfo{},
 	}

@@ -75,15 +75,19 @@ type MediaStore struct {
 	// limit is the default.
 	ImageLimit int
 
-	mu      sync.Mutex // guards random, byID and sweepAt
-	random  io.Reader  // the bytes of media ids
-	byID    map[string]*Media
-	sweepAt int // drop expired media when the store reaches this many files
+	mu     sync.Mutex // guards random, byID, order and head
+	random io.Reader  // the bytes of media ids
+	byID   map[string]*Media
+	// order holds the ids by expiry, oldest first, from head on; since every file lives
+	// MediaLifetime, that is upload order, and expired files leave from the front at a constant
+	// cost per upload. Ids already gone from byID are skipped.
+	order []string
+	head  int
 }
 
 // NewMediaStore returns an empty store drawing media ids from random.
 func NewMediaStore(random io.Reader) *MediaStore {
-	return &MediaStore{ImageLimit: DefaultImageLimit, random: random, byID: map[string]*Media{}, sweepAt: minSweep}
+	return &MediaStore{ImageLimit: DefaultImageLimit, random: random, byID: map[string]*Media{}}
 }
 
 // File formats, as recognised by extension and by content.
@@ -165,6 +169,7 @@ func (s *MediaStore) Upload(appid, kind, typ, filename, contentType string, data
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dropExpired(now)
 	var raw [48]byte // 64 characters of base64url, like a real media_id
 	if _, err := io.ReadFull(s.random, raw[:]); err != nil {
 		return Media{}, fmt.Errorf("upload media: read random bytes: %w", err)
@@ -179,9 +184,7 @@ func (s *MediaStore) Upload(appid, kind, typ, filename, contentType string, data
 		Data: bytes.Clone(data),
 	}
 	s.byID[id] = m
-	if len(s.byID) >= s.sweepAt {
-		s.sweep(now)
-	}
+	s.order = append(s.order, id)
 	return m.copy(), nil
 }
 
@@ -206,6 +209,7 @@ func (s *MediaStore) Exists(appid, id string, now time.Time) bool {
 
 // lookup is called with s.mu held.
 func (s *MediaStore) lookup(appid, id string, now time.Time) (*Media, bool) {
+	s.dropExpired(now)
 	m, ok := s.byID[id]
 	if !ok {
 		return nil, false
@@ -218,15 +222,23 @@ func (s *MediaStore) lookup(appid, id string, now time.Time) (*Media, bool) {
 	return m, m.AppID == appid
 }
 
-// sweep drops expired media; it runs when the store has doubled since the last sweep, so its
-// cost stays constant per upload.
-func (s *MediaStore) sweep(now time.Time) {
-	for id, m := range s.byID {
-		if !now.Before(m.Expires) {
+// dropExpired forgets the files expired at now, so that their bytes do not outlive them.
+func (s *MediaStore) dropExpired(now time.Time) {
+	for s.head < len(s.order) {
+		id := s.order[s.head]
+		if m, ok := s.byID[id]; ok {
+			if now.Before(m.Expires) {
+				break
+			}
 			delete(s.byID, id)
 		}
+		s.order[s.head] = ""
+		s.head++
 	}
-	s.sweepAt = max(2*len(s.byID), minSweep)
+	if s.head > 64 && s.head*2 > len(s.order) {
+		s.order = append([]string(nil), s.order[s.head:]...)
+		s.head = 0
+	}
 }
 
 // Reset forgets every media file.
@@ -234,7 +246,7 @@ func (s *MediaStore) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.byID = map[string]*Media{}
-	s.sweepAt = minSweep
+	s.order, s.head = nil, 0
 }
 
 // Snapshot exports every media file held, with its bytes, sorted by appid, creation and id.
@@ -273,7 +285,13 @@ func (s *MediaStore) Restore(ms []MediaSnapshot) {
 		m.Size = len(m.Data)
 		s.byID[m.ID] = &m
 	}
-	s.sweepAt = max(2*len(s.byID), minSweep)
+	s.order, s.head = make([]string, 0, len(s.byID)), 0
+	for id := range s.byID {
+		s.order = append(s.order, id)
+	}
+	sort.Slice(s.order, func(i, j int) bool {
+		return s.byID[s.order[i]].Expires.Before(s.byID[s.order[j]].Expires)
+	})
 }
 
 func (m *Media) copy() Media {

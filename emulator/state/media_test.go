@@ -169,19 +169,39 @@ var _ = Describe("MediaStore", func() {
 		Expect(got.Data).To(Equal(file(pngMagic, 10)))
 	})
 
-	It("drops expired media as it grows", func() {
-		for range 1100 {
-			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0)
-			Expect(err).NotTo(HaveOccurred())
-		}
-		m, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(72*time.Hour))
+	It("lets go of expired files", func() {
+		first, err := upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10))
 		Expect(err).NotTo(HaveOccurred())
-		for i := range 1100 {
-			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(72*time.Hour+time.Duration(i)))
+		_, err = store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Hour))
+		Expect(err).NotTo(HaveOccurred())
+		_, err = store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(72*time.Hour))
+		Expect(err).NotTo(HaveOccurred())
+		ids := func() (ids []string) {
+			for _, m := range store.Snapshot() {
+				ids = append(ids, m.ID)
+			}
+			return ids
+		}
+		Expect(ids()).To(HaveLen(2))
+		Expect(ids()).NotTo(ContainElement(first.ID))
+		Expect(store.Exists(oaApp, first.ID, t0.Add(73*time.Hour))).To(BeFalse())
+		Expect(ids()).To(HaveLen(1))
+		for i := range 1000 {
+			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Duration(i)*time.Hour))
 			Expect(err).NotTo(HaveOccurred())
 		}
-		Expect(len(store.Snapshot())).To(BeNumerically("<=", 1101))
-		Expect(store.Exists(oaApp, m.ID, t0.Add(72*time.Hour))).To(BeTrue())
+		Expect(len(ids())).To(BeNumerically("<=", 72))
+	})
+
+	It("lets go of expired files restored from an export", func() {
+		for i := range 3 {
+			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Duration(2-i)*time.Hour))
+			Expect(err).NotTo(HaveOccurred())
+		}
+		restored := state.NewMediaStore(seeded(9))
+		restored.Restore(store.Snapshot())
+		Expect(restored.Exists(oaApp, "none", t0.Add(73*time.Hour+time.Nanosecond))).To(BeFalse())
+		Expect(restored.Snapshot()).To(HaveLen(1))
 	})
 
 	It("forgets everything on Reset", func() {

@@ -14,20 +14,52 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// xmlReader walks a document with encoding/xml's RawToken, which skips the namespace
-// translation of Token, and checks what Token would: that every end tag closes the element
-// it should. Errors are *SyntaxError.
+// xmlReader reads a document as a stream of tokens, in one of two ways. The fast way scans the
+// body itself and handles the documents bots send: elements without attributes, text with the
+// predefined entities and character references, CDATA, an XML declaration. On anything else, and
+// on any error, the caller starts over the slow way, encoding/xml's RawToken, which decides and
+// words the error. Both ways yield the same tokens for what the fast way accepts (the fuzz targets
+// check it), so a result never depends on the way taken.
 type xmlReader struct {
+	fast  bool
+	src   string // fast: the body
+	pos   int    // fast: the next byte to read
+	close bool   // fast: the element just started was self-closing
 	d     *xml.Decoder
-	stack []xml.Name
-	buf   []byte
+	stack []string // names of the open elements
+	buf   []byte   // text: the pieces of an element's text
+	dec   []byte   // decodeText: a decoded piece
 }
 
+type tokKind uint8
+
+const (
+	tokStart tokKind = iota
+	tokEnd
+	tokText  // character data or CDATA
+	tokOther // comment, processing instruction, directive
+)
+
+// errSlow sends the fast way's caller to the slow way.
+var errSlow = errors.New("xml: needs the full decoder")
+
 var utf8BOM = []byte("\xEF\xBB\xBF")
+
+func newFastXMLReader(body []byte) *xmlReader {
+	return &xmlReader{fast: true, src: string(bytes.TrimPrefix(body, utf8BOM))}
+}
 
 func newXMLReader(body []byte) *xmlReader {
 	// Strict (the default): undefined entities, bad names and unclosed tags are errors.
 	return &xmlReader{d: xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))}
+}
+
+// parseXML runs parse the fast way, and again the slow way when the fast way gives up or fails.
+func parseXML[T any](body []byte, parse func(r *xmlReader) (T, error)) (T, error) {
+	if v, err := parse(newFastXMLReader(body)); err == nil {
+		return v, nil
+	}
+	return parse(newXMLReader(body))
 }
 
 func qname(n xml.Name) string {
@@ -37,15 +69,10 @@ func qname(n xml.Name) string {
 	return n.Space + ":" + n.Local
 }
 
-// local is the element's name when it has no prefix; prefixed names match no field.
-func local(n xml.Name) string {
-	if n.Space != "" {
-		return ""
+func (r *xmlReader) errorf(format string, args ...any) error {
+	if r.fast {
+		return errSlow
 	}
-	return n.Local
-}
-
-func (r *xmlReader) errorf(format string, args ...any) *SyntaxError {
 	line, _ := r.d.InputPos()
 	return &SyntaxError{Format: XML, Line: line, Offset: r.d.InputOffset(), Msg: fmt.Sprintf(format, args...)}
 }
@@ -59,44 +86,303 @@ func (r *xmlReader) wrap(err error) error {
 	return r.errorf("%s", strings.TrimPrefix(err.Error(), "xml: "))
 }
 
-func (r *xmlReader) next() (xml.Token, error) {
+// next returns the next token: an element's name for tokStart and tokEnd, the text for tokText
+// (valid until the next call). It checks what Decoder.Token would: that each end tag closes the
+// element it should. At the end of the document it returns io.EOF.
+func (r *xmlReader) next() (tokKind, string, string, error) {
+	if r.fast {
+		return r.nextFast()
+	}
 	t, err := r.d.RawToken()
 	if err != nil {
 		if err == io.EOF {
 			if n := len(r.stack); n > 0 {
-				return nil, r.errorf("unexpected EOF: <%s> is not closed", qname(r.stack[n-1]))
+				return 0, "", "", r.errorf("unexpected EOF: <%s> is not closed", r.stack[n-1])
 			}
-			return nil, io.EOF
+			return 0, "", "", io.EOF
 		}
-		return nil, r.wrap(err)
+		return 0, "", "", r.wrap(err)
 	}
 	switch t := t.(type) {
 	case xml.StartElement:
-		r.stack = append(r.stack, t.Name)
+		name := qname(t.Name)
+		r.stack = append(r.stack, name)
+		return tokStart, name, "", nil
 	case xml.EndElement:
-		n := len(r.stack)
-		if n == 0 {
-			return nil, r.errorf("unexpected end element </%s>", qname(t.Name))
+		name := qname(t.Name)
+		if err := r.pop(name); err != nil {
+			return 0, "", "", err
 		}
-		if top := r.stack[n-1]; top != t.Name {
-			return nil, r.errorf("element <%s> closed by </%s>", qname(top), qname(t.Name))
-		}
-		r.stack = r.stack[:n-1]
+		return tokEnd, name, "", nil
+	case xml.CharData:
+		return tokText, "", string(t), nil
 	}
-	return t, nil
+	return tokOther, "", "", nil
 }
 
-func isXMLSpace(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+func (r *xmlReader) pop(name string) error {
+	n := len(r.stack)
+	if n == 0 {
+		return r.errorf("unexpected end element </%s>", name)
+	}
+	if top := r.stack[n-1]; top != name {
+		return r.errorf("element <%s> closed by </%s>", top, name)
+	}
+	r.stack = r.stack[:n-1]
+	return nil
+}
+
+func (r *xmlReader) nextFast() (tokKind, string, string, error) {
+	s, i := r.src, r.pos
+	if r.close {
+		r.close = false
+		name := r.stack[len(r.stack)-1]
+		r.stack = r.stack[:len(r.stack)-1]
+		return tokEnd, name, "", nil
+	}
+	if i >= len(s) {
+		if len(r.stack) > 0 {
+			return 0, "", "", errSlow
+		}
+		return 0, "", "", io.EOF
+	}
+	if s[i] != '<' {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			j = len(s) - i
+		}
+		r.pos = i + j
+		text, ok := r.decodeText(s[i:i+j], false)
+		if !ok {
+			return 0, "", "", errSlow
+		}
+		return tokText, "", text, nil
+	}
+	rest := s[i+1:]
+	switch {
+	case strings.HasPrefix(rest, "![CDATA["):
+		body := rest[len("![CDATA["):]
+		end := strings.Index(body, "]]>")
+		if end < 0 {
+			return 0, "", "", errSlow
+		}
+		r.pos = i + 1 + len("![CDATA[") + end + len("]]>")
+		text, ok := r.decodeText(body[:end], true)
+		if !ok {
+			return 0, "", "", errSlow
+		}
+		return tokText, "", text, nil
+	case strings.HasPrefix(rest, "/"):
+		name, n := scanName(rest[1:])
+		n = 1 + n + skipSpace(rest[1+n:])
+		if name == "" || n >= len(rest) || rest[n] != '>' {
+			return 0, "", "", errSlow
+		}
+		r.pos = i + 1 + n + 1
+		if err := r.pop(name); err != nil {
+			return 0, "", "", err
+		}
+		return tokEnd, name, "", nil
+	case strings.HasPrefix(rest, "?xml ") && i == 0:
+		end := strings.Index(rest, "?>")
+		if end < 0 || !plainDeclaration(rest[len("?xml "):end]) {
+			return 0, "", "", errSlow
+		}
+		r.pos = i + 1 + end + 2
+		return tokOther, "", "", nil
+	}
+	name, n := scanName(rest)
+	n += skipSpace(rest[n:])
+	if name == "" || n >= len(rest) {
+		return 0, "", "", errSlow
+	}
+	switch {
+	case rest[n] == '>':
+		r.pos = i + 1 + n + 1
+	case rest[n] == '/' && n+1 < len(rest) && rest[n+1] == '>':
+		r.pos = i + 1 + n + 2
+		r.close = true
+	default: // attributes, comments, directives, processing instructions
+		return 0, "", "", errSlow
+	}
+	r.stack = append(r.stack, name)
+	return tokStart, name, "", nil
+}
+
+// scanName reads an ASCII element name without a prefix; anything else is left to the slow way.
+func scanName(s string) (string, int) {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.') {
+			i++
+			continue
+		}
+		break
+	}
+	return s[:i], i
+}
+
+func skipSpace(s string) int {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// plainDeclaration reports whether an XML declaration says nothing the fast way would have to act
+// on: version 1.0, UTF-8 if an encoding is named, and standalone.
+func plainDeclaration(s string) bool {
+	for {
+		s = s[skipSpace(s):]
+		if s == "" {
+			return true
+		}
+		key, n := scanName(s)
+		s = s[n:]
+		if len(s) < 3 || s[0] != '=' || s[1] != '"' && s[1] != '\'' {
+			return false
+		}
+		end := strings.IndexByte(s[2:], s[1])
+		if end < 0 {
+			return false
+		}
+		value := s[2 : 2+end]
+		s = s[2+end+1:]
+		switch {
+		case key == "version" && value == "1.0":
+		case key == "encoding" && strings.EqualFold(value, "utf-8"):
+		case key == "standalone" && (value == "yes" || value == "no"):
+		default:
+			return false
+		}
+		if s != "" && skipSpace(s) == 0 {
 			return false
 		}
 	}
-	return true
 }
 
-func clipText(b []byte) string {
-	s := strings.TrimSpace(string(b))
+// decodeText decodes character data (or the inside of a CDATA section) as encoding/xml does:
+// references resolved, CR LF and lone CR read as LF. It refuses, for the slow way to judge,
+// anything encoding/xml would reject or that it does not handle itself.
+func (r *xmlReader) decodeText(s string, cdata bool) (string, bool) {
+	plain := true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf {
+			switch c {
+			case '&':
+				if cdata {
+					i++
+					continue
+				}
+				plain = false
+			case ']':
+				if !cdata && strings.HasPrefix(s[i:], "]]>") {
+					return "", false
+				}
+			}
+			i++
+			continue
+		}
+		switch c {
+		case '\t', '\n':
+			i++
+			continue
+		case '\r':
+			plain = false
+			i++
+			continue
+		}
+		rn, size := utf8.DecodeRuneInString(s[i:])
+		if xmlIllegal(rn, size) {
+			return "", false
+		}
+		i += size
+	}
+	if plain {
+		return s, true
+	}
+	b := r.dec[:0]
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\r':
+			b = append(b, '\n')
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+		case c == '&' && !cdata:
+			end := strings.IndexByte(s[i:], ';')
+			if end < 0 {
+				return "", false
+			}
+			ref := s[i+1 : i+end]
+			i += end
+			switch ref {
+			case "lt":
+				b = append(b, '<')
+			case "gt":
+				b = append(b, '>')
+			case "amp":
+				b = append(b, '&')
+			case "apos":
+				b = append(b, '\'')
+			case "quot":
+				b = append(b, '"')
+			default:
+				rn, ok := charRef(ref)
+				if !ok {
+					return "", false
+				}
+				b = utf8.AppendRune(b, rn)
+			}
+		default:
+			b = append(b, c)
+		}
+	}
+	r.dec = b
+	return string(b), true
+}
+
+// charRef reads "#65" or "#x41"; only characters XML can carry are taken.
+func charRef(ref string) (rune, bool) {
+	if len(ref) < 2 || ref[0] != '#' {
+		return 0, false
+	}
+	base, digits := 10, ref[1:]
+	if digits[0] == 'x' {
+		base, digits = 16, digits[1:]
+	}
+	if digits == "" || len(digits) > 6 {
+		return 0, false
+	}
+	var n rune
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		var d rune
+		switch {
+		case c >= '0' && c <= '9':
+			d = rune(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = rune(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = rune(c-'A') + 10
+		default:
+			return 0, false
+		}
+		n = n*rune(base) + d
+	}
+	if n > utf8.MaxRune || n >= 0xD800 && n < 0xE000 || xmlIllegal(n, 2) {
+		return 0, false
+	}
+	return n, true
+}
+
+func isXMLSpace(s string) bool { return skipSpace(s) == len(s) }
+
+func clipText(s string) string {
+	s = strings.TrimSpace(s)
 	if len(s) > 20 {
 		s = s[:20] + "…"
 	}
@@ -104,21 +390,21 @@ func clipText(b []byte) string {
 }
 
 // root reads up to the root element's start tag.
-func (r *xmlReader) root() (xml.Name, error) {
+func (r *xmlReader) root() (string, error) {
 	for {
-		t, err := r.next()
+		k, name, text, err := r.next()
 		if err == io.EOF {
-			return xml.Name{}, r.errorf("no root element")
+			return "", r.errorf("no root element")
 		}
 		if err != nil {
-			return xml.Name{}, err
+			return "", err
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			return t.Name, nil
-		case xml.CharData:
-			if !isXMLSpace(t) {
-				return xml.Name{}, r.errorf("text %q before the root element", clipText(t))
+		switch k {
+		case tokStart:
+			return name, nil
+		case tokText:
+			if !isXMLSpace(text) {
+				return "", r.errorf("text %q before the root element", clipText(text))
 			}
 		}
 	}
@@ -126,21 +412,21 @@ func (r *xmlReader) root() (xml.Name, error) {
 
 // end checks that nothing but white space, comments and processing instructions follows the
 // root element: a second root, or text after it, makes the document malformed.
-func (r *xmlReader) end(root xml.Name) error {
+func (r *xmlReader) end(root string) error {
 	for {
-		t, err := r.next()
+		k, name, text, err := r.next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			return r.errorf("a second root element <%s> after </%s>", qname(t.Name), qname(root))
-		case xml.CharData:
-			if !isXMLSpace(t) {
-				return r.errorf("text %q after the root element </%s>", clipText(t), qname(root))
+		switch k {
+		case tokStart:
+			return r.errorf("a second root element <%s> after </%s>", name, root)
+		case tokText:
+			if !isXMLSpace(text) {
+				return r.errorf("text %q after the root element </%s>", clipText(text), root)
 			}
 		}
 	}
@@ -150,20 +436,34 @@ func (r *xmlReader) end(root xml.Name) error {
 // character data (text and CDATA joined); child elements are skipped.
 func (r *xmlReader) text() (string, error) {
 	depth := len(r.stack)
-	r.buf = r.buf[:0]
+	var first string
+	pieces := 0
 	for {
-		t, err := r.next()
+		k, _, text, err := r.next()
 		if err != nil {
 			return "", err
 		}
-		switch t := t.(type) {
-		case xml.CharData:
-			if len(r.stack) == depth {
-				r.buf = append(r.buf, t...)
+		switch k {
+		case tokText:
+			if len(r.stack) != depth {
+				continue
 			}
-		case xml.EndElement:
+			// One piece, the usual case, is returned as it is.
+			switch pieces {
+			case 0:
+				first = text
+			case 1:
+				r.buf = append(append(r.buf[:0], first...), text...)
+			default:
+				r.buf = append(r.buf, text...)
+			}
+			pieces++
+		case tokEnd:
 			if len(r.stack) < depth {
-				return string(r.buf), nil
+				if pieces > 1 {
+					return string(r.buf), nil
+				}
+				return first, nil
 			}
 		}
 	}
@@ -173,11 +473,11 @@ func (r *xmlReader) text() (string, error) {
 func (r *xmlReader) skip() error {
 	depth := len(r.stack)
 	for {
-		t, err := r.next()
+		k, _, _, err := r.next()
 		if err != nil {
 			return err
 		}
-		if _, ok := t.(xml.EndElement); ok && len(r.stack) < depth {
+		if k == tokEnd && len(r.stack) < depth {
 			return nil
 		}
 	}
@@ -185,18 +485,18 @@ func (r *xmlReader) skip() error {
 
 // children calls each for every child element of the element whose start tag was just read;
 // each must read the child to its end (text, skip or children).
-func (r *xmlReader) children(each func(name xml.Name) error) error {
+func (r *xmlReader) children(each func(name string) error) error {
 	for {
-		t, err := r.next()
+		k, name, _, err := r.next()
 		if err != nil {
 			return err
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := each(t.Name); err != nil {
+		switch k {
+		case tokStart:
+			if err := each(name); err != nil {
 				return err
 			}
-		case xml.EndElement:
+		case tokEnd:
 			return nil
 		}
 	}
@@ -234,7 +534,7 @@ func jsonSyntaxError(body []byte) error {
 			off-- // encoding/json counts the bytes read, the offending one included
 		}
 		msg := se.Error()
-		if len(body) == 0 || isXMLSpace(body) {
+		if isXMLSpace(string(body)) {
 			msg = "the body is empty"
 		}
 		return &SyntaxError{Format: JSON, Line: lineAt(body, int(off)), Offset: off, Msg: msg}

@@ -130,6 +130,7 @@ func FuzzParseMessageXML(f *testing.F) {
 	addSeeds(f, "message", "xml", xmlSeeds...)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := wire.ParseMessage(body, wire.XML)
+		sameBothWays(t, body, false, m, err)
 		if err != nil {
 			checkSyntaxError(t, err)
 			return
@@ -157,6 +158,7 @@ func FuzzParseReplyXML(f *testing.F) {
 	addSeeds(f, "reply", "xml", xmlSeeds...)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := wire.ParseReply(body, wire.XML)
+		sameBothWays(t, body, true, r, err)
 		if err != nil {
 			checkSyntaxError(t, err)
 		}
@@ -189,6 +191,22 @@ func FuzzParseReplyJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sameBothWays checks that the fast way, when it answers, agrees with encoding/xml, and that
+// the answer given is encoding/xml's.
+func sameBothWays(t *testing.T, body []byte, reply bool, got any, err error) {
+	t.Helper()
+	slow, slowErr := wire.ParseXMLSlow(body, reply)
+	if (err == nil) != (slowErr == nil) || err != nil && err.Error() != slowErr.Error() {
+		t.Fatalf("error %v, encoding/xml's way %v, for %q", err, slowErr, body)
+	}
+	if err == nil && !reflect.DeepEqual(got, slow) {
+		t.Fatalf("result differs from encoding/xml's way for %q\n got %#v\nslow %#v", body, got, slow)
+	}
+	if fast, ok := wire.ParseXMLFast(body, reply); ok && !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast way differs for %q\nfast %#v\nslow %#v", body, fast, slow)
+	}
 }
 
 // xmlWellFormed is the reference: encoding/xml's Token walk, which checks that end tags match,

@@ -463,3 +463,44 @@ var _ = Describe("Message", func() {
 		)
 	})
 })
+
+var _ = Describe("the fast XML reader", func() {
+	It("reads every golden payload without falling back to encoding/xml", func() {
+		for _, dir := range []string{"message", "reply"} {
+			files, err := filepath.Glob(filepath.Join("testdata", dir, "*.xml"))
+			Expect(err).NotTo(HaveOccurred())
+			for _, name := range files {
+				body, err := os.ReadFile(name)
+				Expect(err).NotTo(HaveOccurred())
+				fast, ok := wire.ParseXMLFast(body, dir == "reply")
+				Expect(ok).To(BeTrue(), name)
+				slow, err := wire.ParseXMLSlow(body, dir == "reply")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(fast).To(Equal(slow), name)
+			}
+		}
+	})
+
+	It("reads declarations, entities, character references, CR LF and self-closing tags", func() {
+		body := []byte("\xEF\xBB\xBF<?xml version=\"1.0\" encoding='UTF-8' standalone=\"yes\"?>\r\n<xml >\r\n" +
+			"<Content>a&lt;b&gt;c&amp;d&apos;e&quot;f&#65;&#x1F600;\r\ng\rh<![CDATA[&amp;\r\n]]></Content><Label/>" +
+			"<MsgType>text</MsgType ></xml>\r\n")
+		fast, ok := wire.ParseXMLFast(body, false)
+		Expect(ok).To(BeTrue())
+		Expect(fast.(*wire.Message).Content).To(Equal("a<b>c&d'e\"fA😀\ng\nh&amp;\n"))
+		slow, err := wire.ParseXMLSlow(body, false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fast).To(Equal(slow))
+	})
+
+	It("leaves attributes, comments, prefixes and odd declarations to encoding/xml", func() {
+		for _, body := range []string{
+			`<xml a="1"/>`, `<xml><!-- c --></xml>`, `<x:xml xmlns:x="u"/>`, `<?xml version="1.1"?><xml/>`,
+			`<?xml version="1.0" encoding="GBK"?><xml/>`, `<!DOCTYPE xml><xml/>`, `<xml>&nbsp;</xml>`, `<xml>&#0;</xml>`,
+			`<xml>]]></xml>`, "<xml>\x01</xml>", `<xml><a></b></xml>`, `<xml/><xml/>`,
+		} {
+			_, ok := wire.ParseXMLFast([]byte(body), true)
+			Expect(ok).To(BeFalse(), body)
+		}
+	})
+})

@@ -1,22 +1,24 @@
 package wire
 
 import (
-	"encoding/xml"
 	"strconv"
 
 	"github.com/tidwall/gjson"
 )
 
 func parseMessageXML(body []byte) (*Message, error) {
-	r := newXMLReader(body)
+	return parseXML(body, readMessageXML)
+}
+
+func readMessageXML(r *xmlReader) (*Message, error) {
 	root, err := r.root()
 	if err != nil {
 		return nil, err
 	}
 	m := &Message{}
 	var seen uint64
-	err = r.children(func(n xml.Name) error {
-		f, ok := fieldByName[local(n)]
+	err = r.children(func(n string) error {
+		f, ok := fieldByName[n]
 		if !ok || seen&f.bit() != 0 {
 			return r.skip()
 		}
@@ -61,9 +63,9 @@ func (m *Message) readXML(r *xmlReader, f field) error {
 		s := &ScanCodeInfo{}
 		m.ScanCodeInfo = s
 		var typ, res bool
-		return r.children(func(n xml.Name) error {
+		return r.children(func(n string) error {
 			var err error
-			switch local(n) {
+			switch n {
 			case "ScanType":
 				if !typ {
 					typ = true
@@ -83,8 +85,8 @@ func (m *Message) readXML(r *xmlReader, f field) error {
 		s := &SendPicsInfo{}
 		m.SendPicsInfo = s
 		var count, list bool
-		return r.children(func(n xml.Name) error {
-			switch local(n) {
+		return r.children(func(n string) error {
+			switch n {
 			case "Count":
 				if count {
 					break
@@ -106,14 +108,14 @@ func (m *Message) readXML(r *xmlReader, f field) error {
 					break
 				}
 				list = true
-				return r.children(func(n xml.Name) error {
-					if local(n) != "item" {
+				return r.children(func(n string) error {
+					if n != "item" {
 						return r.skip()
 					}
 					var md5 string
 					var got bool
-					err := r.children(func(n xml.Name) error {
-						if local(n) != "PicMd5Sum" || got {
+					err := r.children(func(n string) error {
+						if n != "PicMd5Sum" || got {
 							return r.skip()
 						}
 						got = true
@@ -131,8 +133,8 @@ func (m *Message) readXML(r *xmlReader, f field) error {
 		s := &SendLocationInfo{}
 		m.SendLocationInfo = s
 		var seen [5]bool
-		return r.children(func(n xml.Name) error {
-			i := locationPart(local(n))
+		return r.children(func(n string) error {
+			i := locationPart(n)
 			if i < 0 || seen[i] {
 				return r.skip()
 			}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/xml"
 	"strconv"
 	"strings"
 
@@ -287,16 +286,19 @@ func (rr *RawReply) note(name string, f replyField, known bool, seen *uint32) bo
 }
 
 func parseReplyXML(body []byte) (*RawReply, error) {
-	r := newXMLReader(body)
+	return parseXML(body, readReplyXML)
+}
+
+func readReplyXML(r *xmlReader) (*RawReply, error) {
 	root, err := r.root()
 	if err != nil {
 		return nil, err
 	}
-	rr := &RawReply{Root: qname(root)}
+	rr := &RawReply{Root: root}
 	var seen uint32
-	err = r.children(func(n xml.Name) error {
-		f, known := replyFieldByName(local(n), false)
-		if !rr.note(qname(n), f, known, &seen) {
+	err = r.children(func(n string) error {
+		f, known := replyFieldByName(n, false)
+		if !rr.note(n, f, known, &seen) {
 			return r.skip()
 		}
 		if p := rr.scalar(f); p != nil {
@@ -305,8 +307,8 @@ func parseReplyXML(body []byte) (*RawReply, error) {
 			return err
 		}
 		if f == rArticles {
-			return r.children(func(n xml.Name) error {
-				if local(n) != "item" {
+			return r.children(func(n string) error {
+				if n != "item" {
 					return r.skip()
 				}
 				rr.Articles = append(rr.Articles, RawArticle{})
@@ -327,8 +329,8 @@ func parseReplyXML(body []byte) (*RawReply, error) {
 // members reads the child elements named in names into dst, the first of each name.
 func (r *xmlReader) members(names []string, dst []*string) error {
 	var seen uint32
-	return r.children(func(n xml.Name) error {
-		i := indexOf(names, local(n))
+	return r.children(func(n string) error {
+		i := indexOf(names, n)
 		if i < 0 || seen&(1<<i) != 0 {
 			return r.skip()
 		}

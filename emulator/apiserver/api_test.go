@@ -119,9 +119,9 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 		Expect(second).NotTo(Equal(first))
 
 		e.clk.Advance(4 * time.Minute)
-		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + first).errcode()).To(Equal(40007), "still valid")
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token="+first).errcode()).To(Equal(40007), "still valid")
 		e.clk.Advance(time.Minute + time.Second)
-		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + first).errcode()).To(Equal(40001), "superseded")
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token="+first).errcode()).To(Equal(40001), "superseded")
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + second).errcode()).To(Equal(40007))
 	})
 

@@ -70,3 +70,19 @@ func getMedia(c *call) response {
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
 	return response{status: 200, contentType: ct, header: h, body: m.Data}
 }
+
+// downloadMedia serves GET /_emu/v1/media/{id}: the bytes of a video, whose /cgi-bin/media/get
+// answer is a video_url pointing here, as WeChat's points to its CDN.
+func downloadMedia(c *call) response {
+	id := c.pathVar("id")
+	for _, a := range c.s.p.Apps() {
+		if m, err := c.s.p.GetMedia(a, id); err == nil {
+			ct := m.ContentType
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			return response{status: 200, contentType: ct, body: m.Data}
+		}
+	}
+	return controlError(http.StatusNotFound, "no media %q, or it has expired", id)
+}

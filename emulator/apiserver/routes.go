@@ -33,6 +33,7 @@ func (s *Server) routes() []Route {
 		{post, "/_emu/v1/users/{openid}/trigger", Control, userTriggers},
 		{get, "/_emu/v1/users/{openid}/transcript", Control, userTranscript},
 		{get, "/_emu/v1/users/{openid}/grants", Control, userGrants},
+		{get, "/_emu/v1/media/{id}", Control, downloadMedia},
 		{get, "/_emu/v1/clock", Control, getClock},
 		{post, "/_emu/v1/clock/advance", Control, advanceClock},
 		{get, "/_emu/v1/journal", Control, listJournal},

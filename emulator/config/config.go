@@ -328,7 +328,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	d := newDecoder(file, root)
 	d.decode(root, reflectValue(c), "", nil)
 	c.complete()
-	d.addValidation(c.validate(d.lineOf))
+	if !d.exhausted {
+		// What was decoded before the budget ran out is a fragment; judging it would only add
+		// noise to the one message that matters.
+		d.addValidation(c.validate(d.lineOf))
+	}
 	if errs := d.errors(); len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}
@@ -340,6 +344,14 @@ func Parse(file string, data []byte) (*Config, error) {
 func (c *Config) complete() {
 	for i := range c.Apps {
 		a := &c.Apps[i]
+		// "users: []" and no users are the same thing; one representation keeps comparisons and
+		// round trips exact.
+		if len(a.Users) == 0 {
+			a.Users = nil
+		}
+		if len(a.Agents) == 0 {
+			a.Agents = nil
+		}
 		if a.Format == "" {
 			a.Format = FormatXML
 			if a.Kind == KindMP {

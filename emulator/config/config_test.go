@@ -207,7 +207,7 @@ var _ = Describe("Parse", func() {
 				}, {
 					Alias: "mini", Kind: config.KindMP, AppID: "wx4444444444444444", Secret: "55555555555555555555555555555555",
 					OriginalID: "gh_666666666666", Token: "minitoken", Mode: config.ModePlain, Format: config.FormatXML,
-					URL: "http://127.0.0.1:8080/mini", Users: []config.User{}, Agents: []config.Agent{},
+					URL: "http://127.0.0.1:8080/mini",
 				}},
 			}))
 		})

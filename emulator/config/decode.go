@@ -478,24 +478,33 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.typeError(n, path, "a mapping", "write it as key: value lines; its keys are "+strings.Join(info.names, ", "))
 		return
 	}
-	for _, p := range d.pairs(n, path) {
+	pairs := d.pairs(n, path)
+	present := make(map[string]bool, len(pairs))
+	for _, p := range pairs {
+		present[p.key] = true
+	}
+	for _, p := range pairs {
 		f, ok := info.byName[p.key]
 		if !ok && strings.HasPrefix(p.key, "x-") {
 			continue
 		}
 		if !ok {
-			d.unknownKey(p.knode, path, info)
+			d.unknownKey(p.knode, path, info, present)
 			continue
 		}
 		d.decode(p.value, v.FieldByIndex(f.index), joinPath(path, f.name), f.enum)
 	}
 }
 
-func (d *decoder) unknownKey(k *yaml.Node, path string, info *structInfo) {
+// unknownKey reports a key the struct does not have. present holds the keys of the same mapping:
+// when the key it probably meant is absent, that key's own checks ("required") are silenced.
+func (d *decoder) unknownKey(k *yaml.Node, path string, info *structInfo, present map[string]bool) {
 	msg := fmt.Sprintf("unknown key %q", k.Value)
 	if s, ok := suggest(k.Value, info.names); ok {
 		d.fail(k, path, msg, fmt.Sprintf("did you mean %q?", s))
-		d.bad[joinPath(path, s)] = true
+		if !present[s] {
+			d.bad[joinPath(path, s)] = true
+		}
 		return
 	}
 	here := path

@@ -110,7 +110,7 @@ func (c *checker) enum(path, key, v string, allowed []string, required bool) {
 		return
 	}
 	if v == "" {
-		c.add(path, "required but not set", fmt.Sprintf("add %s: one of %s", key, strings.Join(allowed, ", ")))
+		c.add(path, "required but not set", fmt.Sprintf("add the key %s; one of %s", key, strings.Join(allowed, ", ")))
 		return
 	}
 	if !slices.Contains(allowed, v) {

@@ -154,6 +154,7 @@ func New(opts Options) (*Platform, error) {
 			}
 			a.target = t
 		}
+		p.Ledger.SetAppKind(a.AppID, a.Kind)
 		p.apps = append(p.apps, a)
 		p.byKey[a.AppID] = a
 		if a.Alias != "" {

@@ -497,7 +497,7 @@ func (l *Ledger) Reset() {
 // Snapshot exports every stored grant, sorted by app and openid. Expired grants not yet
 // dropped may be among them; they stay harmless after Restore.
 func (l *Ledger) Snapshot() []UserGrants {
-	var out []UserGrants
+	out := []UserGrants{}
 	for i := range l.shards {
 		s := &l.shards[i]
 		s.mu.Lock()

@@ -60,17 +60,26 @@ func (t *Transcripts) Append(app, openid string, l Line) {
 	defer t.mu.Unlock()
 	k := userKey{app, openid}
 	ls := append(t.lines[k], l)
-	if len(ls) > t.max {
-		ls = append(ls[:0:0], ls[len(ls)-t.max:]...)
+	if len(ls) >= 2*t.max {
+		// Trimming only once the slice holds twice the limit keeps each append amortised O(1).
+		ls = append(make([]Line, 0, t.max+t.max/2), ls[len(ls)-t.max:]...)
 	}
 	t.lines[k] = ls
+}
+
+// newest returns the newest max lines of ls.
+func (t *Transcripts) newest(ls []Line) []Line {
+	if len(ls) > t.max {
+		return ls[len(ls)-t.max:]
+	}
+	return ls
 }
 
 // Get returns a copy of a user's transcript, oldest first.
 func (t *Transcripts) Get(app, openid string) []Line {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]Line(nil), t.lines[userKey{app, openid}]...)
+	return append([]Line(nil), t.newest(t.lines[userKey{app, openid}])...)
 }
 
 // Reset forgets every transcript.
@@ -93,7 +102,7 @@ func (t *Transcripts) Snapshot() []TranscriptSnapshot {
 	defer t.mu.Unlock()
 	out := make([]TranscriptSnapshot, 0, len(t.lines))
 	for k, ls := range t.lines {
-		out = append(out, TranscriptSnapshot{App: k.app, OpenID: k.openid, Lines: append([]Line(nil), ls...)})
+		out = append(out, TranscriptSnapshot{App: k.app, OpenID: k.openid, Lines: append([]Line(nil), t.newest(ls)...)})
 	}
 	return out
 }

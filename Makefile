@@ -20,7 +20,7 @@ test:
 	$(GO) test -race -run '^Fuzz' $(FUZZ_PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./... | tee $(BENCH_OUT)
 	@awk -f .ci/benchreport.awk $(BENCH_OUT)
 
 lint:

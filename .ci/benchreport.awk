@@ -1,16 +1,29 @@
 # Reads `go test -bench` output and prints the targets wxemu holds itself to.
 /^Benchmark/ {
 	name = $1; sub(/-[0-9]+$/, "", name)
-	for (i = 2; i < NF; i++) if ($(i+1) == "ns/op") ns[name] = $i
+	for (i = 2; i < NF; i++) {
+		if ($(i+1) == "ns/op") ns[name] = $i
+		if ($(i+1) == "bytes/user") perUser[name] = $i
+	}
 }
+function verdict(ok) { return ok ? "ok" : "BELOW TARGET" }
 function ratio(label, fast, slow, target,    r) {
-	if (!(fast in ns) || !(slow in ns)) { printf "%-44s missing (%s, %s)\n", label, fast, slow; return }
-	r = ns[fast] / ns[slow]
-	printf "%-44s %6.1f%%   target >= %d%%   %s\n", label, 100 * r, target, (100 * r >= target ? "ok" : "BELOW TARGET")
+	if (!(fast in ns) || !(slow in ns)) { printf "%-48s missing (%s, %s)\n", label, fast, slow; return }
+	r = 100 * ns[fast] / ns[slow]
+	printf "%-48s %8.1f %%     target >= %d %%      %s\n", label, r, target, verdict(r >= target)
 }
 END {
 	print ""
-	print "wxemu benchmark report (throughput ratios; higher is better)"
+	print "wxemu benchmark report"
 	ratio("push plaintext, full verdict / bare loop", "BenchmarkPush/baseline", "BenchmarkPush/plain", 90)
 	ratio("push safe mode / plaintext", "BenchmarkPush/plain", "BenchmarkPush/safe", 75)
+	ratio("custom/send / bare gorilla/mux handler", "BenchmarkCustomSend/baseline", "BenchmarkCustomSend/wxemu", 80)
+	if ("BenchmarkUserMemory" in perUser) {
+		b = perUser["BenchmarkUserMemory"]
+		printf "%-48s %8.0f B      target <= 1073 B (1 M users < 1 GiB)  %s\n", "memory per user with a window", b, verdict(b <= 1073)
+	} else print "memory per user with a window                    missing"
+	if ("BenchmarkStart" in ns) {
+		ms = ns["BenchmarkStart"] / 1e6
+		printf "%-48s %8.1f ms     target < 100 ms      %s\n", "wxemu serve: start to ready", ms, verdict(ms < 100)
+	} else print "wxemu serve: start to ready                      missing"
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
+	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
 )
 
@@ -27,6 +28,7 @@ type Emulator struct {
 	ln     net.Listener
 	done   chan struct{}      // closed when the server goroutine has returned
 	cancel context.CancelFunc // ends every request's context, journal streams included
+	stop   func()             // stops the ticker that notices what falls due in real time
 }
 
 // New builds an emulator. It starts nothing; call Start.
@@ -69,6 +71,11 @@ func (e *Emulator) Start(addr string) error {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}(e.srv, e.done)
+	// On a clock that real time moves, kf sessions time out with no one calling: look each second.
+	// A fake clock moves only by Advance, which looks itself.
+	if _, live := e.Clock().(*clock.Offset); live {
+		e.stop = clock.Every(time.Second, e.Tick)
+	}
 	return nil
 }
 
@@ -87,9 +94,12 @@ func (e *Emulator) URL() string {
 // handlers (up to 5 s, then cuts the connections) and releases the platform's connections.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
-	srv, done, cancel := e.srv, e.done, e.cancel
-	e.srv, e.ln, e.cancel = nil, nil, nil
+	srv, done, cancel, stop := e.srv, e.done, e.cancel, e.stop
+	e.srv, e.ln, e.cancel, e.stop = nil, nil, nil, nil
 	e.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	var err error
 	if srv != nil {
 		cancel()

@@ -261,17 +261,6 @@ func writeResponse(w http.ResponseWriter, res response) {
 	_, _ = w.Write(res.body)
 }
 
-// APICall is the journal detail of one HTTP call: the raw request and response.
-type APICall struct {
-	Method       string `json:"method"`
-	URL          string `json:"url"`
-	RequestBody  string `json:"request_body,omitempty"`
-	Status       int    `json:"status"`
-	ResponseBody string `json:"response_body,omitempty"`
-	Errcode      int    `json:"errcode"`
-	Detail       string `json:"detail,omitempty"`
-}
-
 const journalBodyLimit = 64 << 10
 
 func (s *Server) journal(rt Route, c *call, res response, ms float64) {
@@ -283,7 +272,7 @@ func (s *Server) journal(rt Route, c *call, res response, ms float64) {
 }
 
 func (s *Server) record(kind string, c *call, res response, ms float64, path string) {
-	d := APICall{Method: c.r.Method, URL: c.r.URL.RequestURI(), Status: res.status, Errcode: res.errcode, Detail: res.detail}
+	d := &state.APICall{Method: c.r.Method, Path: path, URL: c.r.URL.RequestURI(), Status: res.status, Errcode: res.errcode, Detail: res.detail}
 	d.RequestBody = clipBody(c.body)
 	if strings.HasPrefix(res.contentType, "application/json") {
 		d.ResponseBody = clipBody(res.body)

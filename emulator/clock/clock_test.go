@@ -100,3 +100,18 @@ var _ = Describe("Offset", func() {
 		Expect(fired).To(BeTrue())
 	})
 })
+
+var _ = Describe("Every", func() {
+	It("calls f until stopped, and stop waits for it", func() {
+		var mu sync.Mutex
+		n := 0
+		stop := clock.Every(time.Millisecond, func() { mu.Lock(); n++; mu.Unlock() })
+		Eventually(func() int { mu.Lock(); defer mu.Unlock(); return n }).Should(BeNumerically(">=", 3))
+		stop()
+		stop()
+		mu.Lock()
+		after := n
+		mu.Unlock()
+		Consistently(func() int { mu.Lock(); defer mu.Unlock(); return n }, 20*time.Millisecond).Should(Equal(after))
+	})
+})

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -157,6 +158,9 @@ type App struct {
 	// WeChatID is the account's WeChat id (微信号), the suffix of its kf accounts
 	// (prefix@wechat_id). Required when the app has agents.
 	WeChatID string `yaml:"wechat_id"`
+	// KFEnabled says whether the account has turned on the customer-service (kf) function; the
+	// kf account and session APIs answer 65400 when it is off. Default true.
+	KFEnabled *bool `yaml:"kf_enabled"`
 	// Users are the people who talk to the account.
 	Users []User `yaml:"users"`
 	// Agents are the customer-service (kf) accounts, at most 100.
@@ -316,7 +320,9 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes a configuration file strictly and validates it. Sections and keys the file leaves
-// out take their defaults; a file without apps is an error. file names the file in messages.
+// out take their defaults; a file without apps is an error. Defaults that depend on other values
+// are then filled in, so that no consumer has to: format from kind, subscribed, openids derived
+// from user names, agent nicknames from account prefixes. file names the file in messages.
 // Problems are *Error values joined with errors.Join, in file order.
 func Parse(file string, data []byte) (*Config, error) {
 	root, err := parseYAML(file, data)
@@ -326,7 +332,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	c := new(Config)
 	c.SetDefaults()
 	d := newDecoder(file, root)
-	d.decode(root, reflectValue(c), "", nil)
+	d.decode(root, reflect.ValueOf(c).Elem(), "", nil)
 	c.complete()
 	if !d.exhausted {
 		// What was decoded before the budget ran out is a fragment; judging it would only add

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -64,7 +65,7 @@ var _ = Describe("Default", func() {
 	It("holds the demo Official Account of the exported constants", func() {
 		oa, ok := cfg.App(config.DemoOAAlias)
 		Expect(ok).To(BeTrue())
-		Expect(*oa).To(MatchFields(oa, config.App{
+		Expect(*oa).To(sameSettings(oa, config.App{
 			Alias: config.DemoOAAlias, Kind: config.KindOA, AppID: config.DemoOAAppID, Secret: config.DemoOASecret,
 			OriginalID: config.DemoOAOriginalID, Token: config.DemoOAToken, EncodingAESKey: config.DemoOAEncodingAESKey,
 			Mode: config.ModePlain, Format: config.FormatXML, URL: "", WeChatID: config.DemoOAWeChatID,
@@ -84,7 +85,7 @@ var _ = Describe("Default", func() {
 	It("holds the demo Mini Program of the exported constants", func() {
 		mp, ok := cfg.App(config.DemoMPAppID)
 		Expect(ok).To(BeTrue())
-		Expect(*mp).To(MatchFields(mp, config.App{
+		Expect(*mp).To(sameSettings(mp, config.App{
 			Alias: config.DemoMPAlias, Kind: config.KindMP, AppID: config.DemoMPAppID, Secret: config.DemoMPSecret,
 			OriginalID: config.DemoMPOriginalID, Token: config.DemoMPToken, EncodingAESKey: config.DemoMPEncodingAESKey,
 			Mode: config.ModePlain, Format: config.FormatJSON, URL: "", WeChatID: config.DemoMPWeChatID,
@@ -138,8 +139,8 @@ var _ = Describe("Default", func() {
 	})
 })
 
-// MatchFields compares the scalar fields of an app, leaving users and agents to their own specs.
-func MatchFields(actual *config.App, want config.App) OmegaMatcher {
+// sameSettings compares the scalar fields of an app, leaving users and agents to their own specs.
+func sameSettings(actual *config.App, want config.App) OmegaMatcher {
 	want.Users, want.Agents = actual.Users, actual.Agents
 	return Equal(want)
 }
@@ -400,7 +401,7 @@ var _ = Describe("Validate", func() {
 		oa, _ := cfg.App("oa")
 		oa.Agents = nil
 		for i := range 101 {
-			oa.Agents = append(oa.Agents, config.Agent{Account: "kf" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@wxemu_demo", Capacity: 1})
+			oa.Agents = append(oa.Agents, config.Agent{Account: fmt.Sprintf("kf%d@wxemu_demo", i), Capacity: 1})
 		}
 		Expect(cfg.Validate()).To(MatchError(`apps[0].agents[100]: too many agents: 101 (an account has at most 100 kf accounts; remove 1)`))
 	})

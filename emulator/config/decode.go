@@ -56,8 +56,6 @@ func countNodes(n *yaml.Node, limit int) int {
 	return count
 }
 
-func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
-
 type position struct{ line, col int }
 
 // decoder is the state of one strict decode; it is used once and by one goroutine.
@@ -88,7 +86,7 @@ func newDecoder(file string, root *yaml.Node) *decoder {
 		file:    file,
 		pos:     map[string]position{},
 		bad:     map[string]bool{},
-		budget:  10000 + 100*countNodes(root, 1<<20),
+		budget:  min(10000+100*countNodes(root, 1<<20), 10_000_000),
 		active:  map[*yaml.Node]bool{},
 		structs: map[reflect.Type]*structInfo{},
 	}
@@ -193,7 +191,10 @@ func lastKey(path string) string {
 	return path[strings.LastIndexAny(path, ".[")+1:]
 }
 
-var nodeType = reflect.TypeFor[yaml.Node]()
+var (
+	nodeType        = reflect.TypeFor[yaml.Node]()
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+)
 
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
@@ -207,11 +208,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []stri
 	if d.rootType == nil {
 		d.rootType = v.Type()
 	}
-	if d.budget--; d.budget < 0 {
-		if !d.exhausted {
-			d.exhausted = true
-			d.fail(n, path, "the file expands to too many values", "use fewer aliases (*name)")
-		}
+	if !d.spend(n, path) {
 		return
 	}
 	switch n.Kind {
@@ -294,6 +291,19 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []stri
 	default:
 		d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
 	}
+}
+
+// spend takes one step of the budget and says whether there was one; the first refusal is
+// reported.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
+	if d.budget--; d.budget >= 0 {
+		return true
+	}
+	if !d.exhausted {
+		d.exhausted = true
+		d.fail(n, path, "the file expands to too many values", "use fewer aliases (*name)")
+	}
+	return false
 }
 
 func setDefaults(p reflect.Value) {
@@ -383,7 +393,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 // mergeSources reads the value of a << key: a mapping, an alias of one, or a list of those, the
 // earlier ones winning as YAML specifies.
 func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
-	if d.budget--; d.budget < 0 {
+	if !d.spend(n, path) {
 		return nil
 	}
 	switch n.Kind {
@@ -527,10 +537,18 @@ func (d *decoder) homeOf(key string) (string, []string) {
 			d.indexKeys(d.rootType, "", map[reflect.Type]bool{})
 		}
 	}
+	if homes, ok := d.keyHomes[key]; ok {
+		return key, homes
+	}
 	want := normalize(key)
-	for name, homes := range d.keyHomes {
+	names := make([]string, 0, len(d.keyHomes))
+	for name := range d.keyHomes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if normalize(name) == want {
-			return name, homes
+			return name, d.keyHomes[name]
 		}
 	}
 	return "", nil
@@ -551,7 +569,7 @@ func (d *decoder) indexKeys(t reflect.Type, at string, visiting map[reflect.Type
 	default:
 		return
 	}
-	if t == nodeType || visiting[t] {
+	if t == nodeType || visiting[t] || reflect.PointerTo(t).Implements(unmarshalerType) {
 		return
 	}
 	visiting[t] = true

@@ -1,7 +1,9 @@
 package platform
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -38,6 +40,23 @@ var codes = []struct {
 	{state.ErrMediaMissing, wire.CodeMediaDataMissing},
 	{state.ErrMediaEmpty, wire.CodeEmptyMediaData},
 	{state.ErrMediaTooLarge, wire.CodeMediaSizeLimit},
+	{state.ErrKfIllegalAccount, wire.CodeKfIllegalAccount},
+	{state.ErrKfAccountLength, wire.CodeKfAccountLength},
+	{state.ErrKfAccountIllegalChar, wire.CodeKfAccountIllegalChar},
+	{state.ErrKfIllegalNickname, wire.CodeKfIllegalNickname},
+	{state.ErrKfAccountExists, wire.CodeKfAccountExists},
+	{state.ErrKfAccountLimit, wire.CodeKfAccountNumberLimit},
+	{state.ErrKfAccountUnknown, wire.CodeKfAccountInvalid},
+	{state.ErrKfAccountBound, wire.CodeKfAccountAlreadyBound},
+	{state.ErrKfInvitationPending, wire.CodeKfInvitationPending},
+	{state.ErrKfWeChatInvalid, wire.CodeKfWechatAccountInvalid},
+	{state.ErrKfAlreadyWorker, wire.CodeKfAlreadyWorker},
+	{state.ErrKfNotBound, wire.CodeKfAccountNotBound},
+	{state.ErrKfOffline, wire.CodeKfWorkerOffline},
+	{state.ErrKfServedByAnother, wire.CodeKfServedByAnotherWorker},
+	{state.ErrKfNoSession, wire.CodeKfNoSession},
+	{state.ErrKfRangeTooLong, wire.CodeKfTimeRangeTooLong},
+	{state.ErrKfParamInvalid, wire.CodeKfParamInvalid},
 }
 
 // Code is the errcode WeChat answers err with. An error no rule maps is -1 system error; the
@@ -113,6 +132,12 @@ func (p *Platform) StableToken(grantType, appid, secret string, force bool) (sta
 // the follow, then the window and its quota, in that order (protocol §9). A message that passes
 // reaches the user's transcript.
 func (p *Platform) CustomSend(app *App, body []byte) (*rules.CustomSend, error) {
+	return p.customSend(app, body, state.FromBot)
+}
+
+// customSend delivers a customer-service message from the bot or, as a kf account, from an
+// agent.
+func (p *Platform) customSend(app *App, body []byte, from string) (*rules.CustomSend, error) {
 	now := p.clock.Now()
 	s, aerr := rules.CheckCustomSend(wire.Kind(app.Kind), body, rules.SendLimits{MaxTextBytes: p.cfg.API.TextLimitBytes})
 	if aerr != nil {
@@ -140,7 +165,7 @@ func (p *Platform) CustomSend(app *App, body []byte) (*rules.CustomSend, error) 
 	}
 	_ = g
 	_ = p.Users.Touch(app.AppID, s.ToUser, now, true)
-	p.Transcripts.Append(app.AppID, s.ToUser, state.Line{Time: now, From: state.FromBot, Kind: state.LineCustom, MsgType: s.MsgType, Text: s.Render(), KfAccount: s.KfAccount})
+	p.Transcripts.Append(app.AppID, s.ToUser, state.Line{Time: now, From: from, Kind: state.LineCustom, MsgType: s.MsgType, Text: s.Render(), KfAccount: s.KfAccount})
 	return s, nil
 }
 
@@ -184,4 +209,15 @@ func (p *Platform) GetMedia(app *App, id string) (state.Media, error) {
 		return state.Media{}, apiError(wire.CodeMediaIDMissing, "media_id is missing")
 	}
 	return p.Media.Get(app.AppID, id, p.clock.Now())
+}
+
+// jsonBody encodes v as an API body, without HTML escaping (WeChat's SDKs keep <a> tags as is).
+func jsonBody(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }

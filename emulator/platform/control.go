@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -14,7 +15,12 @@ func (p *Platform) Advance(d time.Duration) {
 	p.advMu.Unlock()
 	p.clock.Advance(d)
 	p.record(state.Entry{Kind: state.EntryControl, Summary: fmt.Sprintf("clock advanced by %s", d)})
+	p.expireKF(context.Background())
 }
+
+// Tick notices what has fallen due by the passage of time alone — kf sessions past their 30
+// minutes — so that `wxemu serve` journals it when it happens, not when someone next looks.
+func (p *Platform) Tick() { p.expireKF(context.Background()) }
 
 // Advanced is how far Advance has moved the clock in all.
 func (p *Platform) Advanced() time.Duration {

@@ -82,6 +82,7 @@ type Platform struct {
 	Media       *state.MediaStore
 	Journal     *state.Journal
 	Transcripts *state.Transcripts
+	KF          *state.KF
 }
 
 // New builds a platform from options. It starts nothing.
@@ -132,6 +133,10 @@ func New(opts Options) (*Platform, error) {
 		Media:       state.NewMediaStore(opts.Random),
 		Journal:     state.NewJournal(cfg.Journal.MaxEntries),
 		Transcripts: state.NewTranscripts(opts.TranscriptLines),
+		KF: state.NewKF(state.KFConfig{
+			SessionTimeout: time.Duration(cfg.KF.SessionTimeout),
+			Anchor:         cfg.KF.SessionAnchor,
+		}),
 	}
 	for i := range cfg.Apps {
 		a := &App{App: cfg.Apps[i]}
@@ -161,7 +166,11 @@ func New(opts Options) (*Platform, error) {
 			p.byKey[a.Alias] = a
 		}
 	}
+	if cfg.API.ImageLimit > 0 {
+		p.Media.ImageLimit = int(cfg.API.ImageLimit)
+	}
 	p.seedUsers()
+	p.seedAgents()
 	return p, nil
 }
 
@@ -218,7 +227,9 @@ func (p *Platform) Reset() {
 	p.Media.Reset()
 	p.Journal.Reset()
 	p.Transcripts.Reset()
+	p.KF.Reset()
 	p.seedUsers()
+	p.seedAgents()
 	p.record(state.Entry{Kind: state.EntryControl, Summary: "reset: all state forgotten, configured users seeded again"})
 }
 

@@ -21,6 +21,7 @@ type Snapshot struct {
 	Tokens      state.TokenSnapshot        `json:"tokens"`
 	Media       []state.MediaSnapshot      `json:"media"`
 	Transcripts []state.TranscriptSnapshot `json:"transcripts"`
+	KF          state.KFSnapshot           `json:"kf"`
 }
 
 // Export returns a snapshot of all state.
@@ -33,6 +34,7 @@ func (p *Platform) Export() *Snapshot {
 		Tokens:      p.Tokens.Snapshot(),
 		Media:       p.Media.Snapshot(),
 		Transcripts: p.Transcripts.Snapshot(),
+		KF:          p.KF.Snapshot(),
 	}
 }
 
@@ -51,6 +53,7 @@ func (p *Platform) Import(s *Snapshot) error {
 	p.Tokens.Restore(s.Tokens)
 	p.Media.Restore(s.Media)
 	p.Transcripts.Restore(s.Transcripts)
+	p.KF.Restore(s.KF)
 	p.record(state.Entry{Kind: state.EntryControl, Summary: fmt.Sprintf("state imported: %d users, %d media, %d transcripts", len(s.Users), len(s.Media), len(s.Transcripts))})
 	return nil
 }

@@ -32,8 +32,11 @@ type Interaction struct {
 	OpenID  string       `json:"openid"`
 	Trigger string       `json:"trigger,omitempty"` // the window it opened, if any
 	Routed  string       `json:"routed"`
+	Agent   string       `json:"agent,omitempty"` // the kf account that got the message
 	Result  *push.Result `json:"result,omitempty"`
-	Journal uint64       `json:"journal"`
+	// Transfer lists the kf state changes a transfer reply caused.
+	Transfer []state.KFEvent `json:"transfer,omitempty"`
+	Journal  uint64          `json:"journal"`
 }
 
 // LookupApp finds an app by alias or appid, with an error that suggests the closest key.
@@ -90,6 +93,18 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 		p.Transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromUser, Kind: state.LineEvent, MsgType: m.Event, Text: RenderInbound(&m)})
 	}
 
+	// A user a human agent serves talks to the agent, not to the bot (protocol §5.4).
+	s, inSession, expired := p.KF.Route(app.AppID, openid, now)
+	p.applyKF(ctx, app, expired)
+	if inSession && !m.IsEvent() {
+		p.KF.Touch(app.AppID, openid, now)
+		p.KF.Record(app.AppID, state.Record{OpenID: openid, Worker: s.Account, Opercode: opAgentReceived, Text: RenderInbound(&m), Time: now})
+		e := p.record(state.Entry{Kind: state.EntryState, App: app.AppID, User: openid,
+			Summary: fmt.Sprintf("kf: %s %q delivered to %s, not to the bot", m.MsgType, clip(RenderInbound(&m)), s.Account), Data: m})
+		in.Routed, in.Agent, in.Journal = RoutedAgent, s.Account, e.Seq
+		return in, nil
+	}
+
 	res := p.engine.Push(ctx, app.target, &m)
 	in.Result = res
 	e := p.record(state.Entry{
@@ -101,6 +116,10 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	})
 	in.Journal = e.Seq
 	p.showOutcome(app, openid, res, e.Seq)
+	if res.Outcome == push.Transferred {
+		in.Transfer = p.KF.Transfer(app.AppID, openid, res.KfAccount, p.clock.Now())
+		p.applyKF(ctx, app, in.Transfer)
+	}
 	return in, nil
 }
 

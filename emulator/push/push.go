@@ -95,6 +95,28 @@ func (r *Result) HasError() bool { return rules.HasError(r.Violations) }
 // works on a copy, filling in ToUserName (the original id), CreateTime (virtual now) and, for a
 // user message without one, MsgId. Push never returns nil; a canceled ctx ends the attempts.
 func (e *Engine) Push(ctx context.Context, t *Target, msg *wire.Message) *Result {
+	return e.push(ctx, t, msg, Tamper{})
+}
+
+// Tamper spoils the signatures of a push, to check that a bot refuses what WeChat did not sign.
+type Tamper struct {
+	Signature    bool // a wrong signature query parameter
+	MsgSignature bool // a wrong msg_signature (encrypted modes only)
+}
+
+// PushTampered is Push with spoiled signatures. A correct bot refuses the push (any status but
+// 200, or no content): the caller judges that from the result.
+func (e *Engine) PushTampered(ctx context.Context, t *Target, msg *wire.Message, tamper Tamper) *Result {
+	return e.push(ctx, t, msg, tamper)
+}
+
+// Resend delivers the body of an earlier push again, as WeChat's retry does: the same message
+// (same MsgId, same CreateTime), freshly signed. The answer is judged like any other.
+func (e *Engine) Resend(ctx context.Context, t *Target, prev *Result) *Result {
+	return e.push(ctx, t, &prev.Message, Tamper{})
+}
+
+func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper Tamper) *Result {
 	m := *msg
 	now := e.cfg.Clock.Now()
 	if m.ToUserName == "" {
@@ -135,7 +157,7 @@ func (e *Engine) Push(ctx context.Context, t *Target, msg *wire.Message) *Result
 
 	var last *answer
 	for n := 1; n <= e.cfg.MaxAttempts; n++ {
-		u := t.withQuery(e.query(t, m.FromUserName, encrypted))
+		u := t.withQuery(e.query(t, m.FromUserName, encrypted, tamper))
 		a := e.attempt(ctx, n, u, res.Request.ContentType, body)
 		res.Attempts = append(res.Attempts, a.Attempt)
 		if a.answered {
@@ -162,7 +184,7 @@ func (e *Engine) Push(ctx context.Context, t *Target, msg *wire.Message) *Result
 // query builds the signed query string of one attempt (protocol §1.3). Every attempt gets a
 // fresh timestamp and nonce.
 // Deviation: whether WeChat's retries re-sign the query is open (protocol §3.1, §10.6); wxemu does.
-func (e *Engine) query(t *Target, openid, encrypted string) [][2]string {
+func (e *Engine) query(t *Target, openid, encrypted string, tamper Tamper) [][2]string {
 	ts := strconv.FormatInt(e.cfg.Clock.Now().Unix(), 10)
 	nonce := e.digits(10)
 	q := make([][2]string, 0, 6)
@@ -177,6 +199,12 @@ func (e *Engine) query(t *Target, openid, encrypted string) [][2]string {
 		q = append(q,
 			[2]string{"encrypt_type", "aes"},
 			[2]string{"msg_signature", wxcrypto.MsgSignature(t.Token, ts, nonce, encrypted)})
+	}
+	if tamper.Signature {
+		q[0][1] = spoil(q[0][1])
+	}
+	if tamper.MsgSignature && t.Mode != wire.Plain {
+		q[len(q)-1][1] = spoil(q[len(q)-1][1])
 	}
 	return q
 }
@@ -267,4 +295,16 @@ func encode(m *wire.Message, f wire.Format, dst []byte) []byte {
 		return m.AppendJSON(dst)
 	}
 	return m.AppendXML(dst)
+}
+
+// spoil changes the first hex digit of a signature, so it is well-formed and wrong.
+func spoil(sig string) string {
+	if sig == "" {
+		return "0"
+	}
+	c := byte('0')
+	if sig[0] == '0' {
+		c = '1'
+	}
+	return string(c) + sig[1:]
 }

@@ -460,3 +460,24 @@ var _ = Describe("NewTarget", func() {
 		Entry("bad mode", push.App{Kind: wire.OA, Mode: "secret", AppID: appID, OriginalID: originalID, Token: token, URL: "http://127.0.0.1/wx"}, "mode"),
 	)
 })
+
+var _ = Describe("the probes of a bot's checks", func() {
+	It("sends a push with a spoiled signature, which a correct bot refuses", func() {
+		r := startBot("oa", wire.OA, wire.Safe, wire.XML, push.Config{})
+		res := r.engine.PushTampered(context.Background(), r.target, text("hi"), push.Tamper{Signature: true})
+		Expect(res.Answer.Status).To(Equal(403))
+		res = r.engine.PushTampered(context.Background(), r.target, text("hi"), push.Tamper{MsgSignature: true})
+		Expect(res.Answer.Status).To(Equal(403))
+		Expect(r.bot.Received()).To(HaveLen(2))
+		Expect(r.bot.Received()[1].SignatureOK).To(BeFalse())
+	})
+
+	It("resends the same message, as WeChat's retry does", func() {
+		r := startBot("oa", wire.OA, wire.Plain, wire.XML, push.Config{})
+		first := r.push(text("hi"))
+		again := r.engine.Resend(context.Background(), r.target, first)
+		Expect(again.Message.MsgId).To(Equal(first.Message.MsgId))
+		Expect(again.Request.Body).To(Equal(first.Request.Body))
+		Expect(again.Attempts[0].URL).NotTo(Equal(first.Attempts[0].URL))
+	})
+})

@@ -234,38 +234,36 @@ func (s *CustomSend) Render() string {
 	if s == nil {
 		return ""
 	}
-	var out string
+	out := "[" + s.MsgType + "]"
 	switch {
-	case s.Text != nil:
+	case s.MsgType == "text" && s.Text != nil:
 		out = s.Text.Content
-	case s.Image != nil:
+	case s.MsgType == "image" && s.Image != nil:
 		out = "[image " + s.Image.MediaID + "]"
-	case s.Voice != nil:
+	case s.MsgType == "voice" && s.Voice != nil:
 		out = "[voice " + s.Voice.MediaID + "]"
-	case s.MpNews != nil:
+	case s.MsgType == "mpnews" && s.MpNews != nil:
 		out = "[mpnews " + s.MpNews.MediaID + "]"
-	case s.Video != nil:
+	case s.MsgType == "video" && s.Video != nil:
 		out = withTitle("[video "+s.Video.MediaID+"]", s.Video.Title)
-	case s.Music != nil:
+	case s.MsgType == "music" && s.Music != nil:
 		title := s.Music.Title
 		if title == "" {
 			title = s.Music.MusicURL
 		}
-		out = withTitle("[music]", title)
-	case len(s.News) > 0:
-		out = withTitle("[news]", s.News[0].Title)
-	case s.MpNewsArticle != nil:
+		out = withTitle(out, title)
+	case s.MsgType == "news" && len(s.News) > 0:
+		out = withTitle(out, s.News[0].Title)
+	case s.MsgType == "mpnewsarticle" && s.MpNewsArticle != nil:
 		out = "[mpnewsarticle " + s.MpNewsArticle.ArticleID + "]"
-	case s.MsgMenu != nil:
+	case s.MsgType == "msgmenu" && s.MsgMenu != nil:
 		out = renderMsgMenu(s.MsgMenu)
-	case s.WxCard != nil:
+	case s.MsgType == "wxcard" && s.WxCard != nil:
 		out = "[wxcard " + s.WxCard.CardID + "]"
-	case s.MiniProgramPage != nil:
-		out = withTitle("[miniprogrampage]", s.MiniProgramPage.Title)
-	case s.Link != nil:
-		out = withTitle("[link]", s.Link.Title)
-	default:
-		out = "[" + s.MsgType + "]"
+	case s.MsgType == "miniprogrampage" && s.MiniProgramPage != nil:
+		out = withTitle(out, s.MiniProgramPage.Title)
+	case s.MsgType == "link" && s.Link != nil:
+		out = withTitle(out, s.Link.Title)
 	}
 	return oneLine(out)
 }
@@ -703,7 +701,10 @@ func typeName(v gjson.Result) string {
 }
 
 func typeErr(where, want string, v gjson.Result) *APIError {
-	return apiErr(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), clip(v.Raw))
+	if v.Type == gjson.Null {
+		return apiErr(wire.CodeDataFormatError, "%s must be %s, not null", where, want)
+	}
+	return apiErr(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), oneLine(clip(v.Raw)))
 }
 
 func aOrAn(noun string) string {

@@ -148,7 +148,7 @@ var _ = Describe("CheckCustomSend", func() {
 		Entry("image.media_id an object", wire.OA, send("image", `"image":{"media_id":{}}`), 47001, "image.media_id must be a string, not an object {}"),
 		Entry("news.articles an object", wire.OA, send("news", `"news":{"articles":{}}`), 47001, "news.articles must be an array, not an object {}"),
 		Entry("news.articles[0] a string", wire.OA, send("news", `"news":{"articles":["x"]}`), 47001, `news.articles[0] must be an object, not a string "x"`),
-		Entry("news.articles[0] null", wire.OA, send("news", `"news":{"articles":[null]}`), 47001, `news.articles[0] must be an object, not a null`),
+		Entry("news.articles[0] null", wire.OA, send("news", `"news":{"articles":[null]}`), 47001, `news.articles[0] must be an object, not null`),
 		Entry("news.articles[1].title a number", wire.OA, send("news", `"news":{"articles":[{"title":"a"},{"title":2}]}`), 47001, "news.articles[1].title must be a string"),
 		Entry("msgmenu.list[1].id a number", wire.OA, send("msgmenu", `"msgmenu":{"list":[{"id":"1","content":"a"},{"id":2,"content":"b"}]}`), 47001, "msgmenu.list[1].id must be a string, not a number 2"),
 		Entry("msgmenu.head_content a number", wire.OA, send("msgmenu", `"msgmenu":{"head_content":1,"list":[{"id":"1","content":"a"}]}`), 47001, "msgmenu.head_content must be a string"),
@@ -435,9 +435,12 @@ var _ = Describe("CheckCustomSend", func() {
 		Entry("Mini Program miniprogrampage", wire.MP, sendExamples[15].body, "[miniprogrampage] title"),
 	)
 
-	It("renders nothing for no message", func() {
+	It("renders nothing for no message, and the type alone for a message without its object", func() {
 		var s *rules.CustomSend
 		Expect(s.Render()).To(BeEmpty())
+		Expect((&rules.CustomSend{MsgType: "image"}).Render()).To(Equal("[image]"))
+		Expect((&rules.CustomSend{MsgType: "image", Text: &rules.SendText{Content: "hi"}}).Render()).To(Equal("[image]"))
+		Expect((&rules.CustomSend{MsgType: "news", News: []rules.SendArticle{{}}}).Render()).To(Equal("[news]"))
 	})
 
 	It("marshals without escaping HTML when the encoder does not", func() {

@@ -29,6 +29,19 @@ type Entry struct {
 	Data       any       `json:"data,omitempty"`
 }
 
+// APICall is the Data of an api, control or unknown entry: one HTTP call with its raw request
+// and response.
+type APICall struct {
+	Method       string `json:"method"`
+	Path         string `json:"path"` // the route's path, without the query
+	URL          string `json:"url"`
+	RequestBody  string `json:"request_body,omitempty"`
+	Status       int    `json:"status"`
+	ResponseBody string `json:"response_body,omitempty"`
+	Errcode      int    `json:"errcode"`
+	Detail       string `json:"detail,omitempty"`
+}
+
 // JournalFilter selects entries; empty fields match everything.
 type JournalFilter struct {
 	App   string

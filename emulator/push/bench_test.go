@@ -75,3 +75,68 @@ func BenchmarkPush(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPushInterleaved runs the bare loop, a plaintext push and a safe-mode push in turn in
+// every iteration, so that a noisy shared machine slows all three alike, and reports the
+// throughput ratios the targets are about: plain vs the bare loop (target >= 90 %) and safe vs
+// plain (target >= 75 %).
+func BenchmarkPushInterleaved(b *testing.B) {
+	h, err := bots.New("oa", bots.Config{Token: token, EncodingAESKey: aesKey, AppID: appID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	u := srv.URL + "/wx"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	defer client.CloseIdleConnections()
+	bare := &wire.Message{ToUserName: originalID, FromUserName: openID, CreateTime: time.Now().Unix(), MsgType: "text", Content: "hi", MsgId: 1}
+	body := bare.AppendXML(nil)
+	e := push.New(push.Config{Clock: clock.Real{}})
+	defer e.Close()
+	targets := map[wire.Mode]*push.Target{}
+	for _, mode := range []wire.Mode{wire.Plain, wire.Safe} {
+		t, err := push.NewTarget(push.App{Kind: wire.OA, AppID: appID, OriginalID: originalID, Token: token, EncodingAESKey: aesKey, Mode: mode, URL: u})
+		if err != nil {
+			b.Fatal(err)
+		}
+		targets[mode] = t
+	}
+	m := &wire.Message{FromUserName: openID, MsgType: "text", Content: "hi"}
+	ctx := context.Background()
+	var tBare, tPlain, tSafe time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := clock.Real{}.Now()
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		nonce := strconv.Itoa(i)
+		q := u + "?signature=" + wxcrypto.Signature(token, ts, nonce) + "&timestamp=" + ts + "&nonce=" + nonce + "&openid=" + url.QueryEscape(openID)
+		resp, err := client.Post(q, "text/xml; charset=utf-8", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if _, err := wire.ParseReply(data, wire.XML); err != nil {
+			b.Fatal(err)
+		}
+		tBare += clock.Since(start)
+
+		start = clock.Real{}.Now()
+		if res := e.Push(ctx, targets[wire.Plain], m); res.Outcome != push.Replied {
+			b.Fatalf("plain: %s %v", res.Outcome, res.Violations)
+		}
+		tPlain += clock.Since(start)
+
+		start = clock.Real{}.Now()
+		if res := e.Push(ctx, targets[wire.Safe], m); res.Outcome != push.Replied {
+			b.Fatalf("safe: %s %v", res.Outcome, res.Violations)
+		}
+		tSafe += clock.Since(start)
+	}
+	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/push")
+	b.ReportMetric(float64(tPlain.Nanoseconds())/float64(b.N), "plain-ns/push")
+	b.ReportMetric(float64(tSafe.Nanoseconds())/float64(b.N), "safe-ns/push")
+	b.ReportMetric(100*float64(tBare)/float64(tPlain), "plain-vs-bare-%")
+	b.ReportMetric(100*float64(tPlain)/float64(tSafe), "safe-vs-plain-%")
+}

@@ -3,7 +3,7 @@ GO      ?= go
 GINKGO  := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
 BIN     := bin/wxemu
 # Packages whose fuzz targets `make test` runs on their seeds and `make fuzz` explores.
-FUZZ_PKGS := ./emulator/wire ./emulator/wxcrypto
+FUZZ_PKGS := ./emulator/config ./emulator/rules ./emulator/wire ./emulator/wxcrypto
 FUZZTIME  ?= 10s
 BENCH_OUT ?= bench.txt
 

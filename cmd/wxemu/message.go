@@ -186,16 +186,25 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 	return m, nil
 }
 
-// flagHint names the flag that sets a field a check found missing.
+// flagHint names the flag that sets a field a check found missing: the longest field name the
+// message holds, so that ThumbMediaId is not read as MediaId.
 func flagHint(msg string) string {
+	best, flag := "", ""
 	for _, ff := range fieldFlags {
 		for _, f := range ff.fields {
-			if strings.Contains(msg, f) {
-				return fmt.Sprintf(" (set it with --%s)", ff.flag)
+			name := f
+			if _, after, nested := strings.Cut(f, "."); nested {
+				name = after
+			}
+			if strings.Contains(msg, name) && len(name) > len(best) {
+				best, flag = name, ff.flag
 			}
 		}
 	}
-	return ""
+	if flag == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (set it with --%s)", flag)
 }
 
 // hasField reports whether a type has the wire field name, either listed whole or through its

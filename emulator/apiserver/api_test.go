@@ -66,6 +66,16 @@ var _ = Describe("the routing table", func() {
 		}
 	})
 
+	It("answers a POST on a GET-only API with 43001", func() {
+		tk := e.token(oa)
+		for _, rt := range e.emu.API().Routes() {
+			if rt.Access != apiserver.TokenRequired || len(rt.Methods) != 1 || rt.Methods[0] != http.MethodGet {
+				continue
+			}
+			Expect(e.post(rt.Path+"?access_token="+tk, "{}").errcode()).To(Equal(43001), rt.Path)
+		}
+	})
+
 	It("answers an unknown path as WeChat would, and journals it", func() {
 		a := e.get("/cgi-bin/no/such/api?access_token=x")
 		Expect(a.Status).To(Equal(200))

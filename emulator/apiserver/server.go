@@ -205,7 +205,7 @@ func (s *Server) serve(rt Route, c *call) response {
 		if containsMethod(rt.Methods, http.MethodPost) {
 			return s.apiError(wire.CodeRequirePOST, fmt.Sprintf("%s is POST only", rt.Path))
 		}
-		return s.apiError(codeRequireGET, fmt.Sprintf("%s is GET only", rt.Path))
+		return s.apiError(wire.CodeRequireGET, fmt.Sprintf("%s is GET only", rt.Path))
 	}
 	limit := int64(maxBody)
 	if strings.HasPrefix(rt.Path, "/cgi-bin/media/upload") || strings.HasPrefix(rt.Path, "/customservice/kfaccount/uploadheadimg") {
@@ -353,6 +353,3 @@ func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, res)
 	s.record(state.EntryUnknown, c, res, 0, r.URL.Path)
 }
-
-// codeRequireGET is 43001 require GET method, the counterpart of 43002.
-const codeRequireGET = 43001

@@ -31,6 +31,7 @@ const (
 	CodeMediaDataMissing       = 41005
 	CodeMediaIDMissing         = 41006
 	CodeAccessTokenExpired     = 42001
+	CodeRequireGET             = 43001
 	CodeRequirePOST            = 43002
 	CodeRequireSubscribe       = 43004
 	CodeRequireUnblacklist     = 43019
@@ -108,6 +109,9 @@ var catalog = map[int]string{
 	CodeSystemError: "system error",
 	CodeOK:          "ok",
 
+	// Deviation: since 2023 the server appends ", could get access_token by getStableAccessToken,
+	// more details at https://mmbizurl.cn/s/JtxxFh33r" (one source, protocol §7.2); the
+	// confirmed text is kept.
 	CodeInvalidCredential:  "invalid credential, access_token is invalid or not latest",
 	CodeInvalidGrantType:   "invalid grant_type",
 	CodeInvalidOpenID:      "invalid openid",
@@ -119,7 +123,8 @@ var catalog = map[int]string{
 	CodeInvalidAppID:       "invalid appid",
 	CodeInvalidAccessToken: "invalid access_token",
 	CodeInvalidURL:         "invalid url",
-	CodeInvalidAppSecret:   "invalid appsecret",
+	// Deviation: the server appends ", view more at http://t.cn/RAEkdVq" (protocol §7.2).
+	CodeInvalidAppSecret: "invalid appsecret",
 	// The server puts the caller's address in place of <ip>; see InvalidIPErrmsg.
 	CodeIPNotInWhitelist:       "invalid ip <ip> ipv6 ::ffff:<ip>, not in whitelist",
 	CodeInvalidAccountType:     "invalid account type",
@@ -129,6 +134,7 @@ var catalog = map[int]string{
 	CodeMediaDataMissing:       "media data missing",
 	CodeMediaIDMissing:         "media_id missing",
 	CodeAccessTokenExpired:     "access_token expired",
+	CodeRequireGET:             "require GET method",
 	CodeRequirePOST:            "require POST method",
 	CodeRequireSubscribe:       "require subscribe",
 	CodeRequireUnblacklist:     "require remove blacklist",

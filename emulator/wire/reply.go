@@ -267,19 +267,34 @@ func indexOf(names []string, name string) int {
 	return -1
 }
 
-// note records a top-level name: known names once, the rest in Unknown, and any name seen
-// before in Duplicate. It reports whether the value is to be read (its first occurrence).
-func (rr *RawReply) note(name string, f replyField, known bool, seen *uint32) bool {
-	if !known {
-		if indexOf(rr.Unknown, name) < 0 {
-			rr.Unknown = append(rr.Unknown, name)
-			return false
-		}
-	} else if *seen&(1<<f) == 0 {
-		*seen |= 1 << f
+// topNames tracks the top-level names of a reply, for Unknown and Duplicate. The maps exist only
+// once a name needs them, which for a correct reply is never.
+type topNames struct {
+	seen  uint32          // reply fields read
+	other map[string]bool // names of no reply field
+	dup   map[string]bool // names listed in Duplicate
+}
+
+// note records a top-level name and reports whether its value is to be read: only the first
+// occurrence of a reply field is.
+func (rr *RawReply) note(n *topNames, name string, f replyField, known bool) bool {
+	switch {
+	case known && n.seen&(1<<f) == 0:
+		n.seen |= 1 << f
 		return true
+	case !known && !n.other[name]:
+		if n.other == nil {
+			n.other = map[string]bool{}
+		}
+		n.other[name] = true
+		rr.Unknown = append(rr.Unknown, name)
+		return false
 	}
-	if indexOf(rr.Duplicate, name) < 0 {
+	if !n.dup[name] {
+		if n.dup == nil {
+			n.dup = map[string]bool{}
+		}
+		n.dup[name] = true
 		rr.Duplicate = append(rr.Duplicate, name)
 	}
 	return false
@@ -295,10 +310,10 @@ func readReplyXML(r *xmlReader) (*RawReply, error) {
 		return nil, err
 	}
 	rr := &RawReply{Root: root}
-	var seen uint32
+	var names topNames
 	err = r.children(func(n string) error {
 		f, known := replyFieldByName(n, false)
-		if !rr.note(n, f, known, &seen) {
+		if !rr.note(&names, n, f, known) {
 			return r.skip()
 		}
 		if p := rr.scalar(f); p != nil {
@@ -347,11 +362,11 @@ func parseReplyJSON(body []byte) (*RawReply, error) {
 		return nil, err
 	}
 	rr := &RawReply{}
-	var seen uint32
+	var names topNames
 	root.ForEach(func(k, v gjson.Result) bool {
 		name, _ := jsonText(k)
 		f, known := replyFieldByName(name, true)
-		if !rr.note(name, f, known, &seen) {
+		if !rr.note(&names, name, f, known) {
 			return true
 		}
 		if p := rr.scalar(f); p != nil {

@@ -10,7 +10,7 @@ type InboundType struct {
 	MsgType string
 	Event   string   // empty for user messages
 	Kinds   []Kind   // the app kinds WeChat pushes it to
-	Fields  []string // wire names of its own fields, in wire order, beyond the header
+	Fields  []string // wire names of its own fields, in wire order, beyond the header (and Event)
 	// Required lists the Fields a push of this type cannot do without. MsgId is not among them:
 	// it is the sender's to assign, like the header.
 	Required []string

@@ -323,7 +323,8 @@ var _ = Describe("the kf account APIs", func() {
 		}
 		Expect(invite("kf9@wxemu_demo", "1")).To(Equal(65409))
 		Expect(invite("kf9@wxemu_demo", "worker_nine")).To(Equal(0))
-		Expect(invite("kf9@wxemu_demo", "worker_nine")).To(Equal(65411))
+		Expect(invite("kf9@wxemu_demo", "worker_nine")).To(Equal(65408), "the same user again")
+		Expect(invite("kf9@wxemu_demo", "worker_ten")).To(Equal(65411), "another user while one is invited")
 		Expect(invite(kf1, "someone_else")).To(Equal(65412))
 
 		list := e.get("/cgi-bin/customservice/getkflist?access_token=" + tk).JSON["kf_list"].([]any)
@@ -344,6 +345,15 @@ var _ = Describe("the kf account APIs", func() {
 		Expect(e.get("/customservice/kfaccount/del?access_token=" + tk + "&kf_account=kf9@wxemu_demo").errcode()).To(Equal(0))
 		Expect(api("/customservice/kfaccount/del", map[string]string{"kf_account": kf3}).errcode()).To(Equal(0))
 		Expect(api("/customservice/kfaccount/del", map[string]string{"kf_account": kf3}).errcode()).To(Equal(65401))
+	})
+
+	It("answers 61451 for a missing kf_account and 65402 for an unbound one", func() {
+		Expect(api("/customservice/kfaccount/add", map[string]string{"nickname": "x"}).errcode()).To(Equal(61451))
+		Expect(e.get("/customservice/kfaccount/del?access_token=" + tk).errcode()).To(Equal(61451))
+		Expect(add("kf9@wxemu_demo", "客服9")).To(Equal(0))
+		e.say(oa, alice, "hi")
+		Expect(api("/customservice/kfsession/create", map[string]string{"kf_account": "kf9@wxemu_demo", "openid": alice}).errcode()).To(Equal(65402))
+		Expect(e.agent("kf9@wxemu_demo", "status", map[string]any{"online": true}).Status).To(Equal(409), "an unbound account cannot go online")
 	})
 
 	It("takes a JPG head image only", func() {

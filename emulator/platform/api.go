@@ -49,6 +49,7 @@ var codes = []struct {
 	{state.ErrKfAccountUnknown, wire.CodeKfAccountInvalid},
 	{state.ErrKfAccountBound, wire.CodeKfAccountAlreadyBound},
 	{state.ErrKfInvitationPending, wire.CodeKfInvitationPending},
+	{state.ErrKfAlreadyInvited, wire.CodeKfAlreadyInvited},
 	{state.ErrKfWeChatInvalid, wire.CodeKfWechatAccountInvalid},
 	{state.ErrKfAlreadyWorker, wire.CodeKfAlreadyWorker},
 	{state.ErrKfNotBound, wire.CodeKfAccountNotBound},

@@ -29,7 +29,9 @@ var (
 	ErrKfAccountUnknown = errors.New("kf: no such kf account")
 	// ErrKfAccountBound maps to 65412: the account is already bound to a WeChat user.
 	ErrKfAccountBound = errors.New("kf: the kf account is already bound")
-	// ErrKfInvitationPending maps to 65411: an unexpired invitation exists.
+	// ErrKfAlreadyInvited maps to 65408: the same WeChat user has an unexpired invitation.
+	ErrKfAlreadyInvited = errors.New("kf: the wechat user is already invited")
+	// ErrKfInvitationPending maps to 65411: an unexpired invitation of another WeChat user exists.
 	ErrKfInvitationPending = errors.New("kf: an effective invitation exists")
 	// ErrKfWeChatInvalid maps to 65409: invite_wx is not a WeChat id.
 	ErrKfWeChatInvalid = errors.New("kf: invalid wechat account")
@@ -286,6 +288,8 @@ func (k *KF) Invite(app, account, inviteWX string, now time.Time) (Agent, error)
 		return Agent{}, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
 	case ag.WeChat != "":
 		return Agent{}, fmt.Errorf("%w: %s is bound to %s", ErrKfAccountBound, account, ag.WeChat)
+	case ag.InviteStatus == "waiting" && now.Before(ag.InviteExpires) && ag.InviteWX == inviteWX:
+		return Agent{}, fmt.Errorf("%w: %s invited %s until %s", ErrKfAlreadyInvited, account, inviteWX, ag.InviteExpires.Format(time.RFC3339))
 	case ag.InviteStatus == "waiting" && now.Before(ag.InviteExpires):
 		return Agent{}, fmt.Errorf("%w: %s invited %s until %s", ErrKfInvitationPending, account, ag.InviteWX, ag.InviteExpires.Format(time.RFC3339))
 	case !weChatID.MatchString(inviteWX):

@@ -484,32 +484,27 @@ func usable(a *kfApp, account string) (*Agent, error) {
 
 // Accept is an agent taking a waiting user.
 func (k *KF) Accept(app, account, openid string, now time.Time) ([]KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	ag, err := usable(a, account)
-	if err != nil {
-		return events, err
-	}
-	if s, in := a.sessions[openid]; in {
-		if s.Account == account {
-			return events, nil
+	return k.open(app, account, openid, now, "accepted by the agent", func(a *kfApp) error {
+		w, waiting := a.waiting[openid]
+		if !waiting {
+			return fmt.Errorf("%w: %s", ErrKfNotWaiting, openid)
 		}
-		return events, fmt.Errorf("%w: %s serves %s", ErrKfServedByAnother, s.Account, openid)
-	}
-	w, waiting := a.waiting[openid]
-	if !waiting {
-		return events, fmt.Errorf("%w: %s", ErrKfNotWaiting, openid)
-	}
-	if w.Account != "" && w.Account != account {
-		return events, fmt.Errorf("%w: %s is assigned to %s", ErrKfServedByAnother, openid, w.Account)
-	}
-	return append(events, k.start(a, app, openid, ag, now, "accepted by the agent")), nil
+		if w.Account != "" && w.Account != account {
+			return fmt.Errorf("%w: %s is assigned to %s", ErrKfServedByAnother, openid, w.Account)
+		}
+		return nil
+	})
 }
 
-// Create is /customservice/kfsession/create.
+// Create is /customservice/kfsession/create: a session whether or not the user waits.
 func (k *KF) Create(app, account, openid string, now time.Time) ([]KFEvent, error) {
+	return k.open(app, account, openid, now, "kfsession/create", nil)
+}
+
+// open starts a session of account with the user, after the checks both ways of starting one
+// share (the agent can serve; no other agent serves the user) and the caller's own. A session
+// that already exists with the same agent is success with no event.
+func (k *KF) open(app, account, openid string, now time.Time, cause string, check func(*kfApp) error) ([]KFEvent, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	events := k.expire(now)
@@ -524,7 +519,12 @@ func (k *KF) Create(app, account, openid string, now time.Time) ([]KFEvent, erro
 		}
 		return events, fmt.Errorf("%w: %s serves %s", ErrKfServedByAnother, s.Account, openid)
 	}
-	return append(events, k.start(a, app, openid, ag, now, "kfsession/create")), nil
+	if check != nil {
+		if err := check(a); err != nil {
+			return events, err
+		}
+	}
+	return append(events, k.start(a, app, openid, ag, now, cause)), nil
 }
 
 // Close ends a session (the agent, or /customservice/kfsession/close).

@@ -62,6 +62,15 @@ var _ = Describe("the control API", func() {
 		Expect(e.mp.Received()).To(HaveLen(1))
 	})
 
+	It("pushes user_enter_tempsession only outside an active session when configured so", func() {
+		e = start(func(c *config.Config) { c.API.TempsessionEveryEntry = false })
+		enter := `{"app":"mp","MsgType":"event","Event":"user_enter_tempsession","SessionFrom":"wxapp"}`
+		Expect(userSend(aliceM, enter).JSON["routed"]).To(Equal("bot"))
+		Expect(userSend(aliceM, enter).JSON["routed"]).To(Equal("none"), "the window it opened is still open")
+		e.clk.Advance(time.Minute)
+		Expect(userSend(aliceM, enter).JSON["routed"]).To(Equal("bot"))
+	})
+
 	It("records a failed push as the system line the user sees", func() {
 		e = start(func(c *config.Config) { c.Apps[0].URL = "http://127.0.0.1:1/wx" })
 		a := userSend(alice, `{"app":"oa","MsgType":"text","Content":"hi"}`)

@@ -23,7 +23,8 @@ var (
 
 // Where a user's message went.
 const (
-	RoutedBot = "bot"
+	RoutedBot  = "bot"
+	RoutedNone = "none" // WeChat pushed it nowhere
 )
 
 // Interaction is what came of one thing a user did.
@@ -75,6 +76,16 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	m.Encrypt = ""
 
 	p.Users.Ensure(app.AppID, openid, "", true)
+	if m.IsEvent() && m.Event == "user_enter_tempsession" && !p.cfg.API.TempsessionEveryEntry {
+		_, inKF := p.KF.Session(app.AppID, openid, now)
+		if inKF || len(p.Ledger.Grants(app.AppID, openid, now)) > 0 {
+			// Deviation: whether WeChat pushes this on every entry is open (protocol §10.23); with
+			// api.tempsession_every_entry false, an entry during an active session is not pushed.
+			e := p.record(state.Entry{Kind: state.EntryState, App: app.AppID, User: openid,
+				Summary: "user_enter_tempsession not pushed: the user's session is still active (api.tempsession_every_entry: false)"})
+			return &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedNone, Journal: e.Seq}, nil
+		}
+	}
 	switch {
 	case m.IsEvent() && m.Event == "subscribe":
 		_ = p.Users.SetSubscribed(app.AppID, openid, true)

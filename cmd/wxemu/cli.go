@@ -24,6 +24,7 @@ type command struct {
 
 var commands = map[string]command{
 	"serve":   {"run the emulated WeChat API, the control API and pushes to your bot", runServe},
+	"run":     {"run YAML scenarios against a bot (CI)", runRun},
 	"send":    {"push one message or event to a bot and judge its reply", runSend},
 	"verify":  {"make the GET handshake against a bot's callback URL", runVerify},
 	"version": {"print the version", runVersion},

@@ -96,8 +96,8 @@ var _ = Describe("the transfer life cycle", func() {
 		Expect(seen).To(ContainElements(
 			"user: hello agent",
 			"agent: 您好，客服小王为您服务",
-			ContainSubstring("system: 客服 客服小王 为你服务"),
-			ContainSubstring("system: 客服 客服小王 结束了会话"),
+			ContainSubstring("system: 客服小王 为你服务"),
+			ContainSubstring("system: 客服小王 结束了会话"),
 		))
 		Expect(e.get("/_emu/v1/journal?kind=state&user=" + alice).JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("accepted"))))
 	})

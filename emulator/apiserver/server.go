@@ -300,12 +300,7 @@ func (s *Server) record(kind string, c *call, res response, ms float64, path str
 		summary += " → ok"
 	}
 	e.Summary = summary
-	s.p.Journal.Add(stamp(s.p, e))
-}
-
-func stamp(p *platform.Platform, e state.Entry) state.Entry {
-	e.Time = p.Now()
-	return e
+	s.p.Record(e)
 }
 
 // userOf finds the openid a call is about, for journal filters.

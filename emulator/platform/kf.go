@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/push"
@@ -64,7 +65,7 @@ func (p *Platform) applyKF(ctx context.Context, app *App, events []state.KFEvent
 			p.KF.Record(app.AppID, state.Record{OpenID: ev.OpenID, Worker: ev.Account, Opercode: opSessionWaiting, Text: "assigned", Time: at})
 		case "accepted":
 			summary = ev.Account + " accepted the session"
-			line = "客服 " + p.agentName(app, ev.Account) + " 为你服务 (" + ev.Account + " joined)"
+			line = p.agentName(app, ev.Account) + " 为你服务 (" + ev.Account + " joined)"
 			op := opSessionAccepted
 			if ev.Cause == "kfsession/create" {
 				op = opSessionCreated
@@ -73,12 +74,12 @@ func (p *Platform) applyKF(ctx context.Context, app *App, events []state.KFEvent
 			push = &wire.Message{MsgType: "event", Event: "kf_create_session", KfAccount: ev.Account}
 		case "closed":
 			summary = ev.Account + " closed the session"
-			line = "客服 " + p.agentName(app, ev.Account) + " 结束了会话 (" + ev.Account + " left)"
+			line = p.agentName(app, ev.Account) + " 结束了会话 (" + ev.Account + " left)"
 			p.KF.Record(app.AppID, state.Record{OpenID: ev.OpenID, Worker: ev.Account, Opercode: opSessionClosed, Text: "closed", Time: at})
 			push = &wire.Message{MsgType: "event", Event: "kf_close_session", KfAccount: ev.Account}
 		case "switched":
 			summary = "switched from " + ev.FromAccount + " to " + ev.ToAccount
-			line = "客服 " + p.agentName(app, ev.ToAccount) + " 为你服务 (switched from " + ev.FromAccount + " to " + ev.ToAccount + ")"
+			line = p.agentName(app, ev.ToAccount) + " 为你服务 (switched from " + ev.FromAccount + " to " + ev.ToAccount + ")"
 			push = &wire.Message{MsgType: "event", Event: "kf_switch_session", FromKfAccount: ev.FromAccount, ToKfAccount: ev.ToAccount}
 		case "expired":
 			summary = "session with " + ev.Account + " expired"
@@ -104,11 +105,17 @@ func (p *Platform) ApplyKF(ctx context.Context, app *App, events []state.KFEvent
 	p.applyKF(ctx, app, events)
 }
 
+// agentName is how the chat names an agent: "客服 NICKNAME", or the nickname alone when it
+// already says 客服.
 func (p *Platform) agentName(app *App, account string) string {
+	name := account
 	if ag, ok := p.KF.Agent(app.AppID, account, p.clock.Now()); ok && ag.Nickname != "" {
-		return ag.Nickname
+		name = ag.Nickname
 	}
-	return account
+	if strings.HasPrefix(name, "客服") {
+		return name
+	}
+	return "客服 " + name
 }
 
 // pushEvent pushes an event WeChat itself raises for a user (the kf_* events) to the bot, and

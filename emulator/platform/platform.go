@@ -96,6 +96,9 @@ func New(opts Options) (*Platform, error) {
 	if opts.Random == nil {
 		opts.Random = rand.Reader
 	}
+	// Tokens, media ids, nonces and rids are all read from one source by parts that each have
+	// their own lock; a seeded stream is not safe for that, so it gets one lock of its own.
+	opts.Random = &lockedReader{r: opts.Random}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -232,6 +235,21 @@ func (p *Platform) Reset() {
 	p.seedAgents()
 	p.record(state.Entry{Kind: state.EntryControl, Summary: "reset: all state forgotten, configured users seeded again"})
 }
+
+// lockedReader serialises reads of a random source shared by the platform's parts.
+type lockedReader struct {
+	mu sync.Mutex // guards r
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(b)
+}
+
+// Record adds an entry to the journal at virtual now (unless it has a time) and logs it.
+func (p *Platform) Record(e state.Entry) state.Entry { return p.record(e) }
 
 // record adds an entry to the journal at virtual now and logs it.
 func (p *Platform) record(e state.Entry) state.Entry {

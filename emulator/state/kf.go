@@ -1,14 +1,14 @@
 package state
 
 import (
+	"cmp"
+	"container/heap"
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Errors of the kf (human-agent) APIs. Each doc comment names the errcode it maps to.
@@ -23,7 +23,7 @@ var (
 	ErrKfIllegalNickname = errors.New("kf: illegal nickname")
 	// ErrKfAccountExists maps to 65406.
 	ErrKfAccountExists = errors.New("kf: kf account exists")
-	// ErrKfAccountLimit maps to 65405: 100 accounts already.
+	// ErrKfAccountLimit maps to 65405: the app has MaxAccounts accounts already.
 	ErrKfAccountLimit = errors.New("kf: kf account number reaches the limit")
 	// ErrKfAccountUnknown maps to 65401.
 	ErrKfAccountUnknown = errors.New("kf: no such kf account")
@@ -49,10 +49,28 @@ var (
 	ErrKfRangeTooLong = errors.New("kf: the time range is longer than 24 hours")
 	// ErrKfParamInvalid maps to 65416: bad getmsglist parameters.
 	ErrKfParamInvalid = errors.New("kf: invalid parameter")
-	// ErrKfNotWaiting: an agent accepts a user who is not waiting. No WeChat API has this.
+	// ErrKfNotWaiting has no WeChat errcode: only the control API lets an agent accept, and
+	// it names a user who is not waiting.
 	ErrKfNotWaiting = errors.New("kf: the user is not waiting for an agent")
-	// ErrKfInviteExpired: the invitee answers an invitation that is gone. No WeChat API has this.
+	// ErrKfInviteExpired has no WeChat errcode: the invitee answers in the WeChat app, which
+	// the control API stands in for, and there is no waiting invitation to answer.
 	ErrKfInviteExpired = errors.New("kf: no waiting invitation")
+)
+
+// Kinds of KFEvent.
+const (
+	KFQueued   = "queued"   // the user waits in the general queue
+	KFAssigned = "assigned" // the user waits for the agent TransInfo named
+	KFAccepted = "accepted" // a session began (kf_create_session)
+	KFClosed   = "closed"   // a session was closed (kf_close_session)
+	KFSwitched = "switched" // a session moved to another agent (kf_switch_session)
+	KFExpired  = "expired"  // a session outlived SessionTimeout; WeChat sends no event
+)
+
+// Session anchors of KFConfig.
+const (
+	AnchorStart    = "start"
+	AnchorActivity = "activity"
 )
 
 // Agent is a kf account and the person behind it.
@@ -67,8 +85,13 @@ type Agent struct {
 	InviteStatus  string    `json:"invite_status,omitempty"` // waiting, rejected or expired
 	Online        bool      `json:"online"`
 	AutoAccept    bool      `json:"auto_accept"`
-	Capacity      int       `json:"capacity"`
-	Accepted      int       `json:"accepted_case"`
+	Capacity      int       `json:"capacity"`      // how many sessions auto-accept fills
+	Accepted      int       `json:"accepted_case"` // sessions it serves now
+}
+
+// takesMore reports whether auto-accept would give the agent another user.
+func (ag *Agent) takesMore() bool {
+	return ag.Online && ag.AutoAccept && ag.WeChat != "" && ag.Accepted < ag.Capacity
 }
 
 // Session is a user served by an agent.
@@ -89,7 +112,9 @@ type Waiting struct {
 	Account string    `json:"kf_account,omitempty"` // assigned to this agent by TransInfo; empty = the queue
 }
 
-// Record is one line of /customservice/msgrecord/getmsglist.
+// Record is one line of /customservice/msgrecord/getmsglist. Opercode 2002: the agent sent
+// Text; 2003: the agent received it; 1000: a session waits; 1001: accepted; 1002: created by
+// the agent; 1004: closed (protocol §5.3).
 type Record struct {
 	OpenID   string    `json:"openid"`
 	Worker   string    `json:"worker"`
@@ -100,7 +125,7 @@ type Record struct {
 
 // KFEvent is a change of a user's kf state, with its cause.
 type KFEvent struct {
-	Kind        string    `json:"kind"` // queued, assigned, accepted, closed, switched, expired
+	Kind        string    `json:"kind"` // one of the KF* kinds
 	App         string    `json:"app"`
 	OpenID      string    `json:"openid"`
 	Account     string    `json:"kf_account,omitempty"`
@@ -110,13 +135,18 @@ type KFEvent struct {
 	At          time.Time `json:"at"`
 }
 
-// KFConfig sets the rules of kf sessions.
+// KFConfig sets the rules of kf sessions. Zero fields take their defaults.
 type KFConfig struct {
-	SessionTimeout time.Duration // default 30 minutes
-	Anchor         string        // "start" (default) or "activity"
-	MaxAccounts    int           // default 100
+	// SessionTimeout ends a session nobody closed. Default 30 minutes (protocol §5.4).
+	SessionTimeout time.Duration
+	// Anchor is what SessionTimeout counts from: AnchorStart (default), the session's start,
+	// or AnchorActivity, the last message either way. Deviation: the docs leave it open
+	// (protocol §10.20).
+	Anchor string
+	// MaxAccounts is how many kf accounts an app may have. Default 100.
+	MaxAccounts int
 	// InviteValidity is how long an inviteworker invitation waits for an answer.
-	// Deviation: the docs give no number (protocol §5.1, §10.22); wxemu uses 7 days.
+	// Deviation: the docs give no number (protocol §5.1, §10.22); the default is 7 days.
 	InviteValidity time.Duration
 }
 
@@ -124,42 +154,97 @@ type KFConfig struct {
 type KF struct {
 	cfg KFConfig
 
-	mu   sync.Mutex // guards apps
+	mu   sync.Mutex // guards apps and everything reachable from it
 	apps map[string]*kfApp
 }
 
+// kfApp is one app's kf state.
 type kfApp struct {
-	agents   []*Agent // in ID order
-	nextID   int
-	waiting  map[string]*Waiting
-	sessions map[string]*Session
-	records  []Record
+	id      string
+	agents  []*Agent // in ID order; at most MaxAccounts, so a scan is cheap
+	nextID  int
+	waiting map[string]*kfWaiting
+	// head and tail are the queue, in order of Since and then of arrival, so that assigning
+	// the earliest user never sorts.
+	head, tail *kfWaiting
+	sessions   map[string]*kfSession
+	due        sessionHeap // the sessions by deadline, so expiry costs nothing until one is due
+	// pending holds expiries a call noticed but could not return (Session, WaitCase …); the
+	// next call that returns events for the app hands them over, so none is lost.
+	pending []KFEvent
+	records []Record // in time order, for binary search by getmsglist
 }
 
-// maxRecords bounds the records kept per app.
-const maxRecords = 100000
+type kfWaiting struct {
+	Waiting
+	prev, next *kfWaiting
+}
+
+type kfSession struct {
+	Session
+	deadline time.Time
+	index    int // in due
+}
+
+// sessionHeap is a min-heap of sessions by deadline (container/heap).
+type sessionHeap []*kfSession
+
+func (h sessionHeap) Len() int { return len(h) }
+func (h sessionHeap) Less(i, j int) bool {
+	if c := h[i].deadline.Compare(h[j].deadline); c != 0 {
+		return c < 0
+	}
+	return h[i].OpenID < h[j].OpenID
+}
+func (h sessionHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *sessionHeap) Push(x any) {
+	s := x.(*kfSession)
+	s.index = len(*h)
+	*h = append(*h, s)
+}
+func (h *sessionHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	s.index = -1
+	return s
+}
+
+// The defaults of KFConfig.
+const (
+	DefaultKFSessionTimeout = 30 * time.Minute
+	DefaultKFMaxAccounts    = 100
+	DefaultKFInviteValidity = 7 * 24 * time.Hour
+	defaultCapacity         = 5
+	firstAgentID            = 1001
+)
 
 // NewKF returns an empty kf state.
 func NewKF(cfg KFConfig) *KF {
 	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 30 * time.Minute
+		cfg.SessionTimeout = DefaultKFSessionTimeout
 	}
-	if cfg.Anchor == "" {
-		cfg.Anchor = "start"
+	if cfg.Anchor != AnchorActivity {
+		cfg.Anchor = AnchorStart
 	}
 	if cfg.MaxAccounts <= 0 {
-		cfg.MaxAccounts = 100
+		cfg.MaxAccounts = DefaultKFMaxAccounts
 	}
 	if cfg.InviteValidity <= 0 {
-		cfg.InviteValidity = 7 * 24 * time.Hour
+		cfg.InviteValidity = DefaultKFInviteValidity
 	}
 	return &KF{cfg: cfg, apps: map[string]*kfApp{}}
 }
 
+// app returns an app's state, creating it. The caller holds the lock.
 func (k *KF) app(app string) *kfApp {
 	a, ok := k.apps[app]
 	if !ok {
-		a = &kfApp{nextID: 1001, waiting: map[string]*Waiting{}, sessions: map[string]*Session{}}
+		a = &kfApp{id: app, nextID: firstAgentID, waiting: map[string]*kfWaiting{}, sessions: map[string]*kfSession{}}
 		k.apps[app] = a
 	}
 	return a
@@ -174,557 +259,160 @@ func (a *kfApp) agent(account string) *Agent {
 	return nil
 }
 
-var (
-	kfPrefixChars = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	weChatID      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{5,19}$`)
-)
-
-// SeedAgent adds an agent from the configuration as given (bound, online, auto-accept).
-func (k *KF) SeedAgent(app string, ag Agent) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	a := k.app(app)
-	if a.agent(ag.Account) != nil {
-		return
+// enqueue puts w in the queue after everyone who has waited as long or longer. The search
+// starts at the tail because Since is nearly always the latest.
+func (a *kfApp) enqueue(w *kfWaiting) {
+	a.waiting[w.OpenID] = w
+	at := a.tail
+	for at != nil && at.Since.After(w.Since) {
+		at = at.prev
 	}
-	if ag.Capacity <= 0 {
-		ag.Capacity = 5
-	}
-	ag.ID, ag.Accepted = a.nextID, 0
-	a.nextID++
-	a.agents = append(a.agents, &ag)
-}
-
-// AddAccount is /customservice/kfaccount/add (protocol §5.1).
-func (k *KF) AddAccount(app, wechatID, account, nickname string) (Agent, error) {
-	prefix, suffix, ok := strings.Cut(account, "@")
-	switch {
-	case !ok || suffix != wechatID || wechatID == "":
-		return Agent{}, fmt.Errorf("%w: %q must be prefix@%s", ErrKfIllegalAccount, account, wechatID)
-	case prefix == "" || len(prefix) > 10:
-		return Agent{}, fmt.Errorf("%w: the prefix %q must have 1 to 10 characters", ErrKfAccountLength, prefix)
-	case !kfPrefixChars.MatchString(prefix):
-		return Agent{}, fmt.Errorf("%w: the prefix %q may hold only letters, digits and _", ErrKfAccountIllegalChar, prefix)
-	}
-	if err := checkNickname(nickname); err != nil {
-		return Agent{}, err
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	a := k.app(app)
-	if a.agent(account) != nil {
-		return Agent{}, fmt.Errorf("%w: %s", ErrKfAccountExists, account)
-	}
-	if len(a.agents) >= k.cfg.MaxAccounts {
-		return Agent{}, fmt.Errorf("%w: %d accounts", ErrKfAccountLimit, len(a.agents))
-	}
-	ag := &Agent{Account: account, Nickname: nickname, ID: a.nextID, Capacity: 5}
-	a.nextID++
-	a.agents = append(a.agents, ag)
-	return *ag, nil
-}
-
-func checkNickname(n string) error {
-	if c := utf8.RuneCountInString(n); c == 0 || c > 16 {
-		return fmt.Errorf("%w: %q must have 1 to 16 characters", ErrKfIllegalNickname, n)
-	}
-	return nil
-}
-
-// UpdateAccount is /customservice/kfaccount/update.
-func (k *KF) UpdateAccount(app, account, nickname string) (Agent, error) {
-	if err := checkNickname(nickname); err != nil {
-		return Agent{}, err
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ag := k.app(app).agent(account)
-	if ag == nil {
-		return Agent{}, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	}
-	ag.Nickname = nickname
-	return *ag, nil
-}
-
-// DeleteAccount is /customservice/kfaccount/del: its sessions close and the users assigned to
-// it go back to the queue.
-func (k *KF) DeleteAccount(app, account string, now time.Time) ([]KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	ag := a.agent(account)
-	if ag == nil {
-		return events, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	}
-	for _, openid := range sortedKeys(a.sessions) {
-		if s := a.sessions[openid]; s.Account == account {
-			delete(a.sessions, openid)
-			events = append(events, KFEvent{Kind: "closed", App: app, OpenID: openid, Account: account, Cause: "kf account deleted", At: now})
-		}
-	}
-	for _, w := range a.waiting {
-		if w.Account == account {
-			w.Account = ""
-		}
-	}
-	for i, x := range a.agents {
-		if x == ag {
-			a.agents = append(a.agents[:i], a.agents[i+1:]...)
-			break
-		}
-	}
-	return append(events, k.autoAssign(app, now)...), nil
-}
-
-// Invite is /customservice/kfaccount/inviteworker.
-func (k *KF) Invite(app, account, inviteWX string, now time.Time) (Agent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	a := k.app(app)
-	ag := a.agent(account)
-	switch {
-	case ag == nil:
-		return Agent{}, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	case ag.WeChat != "":
-		return Agent{}, fmt.Errorf("%w: %s is bound to %s", ErrKfAccountBound, account, ag.WeChat)
-	case ag.InviteStatus == "waiting" && now.Before(ag.InviteExpires) && ag.InviteWX == inviteWX:
-		return Agent{}, fmt.Errorf("%w: %s invited %s until %s", ErrKfAlreadyInvited, account, inviteWX, ag.InviteExpires.Format(time.RFC3339))
-	case ag.InviteStatus == "waiting" && now.Before(ag.InviteExpires):
-		return Agent{}, fmt.Errorf("%w: %s invited %s until %s", ErrKfInvitationPending, account, ag.InviteWX, ag.InviteExpires.Format(time.RFC3339))
-	case !weChatID.MatchString(inviteWX):
-		return Agent{}, fmt.Errorf("%w: %q is not a WeChat id (6 to 20 letters, digits, _ or -, a letter first)", ErrKfWeChatInvalid, inviteWX)
-	}
-	for _, other := range a.agents {
-		if other.WeChat == inviteWX {
-			return Agent{}, fmt.Errorf("%w: %s is bound to %s", ErrKfAlreadyWorker, inviteWX, other.Account)
-		}
-	}
-	ag.InviteWX, ag.InviteStatus, ag.InviteExpires = inviteWX, "waiting", now.Add(k.cfg.InviteValidity)
-	return *ag, nil
-}
-
-// RespondInvite is the invited WeChat user accepting or rejecting the binding.
-func (k *KF) RespondInvite(app, account string, accept bool, now time.Time) (Agent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ag := k.app(app).agent(account)
-	if ag == nil {
-		return Agent{}, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	}
-	if ag.InviteStatus != "waiting" || !now.Before(ag.InviteExpires) {
-		return Agent{}, fmt.Errorf("%w: %s", ErrKfInviteExpired, account)
-	}
-	if accept {
-		ag.WeChat, ag.InviteWX, ag.InviteStatus, ag.InviteExpires = ag.InviteWX, "", "", time.Time{}
+	w.prev = at
+	if at == nil {
+		w.next, a.head = a.head, w
 	} else {
-		ag.InviteStatus = "rejected"
+		w.next, at.next = at.next, w
 	}
-	return *ag, nil
-}
-
-// SetHeadImg records the head image URL of an account.
-func (k *KF) SetHeadImg(app, account, url string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ag := k.app(app).agent(account)
-	if ag == nil {
-		return fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	}
-	ag.HeadImgURL = url
-	return nil
-}
-
-// SetAgent changes an agent's status. An agent that comes online with auto-accept and room takes
-// the users waiting for it, then from the queue.
-func (k *KF) SetAgent(app, account string, online, autoAccept *bool, capacity *int, now time.Time) (Agent, []KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	ag := k.app(app).agent(account)
-	if ag == nil {
-		return Agent{}, events, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	}
-	if online != nil {
-		if *online && ag.WeChat == "" {
-			return *ag, events, fmt.Errorf("%w: %s", ErrKfNotBound, account)
-		}
-		ag.Online = *online
-	}
-	if autoAccept != nil {
-		ag.AutoAccept = *autoAccept
-	}
-	if capacity != nil && *capacity > 0 {
-		ag.Capacity = *capacity
-	}
-	events = append(events, k.autoAssign(app, now)...)
-	return *ag, events, nil
-}
-
-// Agents lists an app's agents in ID order.
-func (k *KF) Agents(app string, now time.Time) []Agent {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	a := k.app(app)
-	out := make([]Agent, 0, len(a.agents))
-	for _, ag := range a.agents {
-		out = append(out, agentView(ag, now))
-	}
-	return out
-}
-
-// Agent returns one agent.
-func (k *KF) Agent(app, account string, now time.Time) (Agent, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ag := k.app(app).agent(account)
-	if ag == nil {
-		return Agent{}, false
-	}
-	return agentView(ag, now), true
-}
-
-func agentView(ag *Agent, now time.Time) Agent {
-	v := *ag
-	if v.InviteStatus == "waiting" && !now.Before(v.InviteExpires) {
-		v.InviteStatus = "expired"
-	}
-	return v
-}
-
-// Transfer is a transfer_customer_service reply to a user message (protocol §3.2, §5.4).
-func (k *KF) Transfer(app, openid, account string, now time.Time) []KFEvent {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	if _, in := a.sessions[openid]; in {
-		return events
-	}
-	if w, waiting := a.waiting[openid]; waiting {
-		w.Latest = now
-		return events
-	}
-	cause := ""
-	if account != "" && a.agent(account) == nil {
-		// Deviation: a transfer to an account that does not exist is not documented (protocol
-		// §10.21); wxemu queues the user as a plain transfer.
-		cause = "kf account " + account + " does not exist: a plain transfer"
-		account = ""
-	}
-	a.waiting[openid] = &Waiting{App: app, OpenID: openid, Since: now, Latest: now, Account: account}
-	if account == "" {
-		events = append(events, KFEvent{Kind: "queued", App: app, OpenID: openid, Cause: cause, At: now})
+	if w.next == nil {
+		a.tail = w
 	} else {
-		events = append(events, KFEvent{Kind: "assigned", App: app, OpenID: openid, Account: account, Cause: "TransInfo names it", At: now})
-	}
-	return append(events, k.autoAssign(app, now)...)
-}
-
-// autoAssign lets online, auto-accepting agents with room take waiting users: first those
-// assigned to them, then the queue, earliest first. The caller holds the lock.
-func (k *KF) autoAssign(app string, now time.Time) []KFEvent {
-	a := k.app(app)
-	var events []KFEvent
-	for _, w := range waitingInOrder(a) {
-		var ag *Agent
-		if w.Account != "" {
-			if x := a.agent(w.Account); x != nil && x.Online && x.AutoAccept && x.WeChat != "" && x.Accepted < x.Capacity {
-				ag = x
-			}
-		} else {
-			for _, x := range a.agents {
-				if x.Online && x.AutoAccept && x.WeChat != "" && x.Accepted < x.Capacity && (ag == nil || x.Accepted < ag.Accepted) {
-					ag = x
-				}
-			}
-		}
-		if ag != nil {
-			events = append(events, k.start(a, app, w.OpenID, ag, now, "auto-accept"))
-		}
-	}
-	return events
-}
-
-func waitingInOrder(a *kfApp) []*Waiting {
-	ws := make([]*Waiting, 0, len(a.waiting))
-	for _, w := range a.waiting {
-		ws = append(ws, w)
-	}
-	sort.Slice(ws, func(i, j int) bool {
-		if !ws[i].Since.Equal(ws[j].Since) {
-			return ws[i].Since.Before(ws[j].Since)
-		}
-		return ws[i].OpenID < ws[j].OpenID
-	})
-	return ws
-}
-
-// start opens a session of ag with the user. The caller holds the lock.
-func (k *KF) start(a *kfApp, app, openid string, ag *Agent, now time.Time, cause string) KFEvent {
-	delete(a.waiting, openid)
-	a.sessions[openid] = &Session{App: app, OpenID: openid, Account: ag.Account, Created: now, LastActivity: now}
-	ag.Accepted++
-	return KFEvent{Kind: "accepted", App: app, OpenID: openid, Account: ag.Account, Cause: cause, At: now}
-}
-
-// usable checks that an agent can take a session.
-func usable(a *kfApp, account string) (*Agent, error) {
-	ag := a.agent(account)
-	switch {
-	case ag == nil:
-		return nil, fmt.Errorf("%w: %s", ErrKfAccountUnknown, account)
-	case ag.WeChat == "":
-		return nil, fmt.Errorf("%w: %s", ErrKfNotBound, account)
-	case !ag.Online:
-		return nil, fmt.Errorf("%w: %s", ErrKfOffline, account)
-	}
-	return ag, nil
-}
-
-// Accept is an agent taking a waiting user.
-func (k *KF) Accept(app, account, openid string, now time.Time) ([]KFEvent, error) {
-	return k.open(app, account, openid, now, "accepted by the agent", func(a *kfApp) error {
-		w, waiting := a.waiting[openid]
-		if !waiting {
-			return fmt.Errorf("%w: %s", ErrKfNotWaiting, openid)
-		}
-		if w.Account != "" && w.Account != account {
-			return fmt.Errorf("%w: %s is assigned to %s", ErrKfServedByAnother, openid, w.Account)
-		}
-		return nil
-	})
-}
-
-// Create is /customservice/kfsession/create: a session whether or not the user waits.
-func (k *KF) Create(app, account, openid string, now time.Time) ([]KFEvent, error) {
-	return k.open(app, account, openid, now, "kfsession/create", nil)
-}
-
-// open starts a session of account with the user, after the checks both ways of starting one
-// share (the agent can serve; no other agent serves the user) and the caller's own. A session
-// that already exists with the same agent is success with no event.
-func (k *KF) open(app, account, openid string, now time.Time, cause string, check func(*kfApp) error) ([]KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	ag, err := usable(a, account)
-	if err != nil {
-		return events, err
-	}
-	if s, in := a.sessions[openid]; in {
-		if s.Account == account {
-			return events, nil
-		}
-		return events, fmt.Errorf("%w: %s serves %s", ErrKfServedByAnother, s.Account, openid)
-	}
-	if check != nil {
-		if err := check(a); err != nil {
-			return events, err
-		}
-	}
-	return append(events, k.start(a, app, openid, ag, now, cause)), nil
-}
-
-// Close ends a session (the agent, or /customservice/kfsession/close).
-func (k *KF) Close(app, account, openid string, now time.Time) ([]KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	s, in := a.sessions[openid]
-	if !in || s.Account != account {
-		return events, fmt.Errorf("%w: %s has no session with %s", ErrKfNoSession, openid, account)
-	}
-	k.end(a, openid)
-	events = append(events, KFEvent{Kind: "closed", App: app, OpenID: openid, Account: account, Cause: "closed by the agent", At: now})
-	return append(events, k.autoAssign(app, now)...), nil
-}
-
-// end removes a session and frees its agent. The caller holds the lock.
-func (k *KF) end(a *kfApp, openid string) {
-	s := a.sessions[openid]
-	delete(a.sessions, openid)
-	if ag := a.agent(s.Account); ag != nil && ag.Accepted > 0 {
-		ag.Accepted--
+		w.next.prev = w
 	}
 }
 
-// Switch hands a session from one agent to another.
-func (k *KF) Switch(app, fromAccount, toAccount, openid string, now time.Time) ([]KFEvent, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	a := k.app(app)
-	s, in := a.sessions[openid]
-	if !in || s.Account != fromAccount {
-		return events, fmt.Errorf("%w: %s has no session with %s", ErrKfNoSession, openid, fromAccount)
+func (a *kfApp) dequeue(w *kfWaiting) {
+	delete(a.waiting, w.OpenID)
+	if w.prev == nil {
+		a.head = w.next
+	} else {
+		w.prev.next = w.next
 	}
-	to, err := usable(a, toAccount)
-	if err != nil {
-		return events, err
+	if w.next == nil {
+		a.tail = w.prev
+	} else {
+		w.next.prev = w.prev
 	}
-	if from := a.agent(fromAccount); from != nil && from.Accepted > 0 {
-		from.Accepted--
-	}
-	to.Accepted++
-	s.Account, s.LastActivity = toAccount, now
-	events = append(events, KFEvent{Kind: "switched", App: app, OpenID: openid, Account: toAccount, FromAccount: fromAccount, ToAccount: toAccount, Cause: "switched by the agent", At: now})
-	return append(events, k.autoAssign(app, now)...), nil
+	w.prev, w.next = nil, nil
 }
 
-// Touch records activity in a user's session, for the activity anchor.
-func (k *KF) Touch(app, openid string, now time.Time) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if s, in := k.app(app).sessions[openid]; in && now.After(s.LastActivity) {
-		s.LastActivity = now
-	}
-}
-
-// Route says whether a user's message goes to an agent, after ending overdue sessions.
-func (k *KF) Route(app, openid string, now time.Time) (Session, bool, []KFEvent) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	events := k.expire(now)
-	s, in := k.app(app).sessions[openid]
-	if !in {
-		return Session{}, false, events
-	}
-	return *s, true, events
-}
-
-// Expire ends every session past its time, in every app.
-func (k *KF) Expire(now time.Time) []KFEvent {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.expire(now)
-}
-
-// deadline is when a session ends if no one closes it.
+// deadline is when a session ends if nobody closes it: it is over at exactly this instant.
 func (k *KF) deadline(s *Session) time.Time {
-	if k.cfg.Anchor == "activity" {
+	if k.cfg.Anchor == AnchorActivity {
 		return s.LastActivity.Add(k.cfg.SessionTimeout)
 	}
 	return s.Created.Add(k.cfg.SessionTimeout)
 }
 
-// expire ends overdue sessions, in time order. The caller holds the lock.
-func (k *KF) expire(now time.Time) []KFEvent {
-	var events []KFEvent
-	for _, app := range sortedKeys(k.apps) {
-		a := k.apps[app]
-		for _, openid := range sortedKeys(a.sessions) {
-			s := a.sessions[openid]
-			if d := k.deadline(s); !now.Before(d) {
-				k.end(a, openid)
-				events = append(events, KFEvent{Kind: "expired", App: app, OpenID: openid, Account: s.Account,
-					Cause: fmt.Sprintf("%s without a close", k.cfg.SessionTimeout), At: d})
-			}
-		}
-		if len(events) > 0 {
-			events = append(events, k.autoAssign(app, now)...)
-		}
+// expiryCause words SessionTimeout the way the docs do.
+func (k *KF) expiryCause() string {
+	t := k.cfg.SessionTimeout
+	if t%time.Minute == 0 {
+		return fmt.Sprintf("%d minutes without a close", t/time.Minute)
 	}
-	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+	return t.String() + " without a close"
+}
+
+// begin opens a session of ag with the user at at, taking the user out of the queue. The
+// caller holds the lock.
+func (k *KF) begin(a *kfApp, openid string, ag *Agent, at time.Time, cause string) KFEvent {
+	if w, ok := a.waiting[openid]; ok {
+		a.dequeue(w)
+	}
+	s := &kfSession{Session: Session{App: a.id, OpenID: openid, Account: ag.Account, Created: at, LastActivity: at}}
+	s.deadline = k.deadline(&s.Session)
+	a.sessions[openid] = s
+	heap.Push(&a.due, s)
+	ag.Accepted++
+	return KFEvent{Kind: KFAccepted, App: a.id, OpenID: openid, Account: ag.Account, Cause: cause, At: at}
+}
+
+// end removes a session and frees its agent, which it returns (nil once deleted). The caller
+// holds the lock.
+func (k *KF) end(a *kfApp, s *kfSession) *Agent {
+	delete(a.sessions, s.OpenID)
+	heap.Remove(&a.due, s.index)
+	ag := a.agent(s.Account)
+	if ag != nil && ag.Accepted > 0 {
+		ag.Accepted--
+	}
+	return ag
+}
+
+// fill lets ag take waiting users while auto-accept allows, earliest first: those TransInfo
+// assigned to it and those of the general queue, never one waiting for another agent. Only
+// ag needs looking at: whenever the general queue is not empty, no other agent has room,
+// or it would have taken the user already.
+func (k *KF) fill(a *kfApp, ag *Agent, at time.Time, events []KFEvent) []KFEvent {
+	for w := a.head; w != nil && ag.takesMore(); {
+		next := w.next
+		if w.Account == "" || w.Account == ag.Account {
+			events = append(events, k.begin(a, w.OpenID, ag, later(at, w.Since), "auto-accept"))
+		}
+		w = next
+	}
 	return events
 }
 
-// Session returns a user's session.
-func (k *KF) Session(app, openid string, now time.Time) (Session, bool) {
-	s, in, _ := k.Route(app, openid, now)
-	return s, in
-}
-
-// Sessions lists an agent's sessions, oldest first.
-func (k *KF) Sessions(app, account string, now time.Time) []Session {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.expire(now)
-	var out []Session
-	for _, s := range k.app(app).sessions {
-		if s.Account == account {
-			out = append(out, *s)
+// assign finds an agent for one waiting user: its named agent if that can take it, else the
+// auto-accepting agent with room serving the fewest (the lowest ID on a tie).
+func (k *KF) assign(a *kfApp, w *kfWaiting, at time.Time, events []KFEvent) []KFEvent {
+	var best *Agent
+	if w.Account != "" {
+		if ag := a.agent(w.Account); ag != nil && ag.takesMore() {
+			best = ag
+		}
+	} else {
+		for _, ag := range a.agents {
+			if ag.takesMore() && (best == nil || ag.Accepted < best.Accepted) {
+				best = ag
+			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out
-}
-
-// WaitCase is /customservice/kfsession/getwaitcase: the count, and at most 100, earliest first.
-func (k *KF) WaitCase(app string, now time.Time) (int, []Waiting) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ws := waitingInOrder(k.app(app))
-	out := make([]Waiting, 0, min(len(ws), 100))
-	for i, w := range ws {
-		if i == 100 {
-			break
-		}
-		out = append(out, *w)
+	if best == nil {
+		return events
 	}
-	return len(ws), out
+	return append(events, k.begin(a, w.OpenID, best, later(at, w.Since), "auto-accept"))
 }
 
-// WaitingFor returns a user's place in the queue.
-func (k *KF) WaitingFor(app, openid string) (Waiting, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	w, ok := k.app(app).waiting[openid]
-	if !ok {
-		return Waiting{}, false
-	}
-	return *w, true
-}
-
-// Record adds a line to the message records.
-func (k *KF) Record(app string, r Record) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	a := k.app(app)
-	a.records = append(a.records, r)
-	if len(a.records) > 2*maxRecords {
-		a.records = append([]Record(nil), a.records[len(a.records)-maxRecords:]...)
-	}
-}
-
-// RecordsOf lists the records of one agent, oldest first.
-func (k *KF) RecordsOf(app, account string) []Record {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []Record
-	for _, r := range k.app(app).records {
-		if r.Worker == account {
-			out = append(out, r)
+// expire ends a's sessions due by now in deadline order, letting each freed agent take
+// waiting users at the moment it was freed, so a late look gives the same history as a
+// punctual one. The caller holds the lock.
+func (k *KF) expire(a *kfApp, now time.Time, events []KFEvent) []KFEvent {
+	for len(a.due) > 0 && !now.Before(a.due[0].deadline) {
+		s := a.due[0]
+		ag := k.end(a, s)
+		events = append(events, KFEvent{Kind: KFExpired, App: a.id, OpenID: s.OpenID, Account: s.Account, Cause: k.expiryCause(), At: s.deadline})
+		if ag != nil {
+			events = k.fill(a, ag, s.deadline, events)
 		}
 	}
-	return out
+	return events
 }
 
-// Records is /customservice/msgrecord/getmsglist (protocol §5.3): msgid is the 1-based position
-// in the records of [start, end]; next is the msgid to ask for the following page.
-func (k *KF) Records(app string, start, end time.Time, msgid int64, number int) ([]Record, int64, error) {
-	switch {
-	case end.Sub(start) > 24*time.Hour:
-		return nil, 0, fmt.Errorf("%w: %s from starttime to endtime", ErrKfRangeTooLong, end.Sub(start))
-	case msgid < 1 || number < 1 || number > 10000 || end.Before(start):
-		return nil, 0, fmt.Errorf("%w: msgid starts at 1, number is 1 to 10000, endtime is not before starttime", ErrKfParamInvalid)
+// settle expires a's due sessions and returns them with the expiries noticed earlier, in time
+// order; every method that returns events starts with it. The caller holds the lock.
+func (k *KF) settle(a *kfApp, now time.Time) []KFEvent {
+	events := k.expire(a, now, a.pending)
+	a.pending = nil
+	sortEvents(events)
+	return events
+}
+
+// notice expires a's due sessions for a method that cannot return events, keeping them for
+// the next one that can. The caller holds the lock.
+func (k *KF) notice(a *kfApp, now time.Time) {
+	a.pending = k.expire(a, now, a.pending)
+}
+
+func sortEvents(events []KFEvent) {
+	slices.SortStableFunc(events, func(x, y KFEvent) int { return x.At.Compare(y.At) })
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var in []Record
-	for _, r := range k.app(app).records {
-		if !r.Time.Before(start) && !r.Time.After(end) {
-			in = append(in, r)
-		}
-	}
-	from := int(msgid - 1)
-	if from >= len(in) {
-		return nil, msgid, nil
-	}
-	to := min(from+number, len(in))
-	return append([]Record(nil), in[from:to]...), int64(to + 1), nil
+	return a
 }
 
 // Reset forgets all kf state.
@@ -744,54 +432,91 @@ type KFAppSnapshot struct {
 	App      string    `json:"app"`
 	Agents   []Agent   `json:"agents"`
 	NextID   int       `json:"next_id"`
-	Waiting  []Waiting `json:"waiting"`
-	Sessions []Session `json:"sessions"`
+	Waiting  []Waiting `json:"waiting"`  // in queue order
+	Sessions []Session `json:"sessions"` // by openid
 	Records  []Record  `json:"records"`
+	// Pending are expiries noticed and not yet handed to a caller.
+	Pending []KFEvent `json:"pending,omitempty"`
 }
 
-// Snapshot exports all kf state.
+// Snapshot exports all kf state, apps sorted by appid.
 func (k *KF) Snapshot() KFSnapshot {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	snap := KFSnapshot{Apps: []KFAppSnapshot{}}
 	for _, app := range sortedKeys(k.apps) {
 		a := k.apps[app]
-		s := KFAppSnapshot{App: app, NextID: a.nextID, Agents: []Agent{}, Waiting: []Waiting{}, Sessions: []Session{}, Records: append([]Record{}, a.records...)}
+		s := KFAppSnapshot{
+			App: app, NextID: a.nextID,
+			Agents:   make([]Agent, 0, len(a.agents)),
+			Waiting:  make([]Waiting, 0, len(a.waiting)),
+			Sessions: make([]Session, 0, len(a.sessions)),
+			Records:  slices.Clone(a.records),
+			Pending:  slices.Clone(a.pending),
+		}
+		if s.Records == nil {
+			s.Records = []Record{}
+		}
 		for _, ag := range a.agents {
 			s.Agents = append(s.Agents, *ag)
 		}
-		for _, w := range waitingInOrder(a) {
-			s.Waiting = append(s.Waiting, *w)
+		for w := a.head; w != nil; w = w.next {
+			s.Waiting = append(s.Waiting, w.Waiting)
 		}
 		for _, openid := range sortedKeys(a.sessions) {
-			s.Sessions = append(s.Sessions, *a.sessions[openid])
+			s.Sessions = append(s.Sessions, a.sessions[openid].Session)
 		}
 		snap.Apps = append(snap.Apps, s)
 	}
 	return snap
 }
 
-// Restore replaces all kf state with an export.
-func (k *KF) Restore(s KFSnapshot) {
+// Restore replaces all kf state with an export. Each agent's Accepted is counted again from
+// the sessions, so a hand-edited export cannot leave an agent with phantom load.
+func (k *KF) Restore(snap KFSnapshot) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.apps = map[string]*kfApp{}
-	for _, as := range s.Apps {
+	for _, as := range snap.Apps {
 		a := k.app(as.App)
-		a.nextID = max(as.NextID, 1001)
 		for _, ag := range as.Agents {
+			if a.agent(ag.Account) != nil {
+				continue
+			}
 			x := ag
+			x.Accepted = 0
 			a.agents = append(a.agents, &x)
+			a.nextID = max(a.nextID, x.ID+1)
+		}
+		slices.SortStableFunc(a.agents, func(x, y *Agent) int { return cmp.Compare(x.ID, y.ID) })
+		a.nextID = max(a.nextID, as.NextID)
+		for _, ss := range as.Sessions {
+			if _, dup := a.sessions[ss.OpenID]; dup {
+				continue
+			}
+			s := &kfSession{Session: ss}
+			s.App = as.App
+			s.deadline = k.deadline(&s.Session)
+			a.sessions[ss.OpenID] = s
+			heap.Push(&a.due, s)
+			if ag := a.agent(ss.Account); ag != nil {
+				ag.Accepted++
+			}
 		}
 		for _, w := range as.Waiting {
-			x := w
-			a.waiting[w.OpenID] = &x
+			if _, dup := a.waiting[w.OpenID]; dup {
+				continue
+			}
+			if _, in := a.sessions[w.OpenID]; in {
+				continue
+			}
+			x := &kfWaiting{Waiting: w}
+			x.App = as.App
+			a.enqueue(x)
 		}
-		for _, ss := range as.Sessions {
-			x := ss
-			a.sessions[ss.OpenID] = &x
-		}
-		a.records = append([]Record(nil), as.Records...)
+		a.records = slices.Clone(as.Records)
+		slices.SortStableFunc(a.records, func(x, y Record) int { return x.Time.Compare(y.Time) })
+		a.pending = slices.Clone(as.Pending)
 	}
 }
 

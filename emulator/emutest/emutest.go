@@ -1,0 +1,403 @@
+// Package emutest starts an in-process wxemu for one Ginkgo spec and drives it the way the
+// scenario format does: users send messages and events, agents accept, reply and close, the
+// clock moves, and the WeChat API answers calls as it answers a bot.
+//
+//	emu := emutest.Start(emutest.WithSampleBot("oa", "oa"))
+//	ex := emu.User("alice").Send(emutest.Text("hi"))
+//	Expect(ex).To(wxmatch.HaveTextReply("hello, hi"))
+//
+// Every emulator runs on its own fake clock and random stream, listens on 127.0.0.1:0, logs each
+// journal entry to GinkgoWriter at debug level (`ginkgo -v` shows them) and is closed by
+// DeferCleanup together with the bot servers it started, so specs may run under `ginkgo -p`.
+//
+// The values it returns — an Exchange, a User, an APIResponse — are what the wxmatch matchers
+// read, and each renders for Gomega as the person on the phone saw it plus the raw exchange, so a
+// failed assertion on them is readable without a debugger.
+package emutest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/fixtures/bots"
+)
+
+// DefaultStart is the virtual time an emulator starts at unless WithStart says otherwise:
+// 2026-11-21 10:00:00 in Beijing, a Saturday morning. A fixed start keeps CreateTime, token
+// expiry and transcripts the same from run to run.
+func DefaultStart() time.Time {
+	return time.Date(2026, 11, 21, 10, 0, 0, 0, time.FixedZone("CST", 8*60*60))
+}
+
+// Option configures Start.
+type Option func(*settings)
+
+type settings struct {
+	cfg         *config.Config
+	bots        []botSpec
+	pushTimeout time.Duration
+	start       time.Time
+	seed        uint64
+	seeded      bool
+}
+
+// botSpec is one app's bot: a URL, a handler to serve, or a sample bot to build.
+type botSpec struct {
+	option  string // the option's name, for messages
+	alias   string
+	url     string
+	handler http.Handler
+	sample  string
+}
+
+// WithConfig runs the emulator with cfg instead of config.Default(). The emulator only reads it.
+func WithConfig(cfg *config.Config) Option { return func(s *settings) { s.cfg = cfg } }
+
+// WithBot pushes the app's messages to a bot already listening at url (its callback URL).
+func WithBot(alias, url string) Option {
+	return func(s *settings) { s.bots = append(s.bots, botSpec{option: "WithBot", alias: alias, url: url}) }
+}
+
+// WithBotHandler serves h on its own loopback server and pushes the app's messages to it: the way
+// to test a bot's handler without starting its binary.
+func WithBotHandler(alias string, h http.Handler) Option {
+	return func(s *settings) {
+		s.bots = append(s.bots, botSpec{option: "WithBotHandler", alias: alias, handler: h})
+	}
+}
+
+// WithSampleBot serves the fixtures/bots sample bot called name ("oa", "mp", "noswap", …) for
+// the app, with the app's credentials and this emulator as its API base, so it can call back.
+func WithSampleBot(alias, name string) Option {
+	return func(s *settings) {
+		s.bots = append(s.bots, botSpec{option: "WithSampleBot", alias: alias, sample: name})
+	}
+}
+
+// WithPushTimeout overrides the configured reply deadline (5 s): a spec of a slow bot need not
+// wait three times five seconds.
+func WithPushTimeout(d time.Duration) Option { return func(s *settings) { s.pushTimeout = d } }
+
+// WithStart sets the virtual time the emulator starts at (default DefaultStart()).
+func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
+
+// WithSeed fixes the random stream behind tokens, media ids, nonces, rids and fresh openids, so
+// that a run can be reproduced. Without it the seed is random and written to GinkgoWriter.
+func WithSeed(seed uint64) Option {
+	return func(s *settings) { s.seed, s.seeded = seed, true }
+}
+
+// Emu is a running emulator for one spec. The embedded *emulator.Emulator gives the platform
+// itself (Advance, Now, Transcripts, KF, Journal, …); note that API here is the WeChat API client
+// a bot would use, not the API server (that is e.Emulator.API()).
+type Emu struct {
+	*emulator.Emulator
+	g gomega.Gomega
+	h *harness
+}
+
+// harness is what every view of one emulator (WithGomega) shares.
+type harness struct {
+	clock      *clock.Fake
+	seed       uint64
+	defaultApp *platform.App
+	samples    map[string]*bots.Bot // by appid; written by Start only
+	client     *http.Client         // the API client's, closed with the emulator
+
+	mu    sync.Mutex // guards fresh and ids
+	fresh map[string]string
+	ids   io.Reader // openids of fresh users
+}
+
+// Start builds an emulator on a fake clock, starts it on 127.0.0.1:0 with the bots the options
+// name, and closes all of it when the spec ends. Call it inside a setup node or an It.
+func Start(opts ...Option) *Emu {
+	ginkgo.GinkgoHelper()
+	s := settings{start: DefaultStart()}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.cfg == nil {
+		s.cfg = config.Default()
+	}
+	gomega.Expect(s.cfg.Validate()).To(gomega.Succeed(), "emutest.WithConfig: the configuration is not valid")
+	if !s.seeded {
+		s.seed = randomSeed()
+	}
+	clk := clock.NewFake(s.start)
+	// The platform logs only what is not a journal entry (a bug answered -1); the journal is
+	// followed below, so that API calls, which the API server journals without logging, show too.
+	logger := newLogger(ginkgo.GinkgoWriter, clk, slog.LevelInfo).With("seed", s.seed)
+	fmt.Fprintf(ginkgo.GinkgoWriter, "emutest: seed %d (emutest.WithSeed(%d) reproduces this run's tokens and ids)\n", s.seed, s.seed)
+
+	targets, pending := startBotServers(s)
+	emu, err := emulator.New(emulator.Options{
+		Config: s.cfg, Clock: clk, Targets: targets, Random: stream(s.seed, streamPlatform),
+		PushTimeout: s.pushTimeout, Logger: logger,
+	})
+	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: build the emulator")
+	ginkgo.DeferCleanup(followJournal(emu.Journal, ginkgo.GinkgoWriter, s.seed))
+	gomega.Expect(emu.Start("127.0.0.1:0")).To(gomega.Succeed(), "emutest: start the emulator")
+	ginkgo.DeferCleanup(emu.Close)
+
+	transport := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}
+	ginkgo.DeferCleanup(transport.CloseIdleConnections)
+	h := &harness{
+		clock: clk, seed: s.seed, samples: map[string]*bots.Bot{},
+		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+		fresh:  map[string]string{}, ids: stream(s.seed, streamUsers),
+	}
+	h.defaultApp = emu.Apps()[0]
+	for i, p := range pending {
+		app := p.app
+		b, err := bots.New(p.sample, bots.Config{
+			Token: app.Token, EncodingAESKey: app.EncodingAESKey, AppID: app.AppID, Format: app.Format,
+			Now: clk.Now, APIBase: emu.URL(), AppSecret: app.Secret,
+			Random: stream(s.seed, streamBots+byte(i)),
+			Logger: newLogger(ginkgo.GinkgoWriter, clk, slog.LevelDebug).With("seed", s.seed, "bot", p.sample, "app", app.Alias),
+		})
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithSampleBot(%q, %q)", app.Alias, p.sample)
+		bot := b.(*bots.Bot)
+		// A held push of the slow bot must not keep its server's Close waiting.
+		ginkgo.DeferCleanup(bot.Close)
+		h.samples[app.AppID] = bot
+		p.late.set(bot)
+	}
+	return &Emu{Emulator: emu, g: gomega.Default, h: h}
+}
+
+// pendingBot is a sample bot whose server runs before the emulator's URL, its API base, is known.
+type pendingBot struct {
+	app    *config.App
+	sample string
+	late   *lateHandler
+}
+
+// startBotServers resolves the bot options to push targets, serving handlers and sample bots on
+// their own loopback servers.
+func startBotServers(s settings) (map[string]string, []pendingBot) {
+	ginkgo.GinkgoHelper()
+	targets := map[string]string{}
+	var pending []pendingBot
+	for _, b := range s.bots {
+		app, ok := s.cfg.App(b.alias)
+		gomega.Expect(ok).To(gomega.BeTrue(), "emutest.%s(%q, …): the configuration has no app %q%s; its apps are %s",
+			b.option, b.alias, b.alias, platform.DidYouMean(b.alias, appKeys(s.cfg)), strings.Join(appKeys(s.cfg), ", "))
+		_, dup := targets[app.AppID]
+		gomega.Expect(dup).To(gomega.BeFalse(), "emutest.%s(%q, …): app %s already has a bot", b.option, b.alias, app.Alias)
+		switch {
+		case b.url != "":
+			targets[app.AppID] = b.url
+		case b.handler != nil:
+			srv := httptest.NewServer(b.handler)
+			ginkgo.DeferCleanup(srv.Close)
+			targets[app.AppID] = srv.URL + "/wx"
+		default:
+			gomega.Expect(bots.Summary(b.sample)).NotTo(gomega.BeEmpty(), "emutest.WithSampleBot(%q, %q): no sample bot is called %q%s; they are %s",
+				b.alias, b.sample, b.sample, platform.DidYouMean(b.sample, bots.Names()), strings.Join(bots.Names(), ", "))
+			late := &lateHandler{}
+			srv := httptest.NewServer(late)
+			ginkgo.DeferCleanup(srv.Close)
+			targets[app.AppID] = srv.URL + "/wx"
+			pending = append(pending, pendingBot{app: app, sample: b.sample, late: late})
+		}
+	}
+	return targets, pending
+}
+
+func appKeys(cfg *config.Config) []string {
+	var keys []string
+	for _, a := range cfg.Apps {
+		keys = append(keys, a.Alias)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// lateHandler serves a handler set after its server started.
+type lateHandler struct {
+	mu sync.RWMutex // guards h
+	h  http.Handler
+}
+
+func (l *lateHandler) set(h http.Handler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h = h
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	if h == nil {
+		http.Error(w, "the bot is not ready: the emulator has not started", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// newLogger writes to w with virtual time in place of wall time, because that is the time
+// windows, tokens and sessions run on.
+func newLogger(w io.Writer, clk *clock.Fake, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.String("virtual", clk.Now().Format("01-02 15:04:05"))
+			}
+			return a
+		},
+	}))
+}
+
+// followJournal writes every journal entry to w at debug level, as it is added, until the
+// returned stop is called; stop waits for the entries already added to be written.
+func followJournal(j *state.Journal, w io.Writer, seed uint64) (stop func()) {
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.String("virtual", a.Value.Time().Format("01-02 15:04:05"))
+			}
+			return a
+		},
+	})).With("seed", seed)
+	// A burst larger than the buffer loses log lines, never journal entries: the journal skips a
+	// slow subscriber rather than wait for it.
+	entries, cancel := j.Subscribe(state.JournalFilter{}, 4096)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range entries {
+			r := slog.NewRecord(e.Time, slog.LevelDebug, e.Summary, 0)
+			r.AddAttrs(slog.Uint64("seq", e.Seq), slog.String("kind", e.Kind))
+			if e.App != "" {
+				r.AddAttrs(slog.String("app", e.App))
+			}
+			if e.User != "" {
+				r.AddAttrs(slog.String("user", e.User))
+			}
+			if e.Errors > 0 {
+				r.AddAttrs(slog.Int("errors", e.Errors))
+			}
+			_ = log.Handler().Handle(context.Background(), r)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("emutest: random seed: %v", err))
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// WithGomega returns a view of the emulator whose helpers assert with g, for use inside
+// Eventually(func(g Gomega) {…}); users and agents taken from it assert with g too.
+func (e *Emu) WithGomega(g gomega.Gomega) *Emu {
+	return &Emu{Emulator: e.Emulator, g: g, h: e.h}
+}
+
+// Seed is the seed of the emulator's random stream; WithSeed(Seed()) reproduces the run.
+func (e *Emu) Seed() uint64 { return e.h.seed }
+
+// FakeClock is the emulator's virtual clock. Advance it through e.Advance, which also journals
+// the move and ends the kf sessions that fall due.
+func (e *Emu) FakeClock() *clock.Fake { return e.h.clock }
+
+// SampleBot returns the sample bot WithSampleBot started for the app (alias or appid): what it
+// received and the customer-service messages it sent.
+func (e *Emu) SampleBot(app string) *bots.Bot {
+	ginkgo.GinkgoHelper()
+	a := e.app(app)
+	b, ok := e.h.samples[a.AppID]
+	e.g.Expect(ok).To(gomega.BeTrue(), "emutest: app %s has no sample bot; start it with emutest.WithSampleBot(%q, NAME)", a.Alias, a.Alias)
+	return b
+}
+
+// app resolves an alias or appid, "" being the first app.
+func (e *Emu) app(key string) *platform.App {
+	ginkgo.GinkgoHelper()
+	if key == "" {
+		return e.h.defaultApp
+	}
+	a, err := e.LookupApp(key)
+	e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: which app?")
+	return a
+}
+
+// BotReceived lists what the bot was pushed for the user after the journal entry sinceSeq (take
+// it from e.LastSeq() before acting): the user's messages and the kf_* events WeChat raised.
+func (e *Emu) BotReceived(u *User, sinceSeq uint64) []wire.Message {
+	return e.botReceived(u, sinceSeq, 0)
+}
+
+// botReceived lists the pushes for u in (since, until]; until 0 is no bound.
+func (e *Emu) botReceived(u *User, since, until uint64) []wire.Message {
+	var out []wire.Message
+	for _, en := range e.PushesSince(u.AppID, u.OpenID, since) {
+		if until > 0 && en.Seq > until {
+			break
+		}
+		if res, ok := pushResult(en); ok {
+			out = append(out, res.Message)
+		}
+	}
+	return out
+}
+
+// sendsBetween lists the customer-service sends to u in (since, until].
+func (e *Emu) sendsBetween(u *User, since, until uint64) []platform.SendRecord {
+	all := e.SendsSince(u.AppID, u.OpenID, since)
+	out := all[:0:0]
+	for _, s := range all {
+		if until == 0 || s.Seq <= until {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// background is the context of actions a spec takes: they are bounded by the push deadline, not
+// by the spec.
+func background() context.Context { return context.Background() }
+
+// kfState describes where a user stands with the human agents, for messages.
+func (e *Emu) kfState(u *User) string {
+	now := e.Now()
+	if s, ok := e.KF.Session(u.AppID, u.OpenID, now); ok {
+		return "served by " + s.Account
+	}
+	if w, ok := e.KF.WaitingFor(u.AppID, u.OpenID); ok {
+		if w.Account != "" {
+			return "waiting for " + w.Account
+		}
+		return "waiting in the queue"
+	}
+	return "not transferred to customer service"
+}

@@ -1,0 +1,211 @@
+package emutest
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/wire"
+)
+
+// User is a person talking to one app. One person has a different openid in each app, as in
+// WeChat, so "alice" and "alice@mp" are two Users.
+type User struct {
+	Name   string // as the configuration or the spec names them; empty for NewUser's
+	OpenID string
+	App    string // the app's alias ("oa"), or its appid when it has none
+	AppID  string
+	e      *Emu
+}
+
+// User returns a user by name: "alice" in the first app of the configuration, "alice@mp" in
+// another; an openid works too. A name the configuration does not have is a new person with a
+// random openid, who follows the app; asking for the same name again gives the same person.
+func (e *Emu) User(name string) *User {
+	ginkgo.GinkgoHelper()
+	appKey := ""
+	if n, a, ok := strings.Cut(name, "@"); ok {
+		name, appKey = n, a
+	}
+	e.g.Expect(name).NotTo(gomega.BeEmpty(), "emutest: User(%q): the name is empty", name)
+	app := e.app(appKey)
+	if cu, ok := app.User(name); ok {
+		return &User{Name: cu.Name, OpenID: cu.OpenID, App: alias(app), AppID: app.AppID, e: e}
+	}
+	e.h.mu.Lock()
+	key := app.AppID + "\x00" + name
+	openid, known := e.h.fresh[key]
+	if !known {
+		openid = e.freshOpenID(app)
+		e.h.fresh[key] = openid
+	}
+	e.h.mu.Unlock()
+	e.Users.Ensure(app.AppID, openid, name, true)
+	return &User{Name: name, OpenID: openid, App: alias(app), AppID: app.AppID, e: e}
+}
+
+// NewUser returns a person no one has seen before, who follows app (alias or appid; "" is the
+// first app).
+func (e *Emu) NewUser(app string) *User {
+	ginkgo.GinkgoHelper()
+	a := e.app(app)
+	e.h.mu.Lock()
+	openid := e.freshOpenID(a)
+	e.h.mu.Unlock()
+	e.Users.Ensure(a.AppID, openid, "", true)
+	return &User{OpenID: openid, App: alias(a), AppID: a.AppID, e: e}
+}
+
+// freshOpenID makes an openid no user of the app has: 28 characters that begin as the app's
+// configured users' do, because real openids of one app share their first six. The caller holds
+// e.h.mu.
+func (e *Emu) freshOpenID(app *platform.App) string {
+	prefix := "o"
+	if len(app.Users) > 0 && len(app.Users[0].OpenID) >= 6 {
+		prefix = app.Users[0].OpenID[:6]
+	}
+	for {
+		var b [21]byte
+		if _, err := e.h.ids.Read(b[:]); err != nil {
+			panic(fmt.Sprintf("emutest: random openid: %v", err))
+		}
+		id := (prefix + base64.RawURLEncoding.EncodeToString(b[:]))[:28]
+		if _, taken := e.Users.Get(app.AppID, id); !taken {
+			return id
+		}
+	}
+}
+
+func alias(a *platform.App) string {
+	if a.Alias != "" {
+		return a.Alias
+	}
+	return a.AppID
+}
+
+// Emu is the emulator the user belongs to; nil for a User not made by Emu.User or Emu.NewUser.
+func (u *User) Emu() *Emu { return u.e }
+
+// WithGomega returns the same person whose helpers assert with g (inside Eventually).
+func (u *User) WithGomega(g gomega.Gomega) *User {
+	c := *u
+	c.e = u.e.WithGomega(g)
+	return &c
+}
+
+// String is how messages name the user: "alice (o6_bmjrPTlm6_2sgVt7hMZOPfL2M) of oa".
+func (u *User) String() string {
+	if u.Name == "" {
+		return fmt.Sprintf("user %s of %s", u.OpenID, u.App)
+	}
+	return fmt.Sprintf("%s (%s) of %s", u.Name, u.OpenID, u.App)
+}
+
+// Label is the user's name in a transcript: their name, or "user".
+func (u *User) Label() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return "user"
+}
+
+// Exchange is what came of one thing a user did: the interaction (where it went, the verdict on
+// the bot's answer, the hand-overs a transfer caused), the bot's customer-service sends to this
+// user while WeChat waited for the answer, and the chat as the user saw it afterwards.
+type Exchange struct {
+	*platform.Interaction
+	User *User
+	// Message is what the user sent, as the spec built it; the push of it, with the header
+	// WeChat fills in, is Result.Message.
+	Message wire.Message
+	// Sends are the bot's calls of /cgi-bin/message/custom/send for this user during the push,
+	// refused ones included.
+	Sends []platform.SendRecord
+	// Transcript is what the user had seen once the action was over.
+	Transcript []state.Line
+	// Since and Until bound the journal entries the action caused: (Since, Until].
+	Since, Until uint64
+}
+
+// Send has the user send m (build it with Text, Image, Click, …): WeChat records it, routes it
+// to the bot or to the agent serving the user, and judges the bot's answer. A platform error — a
+// message the app's kind does not receive, an app without a bot — fails the spec.
+func (u *User) Send(m wire.Message) *Exchange {
+	ginkgo.GinkgoHelper()
+	ex, err := u.TrySend(m)
+	u.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s could not send %s", u, DescribeMessage(&m))
+	return ex
+}
+
+// TrySend is Send that returns the platform's error instead of failing the spec.
+func (u *User) TrySend(m wire.Message) (*Exchange, error) {
+	since := u.e.LastSeq()
+	in, err := u.e.UserSends(background(), u.AppID, u.OpenID, m)
+	if err != nil {
+		return nil, err
+	}
+	until := u.e.LastSeq()
+	return &Exchange{
+		Interaction: in, User: u, Message: m,
+		Sends:      u.e.sendsBetween(u, since, until),
+		Transcript: u.Transcript(),
+		Since:      since, Until: until,
+	}, nil
+}
+
+// BotReceived lists what the bot was pushed for the user during the action: the message itself,
+// and the kf_create_session a transfer to an auto-accepting agent raises.
+func (ex *Exchange) BotReceived() []wire.Message {
+	return ex.User.e.botReceived(ex.User, ex.Since, ex.Until)
+}
+
+// Transcript is everything the user has seen and done so far, oldest first.
+func (u *User) Transcript() []state.Line { return u.e.Transcripts.Get(u.AppID, u.OpenID) }
+
+// Sends lists every customer-service send of the bot to the user the journal still holds.
+func (u *User) Sends() []platform.SendRecord { return u.e.SendsSince(u.AppID, u.OpenID, 0) }
+
+// Grants are the user's open windows for customer-service messages, with what is left of each.
+func (u *User) Grants() []state.Grant { return u.e.Ledger.Grants(u.AppID, u.OpenID, u.e.Now()) }
+
+// ServedBy is the kf account serving the user, or "" when none is.
+func (u *User) ServedBy() string {
+	s, ok := u.e.KF.Session(u.AppID, u.OpenID, u.e.Now())
+	if !ok {
+		return ""
+	}
+	return s.Account
+}
+
+// Waiting reports whether the user waits for an agent (in the queue or assigned to one).
+func (u *User) Waiting() bool {
+	_, ok := u.e.KF.WaitingFor(u.AppID, u.OpenID)
+	return ok
+}
+
+// Trigger opens a window without a push: "payment" (which has none), or any trigger by name
+// ("message", "click", "subscribe", "scan", "tempsession").
+func (u *User) Trigger(trigger string) []state.Grant {
+	ginkgo.GinkgoHelper()
+	g, err := u.e.Platform.Trigger(u.AppID, u.OpenID, trigger)
+	u.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s: trigger %q", u, trigger)
+	return g
+}
+
+// Subscribed reports whether the user follows the app.
+func (u *User) Subscribed() bool {
+	su, ok := u.e.Users.Get(u.AppID, u.OpenID)
+	return ok && su.Subscribed
+}
+
+// pushResult is the verdict a push entry of the journal holds.
+func pushResult(en state.Entry) (*push.Result, bool) {
+	res, ok := en.Data.(*push.Result)
+	return res, ok && res != nil
+}

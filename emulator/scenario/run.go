@@ -1,0 +1,471 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/state"
+)
+
+// Runner runs scenarios against one platform and the bots it pushes to. Scenarios that do not
+// run alone (see Scenario.Serial) run Parallel at a time; the others run one by one after them,
+// because they move the clock or change agents every scenario shares.
+type Runner struct {
+	Platform *platform.Platform
+	// Parallel is how many scenarios run at once. Default 4.
+	Parallel int
+	// Random makes the users' fresh openids. Default crypto/rand.
+	Random io.Reader
+	// Getenv reads ${env.NAME}. Default os.Getenv.
+	Getenv func(string) string
+	// OnScenario, when set, is called as each scenario ends, one call at a time, with how many
+	// have ended and how many there are.
+	OnScenario func(done, total int, r *ScenarioResult)
+
+	randMu sync.Mutex // guards reads of Random
+}
+
+// poll is how often a step that waits (within:) looks again.
+const poll = 20 * time.Millisecond
+
+// Run runs the scenarios and reports on them in the order given. A canceled ctx ends the run:
+// the scenarios not yet run are reported failed.
+func (r *Runner) Run(ctx context.Context, scenarios []*Scenario) *Report {
+	start := clock.Real{}.Now()
+	results := make([]*ScenarioResult, len(scenarios))
+	var mu sync.Mutex // guards done and the OnScenario calls
+	done := 0
+	finish := func(i int, res *ScenarioResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		results[i] = res
+		done++
+		if r.OnScenario != nil {
+			r.OnScenario(done, len(scenarios), res)
+		}
+	}
+	var together, alone []int
+	for i, s := range scenarios {
+		if s.Serial {
+			alone = append(alone, i)
+		} else {
+			together = append(together, i)
+		}
+	}
+	workers := r.Parallel
+	if workers <= 0 {
+		workers = 4
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, max(len(together), 1)) {
+		wg.Go(func() {
+			for i := range work {
+				finish(i, r.runOne(ctx, scenarios[i]))
+			}
+		})
+	}
+	for _, i := range together {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, i := range alone {
+		finish(i, r.runOne(ctx, scenarios[i]))
+	}
+
+	rep := &Report{Passed: true, Scenarios: results}
+	files := map[string]bool{}
+	for _, res := range results {
+		files[res.File] = true
+		rep.Summary.Scenarios++
+		rep.Summary.Steps += len(res.Steps)
+		if res.Status == Passed {
+			rep.Summary.Passed++
+		} else {
+			rep.Summary.Failed++
+			rep.Passed = false
+		}
+	}
+	rep.Summary.Files = len(files)
+	rep.Summary.DurationMS = ms(clock.Since(start))
+	return rep
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// run is the state of one scenario while it runs; one goroutine owns it.
+type run struct {
+	r       *Runner
+	p       *platform.Platform
+	s       *Scenario
+	app     *platform.App
+	res     *ScenarioResult
+	openids map[string]string
+	results map[string]json.RawMessage // by step id
+	// cursor is, per user, the journal sequence number bot_receives looks after.
+	cursor map[string]uint64
+	// lastAction is the journal mark taken before the latest action step, what a step that
+	// only checks sends looks after.
+	lastAction uint64
+	// probes are the pushes the checks made (signature probes, retries): they are not the
+	// bot's ordinary pushes, and are judged by their check alone.
+	probes map[*push.Result]string
+	// agents holds the status of each agent before the scenario changed it, to put it back.
+	agents map[string]state.Agent
+}
+
+func (r *Runner) runOne(ctx context.Context, s *Scenario) *ScenarioResult {
+	start := clock.Real{}.Now()
+	res := &ScenarioResult{Name: s.Name, File: s.File, Line: s.Line, Status: Passed, Serial: s.SerialWhy, Users: map[string]string{}, Steps: []*StepResult{}}
+	defer func() { res.DurationMS = ms(clock.Since(start)) }()
+	x := &run{r: r, p: r.Platform, s: s, res: res, openids: map[string]string{}, results: map[string]json.RawMessage{},
+		cursor: map[string]uint64{}, probes: map[*push.Result]string{}, agents: map[string]state.Agent{}}
+	app, err := x.p.LookupApp(s.App)
+	if err != nil {
+		x.abort(0, err.Error())
+		return res
+	}
+	x.app, res.App = app, app.AppID
+	for _, u := range s.Users {
+		openid := u.OpenID
+		if openid == "" {
+			openid = r.freshOpenID()
+		}
+		x.openids[u.Name], res.Users[u.Name] = openid, openid
+		// A Mini Program has no followers: its users are always reachable.
+		x.p.Users.Ensure(app.AppID, openid, u.Name, u.Subscribed || app.Kind == "mp")
+	}
+	x.lastAction = x.p.LastSeq()
+	for name := range x.openids {
+		x.cursor[name] = x.lastAction
+	}
+	defer x.cleanup()
+	for i, st := range s.Steps {
+		if err := ctx.Err(); err != nil {
+			x.abort(i, "the run was stopped: "+err.Error())
+			return res
+		}
+		sr := x.step(ctx, st)
+		res.Steps = append(res.Steps, sr)
+		if sr.Status == Failed {
+			res.Status = Failed
+			x.transcripts()
+			x.skip(i + 1)
+			return res
+		}
+	}
+	return res
+}
+
+// abort fails the scenario before step i with a reason, skipping the rest.
+func (x *run) abort(i int, reason string) {
+	x.res.Status, x.res.Error = Failed, reason
+	x.skip(i)
+}
+
+func (x *run) skip(from int) {
+	for _, st := range x.s.Steps[from:] {
+		x.res.Steps = append(x.res.Steps, &StepResult{Index: st.Index + 1, ID: st.ID, Name: st.Name, Line: st.Line, Action: x.describe(st), Status: Skipped})
+	}
+}
+
+// transcripts keeps what each user saw up to now, for the report of a failure.
+func (x *run) transcripts() {
+	for _, u := range x.s.Users {
+		openid := x.openids[u.Name]
+		lines := x.p.Transcripts.Get(x.app.AppID, openid)
+		if lines == nil {
+			lines = []state.Line{}
+		}
+		x.res.Transcripts = append(x.res.Transcripts, Transcript{User: u.Name, OpenID: openid, Lines: lines})
+	}
+}
+
+// freshOpenID makes an openid no one has: 'o' and 27 characters, as WeChat's look.
+func (r *Runner) freshOpenID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+	var b [27]byte
+	r.randMu.Lock()
+	src := r.Random
+	if src == nil {
+		src = rand.Reader
+	}
+	_, err := io.ReadFull(src, b[:])
+	r.randMu.Unlock()
+	if err != nil {
+		panic(fmt.Sprintf("scenario: random source: %v", err))
+	}
+	out := make([]byte, 0, 28)
+	out = append(out, 'o')
+	for _, c := range b {
+		out = append(out, alphabet[c&63])
+	}
+	return string(out)
+}
+
+// cleanup lets the next scenarios find the shared agents as they were: the users' sessions end
+// and their places in the queue go, quietly (the scenario is over, no one reads its pushes), and
+// agents the scenario changed get their status back.
+func (x *run) cleanup() {
+	ctx := context.Background()
+	x.p.Tick() // sessions past their time end with their journal entries, not silently below
+	now := x.p.Now()
+	mine := map[string]bool{}
+	for _, openid := range x.openids {
+		mine[openid] = true
+	}
+	others := func(events []state.KFEvent) []state.KFEvent {
+		var out []state.KFEvent
+		for _, ev := range events {
+			if !mine[ev.OpenID] {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	appID := x.app.AppID
+	for _, openid := range sortedValues(x.openids) {
+		if _, waiting := x.p.KF.WaitingFor(appID, openid); waiting {
+			// The queue has no leave operation: a session with any usable agent takes the user
+			// out of it, and closing that session frees the agent again.
+			for _, ag := range x.p.KF.Agents(appID, now) {
+				if ag.WeChat == "" || !ag.Online {
+					continue
+				}
+				if events, err := x.p.KF.Create(appID, ag.Account, openid, now); err == nil {
+					x.p.ApplyKF(ctx, x.app, others(events))
+					break
+				}
+			}
+		}
+		if s, in := x.p.KF.Session(appID, openid, now); in {
+			events, _ := x.p.KF.Close(appID, s.Account, openid, now)
+			x.p.ApplyKF(ctx, x.app, others(events))
+		}
+	}
+	accounts := make([]string, 0, len(x.agents))
+	for a := range x.agents {
+		accounts = append(accounts, a)
+	}
+	sort.Strings(accounts)
+	for _, account := range accounts {
+		ag := x.agents[account]
+		online, auto, capacity := ag.Online, ag.AutoAccept, ag.Capacity
+		_, _ = x.p.AgentSet(ctx, appID, account, &online, &auto, &capacity)
+	}
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lookup resolves one ${name.path} of a template.
+func (x *run) lookup(name, path string) (string, error) {
+	var doc []byte
+	what := name
+	switch {
+	case name == "env":
+		if path == "" {
+			return "", errors.New("name the variable: ${env.NAME}")
+		}
+		get := x.r.Getenv
+		if get == nil {
+			get = os.Getenv
+		}
+		return get(path), nil
+	case name == "app":
+		a := x.app
+		doc, _ = json.Marshal(map[string]string{"alias": a.Alias, "appid": a.AppID, "original_id": a.OriginalID,
+			"kind": a.Kind, "mode": a.Mode, "format": a.Format, "wechat_id": a.WeChatID})
+		if path == "" {
+			return a.Alias, nil
+		}
+	case x.openids[name] != "":
+		if path == "" {
+			return x.openids[name], nil
+		}
+		doc, _ = json.Marshal(map[string]string{"name": name, "openid": x.openids[name]})
+		what = "user " + name
+	default:
+		if v, ok := x.s.Vars[name]; ok {
+			if path != "" {
+				return "", fmt.Errorf("variable %s has no fields", name)
+			}
+			return v, nil
+		}
+		res, ok := x.results[name]
+		if !ok {
+			return "", fmt.Errorf("nothing is called %q here (a step's result exists once the step has run)", name)
+		}
+		if path == "" {
+			return string(res), nil
+		}
+		doc, what = res, "the result of step "+name
+	}
+	g := gjson.GetBytes(doc, path)
+	if !g.Exists() {
+		return "", fmt.Errorf("%s has no %s", what, path)
+	}
+	return g.String(), nil
+}
+
+func (x *run) expand(s string) (string, error) { return expand(s, x.lookup) }
+
+// user finds the openid of a user named in a step (a template).
+func (x *run) user(name string) (string, string, error) {
+	n, err := x.expand(name)
+	if err != nil {
+		return "", "", err
+	}
+	openid, ok := x.openids[n]
+	if !ok {
+		return n, "", fmt.Errorf("unknown user %q", n)
+	}
+	return n, openid, nil
+}
+
+// step runs one step and judges it.
+func (x *run) step(ctx context.Context, st *Step) *StepResult {
+	start := clock.Real{}.Now()
+	sr := &StepResult{Index: st.Index + 1, ID: st.ID, Name: st.Name, Line: st.Line, Action: x.describe(st), Status: Passed}
+	mark := x.p.LastSeq()
+	if st.HasAction() {
+		x.lastAction = mark
+	}
+	result := map[string]any{}
+	switch {
+	case st.Message != nil:
+		x.userStep(ctx, st, sr, mark, result)
+	case st.Agent != nil:
+		x.agentStep(ctx, st, sr, result)
+	case st.Advance > 0:
+		x.p.Advance(st.Advance)
+		result["advanced"] = st.Advance.String()
+		result["now"] = x.p.Now()
+		sr.Summary = "virtual time is now " + x.p.Now().Format(time.RFC3339)
+	case st.Trigger != nil:
+		x.triggerStep(st, sr, result)
+	}
+	if st.Sends != nil && st.Message == nil {
+		result["sends"] = x.checkSends(ctx, st.Sends, sr, x.lastAction)
+	}
+	if st.BotReceives != nil {
+		result["received"] = x.checkReceives(ctx, st.BotReceives, sr)
+	}
+	if st.HasAction() {
+		x.checkViolations(st, sr, mark)
+	}
+	if data, err := marshal(result); err == nil {
+		sr.Result = data
+		if st.ID != "" {
+			x.results[st.ID] = data
+		}
+	}
+	if len(sr.Failures) > 0 {
+		sr.Status = Failed
+		sr.Exchanges = x.exchanges(mark)
+	}
+	sr.DurationMS = ms(clock.Since(start))
+	return sr
+}
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// asMap turns a value into the map form of its JSON, numbers kept exact (a MsgId has 17
+// digits), so a step's result can gain fields.
+func asMap(v any) map[string]any {
+	data, err := marshal(v)
+	if err != nil {
+		return map[string]any{}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func (sr *StepResult) fail(check, expected, actual, detail string) {
+	sr.Failures = append(sr.Failures, Failure{Check: check, Expected: expected, Actual: actual, Detail: detail})
+}
+
+// pause waits d of wall time, or less when ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	c, cancel := clock.WithTimeout(ctx, d)
+	defer cancel()
+	<-c.Done()
+}
+
+// deadline is when a wait of d from now ends.
+func deadline(d time.Duration) time.Time { return clock.Real{}.Now().Add(d) }
+
+func passed(t time.Time) bool { return !clock.Real{}.Now().Before(t) }
+
+// pushesSince lists the pushes of every user of the scenario after mark, in order, with the
+// checks' own pushes left out unless all is set.
+func (x *run) pushesSince(mark uint64, all bool) []state.Entry {
+	var out []state.Entry
+	for _, openid := range x.openids {
+		for _, e := range x.p.PushesSince(x.app.AppID, openid, mark) {
+			if r, ok := e.Data.(*push.Result); ok && (all || x.probes[r] == "") {
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// exchanges are the raw pushes of a failed step.
+func (x *run) exchanges(mark uint64) []Exchange {
+	var out []Exchange
+	for _, e := range x.pushesSince(mark, true) {
+		r := e.Data.(*push.Result)
+		label := x.probes[r]
+		switch {
+		case label != "":
+		case r.Message.IsEvent() && strings.HasPrefix(r.Message.Event, "kf_"):
+			label = "kf event"
+		default:
+			label = "push"
+		}
+		out = append(out, Exchange{Label: label, Result: r})
+	}
+	return out
+}
+
+// apiCallsSince lists the API calls the bot made about a user after mark.
+func (x *run) apiCallsSince(openid string, mark uint64) []state.Entry {
+	return x.p.Journal.List(state.JournalFilter{App: x.app.AppID, User: openid, Kind: state.EntryAPI, Since: mark})
+}

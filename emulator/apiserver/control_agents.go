@@ -78,6 +78,7 @@ func agentInfo(c *call, a *platform.App, ag state.Agent) AgentInfo {
 
 // listAgents serves GET /_emu/v1/agents?app=…: every agent, its state and sessions.
 func listAgents(c *call) response {
+	c.s.p.Tick()
 	apps := c.s.p.Apps()
 	if key := c.query("app"); key != "" {
 		a, errRes := c.appParam(key)
@@ -207,6 +208,7 @@ func agentInvitation(c *call) response {
 
 // kfQueue serves GET /_emu/v1/queue?app=…: the users waiting and the sessions of an app.
 func kfQueue(c *call) response {
+	c.s.p.Tick()
 	a, errRes := c.appParam(c.query("app"))
 	if errRes != nil {
 		return *errRes

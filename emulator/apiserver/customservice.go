@@ -247,6 +247,7 @@ func closeKfSession(c *call) response {
 // getKfSession serves GET /customservice/kfsession/getsession?openid=….
 // Deviation: with no session the answer is kf_account "" and createtime 0 (protocol §10.11).
 func getKfSession(c *call) response {
+	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
 	openid := c.query("openid")
 	if openid == "" {
 		return c.missing("openid")
@@ -260,6 +261,7 @@ func getKfSession(c *call) response {
 
 // getKfSessionList serves GET /customservice/kfsession/getsessionlist?kf_account=….
 func getKfSessionList(c *call) response {
+	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
 	account := c.query("kf_account")
 	if account == "" {
 		return c.missing("kf_account")
@@ -276,6 +278,7 @@ func getKfSessionList(c *call) response {
 
 // getKfWaitCase serves GET /customservice/kfsession/getwaitcase: at most 100, earliest first.
 func getKfWaitCase(c *call) response {
+	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
 	count, waiting := c.s.p.KF.WaitCase(c.app.AppID, c.s.p.Now())
 	list := []map[string]any{}
 	for _, w := range waiting {

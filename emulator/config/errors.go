@@ -91,23 +91,28 @@ func describe(n *yaml.Node) string {
 	return "nothing"
 }
 
-// suggest picks the candidate a mistyped word most likely meant: the same word with other case or
-// separators ("AppID" for "appid", "EncodingAESKey" for "encoding_aes_key"), then the nearest within
-// two edits, then one that the word starts or is the start of.
-func suggest(word string, candidates []string) (string, bool) {
+// Suggest picks the candidate a mistyped word most likely meant: the same word with other case
+// or separators ("AppID" for "appid"), then the nearest within two edits (one for a word of four
+// letters or fewer: zed is not id), then one it starts or is the start of. The scenario loader
+// and the control API use it too, so every did-you-mean in wxemu agrees.
+func Suggest(word string, candidates []string) (string, bool) {
 	w := normalize(word)
 	for _, c := range candidates {
 		if normalize(c) == w {
 			return c, true
 		}
 	}
-	best, bestDist := "", 3
+	limit := 2
+	if len(w) <= 4 {
+		limit = 1
+	}
+	best, bestDist := "", limit+1
 	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(word), c); d < bestDist {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
-	if best != "" && bestDist < len(w) {
+	if best != "" {
 		return best, true
 	}
 	if len(w) >= 3 {
@@ -121,31 +126,38 @@ func suggest(word string, candidates []string) (string, bool) {
 	return "", false
 }
 
+func suggest(word string, candidates []string) (string, bool) { return Suggest(word, candidates) }
+
 func normalize(s string) string {
-	s = strings.ToLower(s)
-	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(s)
+	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
 }
 
-// editDistance is the Levenshtein distance over bytes; keys are ASCII.
+// editDistance counts the edits between a and b, a swap of two neighbours being one edit
+// (optimal string alignment), because swapped letters are the commonest typo: lgn for lng.
 func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
 		return 64
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(ra)][len(rb)]
 }

@@ -292,72 +292,8 @@ func describe(n *yaml.Node) string {
 	return "nothing"
 }
 
-// suggest picks the candidate a mistyped word most likely meant: the same word with other case
-// or separators, then the nearest within two edits, then one it starts or is the start of.
 func suggest(word string, candidates []string) (string, bool) {
-	w := normalize(word)
-	for _, c := range candidates {
-		if normalize(c) == w {
-			return c, true
-		}
-	}
-	// Two edits are a likely typo in a long word, not in a short one: zed is not id.
-	limit := 2
-	if len(w) <= 4 {
-		limit = 1
-	}
-	best, bestDist := "", limit+1
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if best != "" {
-		return best, true
-	}
-	if len(w) >= 3 {
-		for _, c := range candidates {
-			n := normalize(c)
-			if strings.HasPrefix(n, w) || strings.HasPrefix(w, n) {
-				return c, true
-			}
-		}
-	}
-	return "", false
-}
-
-func normalize(s string) string {
-	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
-}
-
-// editDistance counts the edits between a and b, a swap of two neighbours being one edit
-// (optimal string alignment), because swapped letters are the commonest typo: lgn for lng.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 64
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return config.Suggest(word, candidates)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -75,7 +75,7 @@ func start(cfg *config.Config, makers map[string]botMaker) *env {
 		targets[alias] = srv.URL + "/wx"
 		handlers[alias] = hp
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: &lockedReader{r: rand.NewChaCha8([32]byte{7})}, PushTimeout: 2 * time.Second})
+	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{7}), PushTimeout: 2 * time.Second})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(emu.Start("127.0.0.1:0")).To(Succeed())
 	DeferCleanup(emu.Close)
@@ -255,17 +255,3 @@ func tiny(setup func(*tinyBot)) botMaker {
 }
 
 func ctx() context.Context { return context.Background() }
-
-// lockedReader makes a reproducible random source safe for the emulator's owners of random
-// values (push engine, tokens, media, rids), which read it at the same time when scenarios run
-// in parallel.
-type lockedReader struct {
-	mu sync.Mutex // guards r
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
-}

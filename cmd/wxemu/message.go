@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/wxemu/wxemu/emulator/wire"
@@ -131,15 +130,15 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 	typ, ok := wire.LookupInbound(m.MsgType, m.Event)
 	if !ok {
 		if m.MsgType == "event" {
-			return nil, fmt.Errorf("unknown event %q%s", m.Event, didYouMean(m.Event, eventNames()))
+			return nil, fmt.Errorf("unknown event %q%s", m.Event, didYouMean(m.Event, wire.EventNames()))
 		}
-		return nil, fmt.Errorf("unknown message type %q%s", msgType, didYouMean(msgType, messageTypeNames()))
+		return nil, fmt.Errorf("unknown message type %q%s", msgType, didYouMean(msgType, wire.MsgTypes()))
 	}
-	if !kindReceives(typ, kind) {
+	if !typ.Receives(kind) {
 		return nil, fmt.Errorf("a %s app does not receive %s", strings.ToUpper(string(kind)), typ.Name())
 	}
 	for _, kv := range demoFields[msgType] {
-		if hasField(typ, kv[0]) {
+		if typ.Has(kv[0]) {
 			if err := m.Set(kv[0], kv[1]); err != nil {
 				return nil, err
 			}
@@ -153,7 +152,7 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 			}
 			field := ""
 			for _, c := range ff.fields {
-				if hasField(typ, c) || (c == "MsgId" && !m.IsEvent()) {
+				if typ.Has(c) || (c == "MsgId" && !m.IsEvent()) {
 					field = c
 					break
 				}
@@ -205,48 +204,4 @@ func flagHint(msg string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (set it with --%s)", flag)
-}
-
-// hasField reports whether a type has the wire field name, either listed whole or through its
-// parent element (SendLocationInfo for SendLocationInfo.Label).
-func hasField(t wire.InboundType, name string) bool {
-	parent, _, nested := strings.Cut(name, ".")
-	for _, f := range t.Fields {
-		if f == name || (nested && f == parent) {
-			return true
-		}
-	}
-	return false
-}
-
-func kindReceives(t wire.InboundType, k wire.Kind) bool {
-	for _, x := range t.Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
-func eventNames() []string {
-	var out []string
-	for _, t := range wire.InboundTypes() {
-		if t.Event != "" {
-			out = append(out, t.Event)
-		}
-	}
-	return out
-}
-
-func messageTypeNames() []string {
-	seen := map[string]bool{}
-	for _, t := range wire.InboundTypes() {
-		seen[t.MsgType] = true
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"github.com/wxemu/wxemu/emulator/wire"
 	"regexp"
 	"strconv"
 	"strings"
@@ -357,12 +358,12 @@ func (d *decoder) receives(n *yaml.Node, path string) *ReceivesExpect {
 		d.fail(n, path, "say what the bot must receive", "give event: (kf_create_session, …) or msgtype:")
 		return nil
 	}
-	if s.Event != "" && !contains(eventNames(), s.Event) {
+	if s.Event != "" && !contains(wire.EventNames(), s.Event) {
 		at := joinPath(path, "event")
 		if r.Kind == yaml.ScalarNode {
 			at = path
 		}
-		d.enumError(valueNode(r, "event"), at, s.Event, eventNames())
+		d.enumError(valueNode(r, "event"), at, s.Event, wire.EventNames())
 		return nil
 	}
 	if s.Count != nil && *s.Count < 0 {

@@ -238,8 +238,8 @@ func (d *decoder) message(n *yaml.Node, path string, kind wire.Kind) *Message {
 	typ, ok := wire.LookupInbound(m.MsgType, m.Event)
 	if !ok {
 		if m.MsgType == "event" {
-			fix := "events: " + strings.Join(eventNames(), ", ")
-			if s, ok := suggest(m.Event, eventNames()); ok {
+			fix := "events: " + strings.Join(wire.EventNames(), ", ")
+			if s, ok := suggest(m.Event, wire.EventNames()); ok {
 				fix = fmt.Sprintf("did you mean %q? Event names are case-sensitive", s)
 			}
 			d.fail(typeNode, path, fmt.Sprintf("unknown event %q", m.Event), fix)
@@ -286,7 +286,7 @@ func wireName(t wire.InboundType, key string) (string, bool) {
 			continue
 		}
 		for _, name := range f.fields {
-			if hasField(t, name) {
+			if t.Has(name) {
 				return name, true
 			}
 		}
@@ -306,7 +306,7 @@ func (d *decoder) unknownField(n *yaml.Node, path, key string, t wire.InboundTyp
 	var candidates []string
 	for _, f := range friendly {
 		for _, name := range f.fields {
-			if hasField(t, name) || f.key == "msg_id" && t.MsgType != "event" {
+			if t.Has(name) || f.key == "msg_id" && t.MsgType != "event" {
 				candidates = append(candidates, f.key)
 				break
 			}
@@ -364,28 +364,6 @@ func messageFix(msg string) string {
 		}
 	}
 	return ""
-}
-
-// hasField reports whether a type has the wire field, listed whole or through its parent
-// element (SendLocationInfo for SendLocationInfo.Label).
-func hasField(t wire.InboundType, name string) bool {
-	parent, _, nested := strings.Cut(name, ".")
-	for _, f := range t.Fields {
-		if f == name || nested && f == parent {
-			return true
-		}
-	}
-	return false
-}
-
-func eventNames() []string {
-	var out []string
-	for _, t := range wire.InboundTypes() {
-		if t.Event != "" {
-			out = append(out, t.Event)
-		}
-	}
-	return out
 }
 
 func parentOf(path string) string {

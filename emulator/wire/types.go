@@ -159,6 +159,42 @@ func lookup(msgType, event string) *inbound {
 	return inboundByKey[typeKey{msgType, event}]
 }
 
+// Has reports whether the type has the wire field name, listed whole or through its parent
+// element (SendLocationInfo for SendLocationInfo.Label).
+func (t InboundType) Has(name string) bool {
+	parent, _, nested := strings.Cut(name, ".")
+	for _, f := range t.Fields {
+		if f == name || (nested && f == parent) {
+			return true
+		}
+	}
+	return false
+}
+
+// EventNames lists every event name, in the order of InboundTypes.
+func EventNames() []string {
+	var out []string
+	for _, t := range InboundTypes() {
+		if t.Event != "" {
+			out = append(out, t.Event)
+		}
+	}
+	return out
+}
+
+// MsgTypes lists every inbound MsgType once, in the order of InboundTypes.
+func MsgTypes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range InboundTypes() {
+		if !seen[t.MsgType] {
+			seen[t.MsgType] = true
+			out = append(out, t.MsgType)
+		}
+	}
+	return out
+}
+
 // InboundTypes lists every inbound type, messages first. The result is the caller's to keep.
 func InboundTypes() []InboundType {
 	out := make([]InboundType, len(inboundTypes))

@@ -748,10 +748,21 @@ func parseYAML(file string, data []byte) (*yaml.Node, error) {
 }
 
 func syntaxError(file string, data []byte, err error) error {
+	return errors.Join(YAMLSyntaxError(file, data, err))
+}
+
+// YAMLSyntaxError turns a YAML parser error into a problem with a line and a hint. The scenario
+// loader shares it.
+func YAMLSyntaxError(file string, data []byte, err error) *Error {
 	e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]
+		// The parser's own errors carry the 0-based line of the construct they were reading
+		// (go.yaml.in/yaml/v3 adds 1 for scanner errors only): the { or [ that is not closed.
+		if strings.HasPrefix(e.Msg, "did not find expected") {
+			e.Line++
+		}
 	}
 	e.Msg = "YAML syntax: " + e.Msg
 	lines := bytes.Split(data, []byte("\n"))
@@ -761,10 +772,12 @@ func syntaxError(file string, data []byte, err error) error {
 		e.Fix = "indent with spaces; YAML does not allow tabs"
 	case strings.Contains(e.Msg, "mapping values are not allowed"):
 		e.Fix = `quote a value that contains ": ", or check the indentation`
+	case strings.Contains(e.Msg, "did not find expected ',' or '}'"), strings.Contains(e.Msg, "did not find expected ',' or ']'"):
+		e.Fix = `quote a text that holds ? : , # { } [ ] inside {…} or […], e.g. {text: "anyone there?"}`
 	case strings.Contains(e.Msg, "did not find expected key"), strings.Contains(e.Msg, "could not find expected ':'"):
 		e.Fix = "check the indentation of this line and the lines above; every key needs a colon"
 	default:
 		e.Fix = "check the indentation and the quoting near this line"
 	}
-	return errors.Join(e)
+	return e
 }

@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -296,34 +295,7 @@ func suggest(word string, candidates []string) (string, bool) {
 	return config.Suggest(word, candidates)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // syntaxError turns a YAML parser error into a problem with a line and a hint.
 func syntaxError(file string, data []byte, err error) *config.Error {
-	e := &config.Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = m[2]
-		// The parser's own errors carry the 0-based line of the construct they were reading
-		// (go.yaml.in/yaml/v3 adds 1 for scanner errors only): the { or [ that is not closed.
-		if strings.HasPrefix(e.Msg, "did not find expected") {
-			e.Line++
-		}
-	}
-	e.Msg = "YAML syntax: " + e.Msg
-	lines := strings.Split(string(data), "\n")
-	switch {
-	case e.Line > 0 && e.Line <= len(lines) && strings.Contains(lines[e.Line-1], "\t"),
-		e.Line == 0 && strings.Contains(string(data), "\t") && strings.Contains(e.Msg, "cannot start any token"):
-		e.Fix = "indent with spaces; YAML does not allow tabs"
-	case strings.Contains(e.Msg, "mapping values are not allowed"):
-		e.Fix = `quote a value that contains ": ", or check the indentation`
-	case strings.Contains(e.Msg, "did not find expected ',' or '}'"), strings.Contains(e.Msg, "did not find expected ',' or ']'"):
-		e.Fix = `quote a text that holds ? : , # { } [ ] inside {…} or […], e.g. {text: "anyone there?"}`
-	case strings.Contains(e.Msg, "did not find expected key"), strings.Contains(e.Msg, "could not find expected ':'"):
-		e.Fix = "check the indentation of this line and the lines above; every key needs a colon"
-	default:
-		e.Fix = "check the indentation and the quoting near this line"
-	}
-	return e
+	return config.YAMLSyntaxError(file, data, err)
 }

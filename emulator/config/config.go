@@ -53,7 +53,7 @@ const (
 // Config is the whole configuration of one emulator. Each field's comment gives its default, the
 // value it has when the file does not mention it.
 type Config struct {
-	// Listen is the address of the HTTP server: WeChat API, control API and console.
+	// Listen is the address of the HTTP server: the WeChat API and the control API.
 	// Default "127.0.0.1:7700".
 	Listen string `yaml:"listen"`
 	// Push configures delivery to the bot's callback URL.
@@ -180,7 +180,7 @@ type User struct {
 	// Default true. A Mini Program has no followers: the field is ignored there and Parse sets
 	// it to true.
 	Subscribed *bool `yaml:"subscribed"`
-	// Nickname is what the console shows. Default empty.
+	// Nickname is a display name for the user. Default empty.
 	Nickname string `yaml:"nickname"`
 }
 

@@ -153,7 +153,10 @@ func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper 
 	}
 	res.Request.ContentType = contentType(t.Format)
 	res.Request.Body = string(body)
-	res.Request.Plaintext = string(plain)
+	res.Request.Plaintext = res.Request.Body
+	if t.Mode != wire.Plain {
+		res.Request.Plaintext = string(plain)
+	}
 
 	var last *answer
 	for n := 1; n <= e.cfg.MaxAttempts; n++ {

@@ -35,17 +35,7 @@ func BenchmarkCustomSend(b *testing.B) {
 	}
 
 	b.Run("baseline", func(b *testing.B) {
-		r := mux.NewRouter()
-		r.HandleFunc("/cgi-bin/message/custom/send", func(w http.ResponseWriter, r *http.Request) {
-			var v map[string]any
-			if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json; encoding=utf-8")
-			_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
-		}).Methods(http.MethodPost)
-		srv := httptest.NewServer(r)
+		srv := httptest.NewServer(bareSendRouter())
 		defer srv.Close()
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		defer client.CloseIdleConnections()
@@ -58,26 +48,11 @@ func BenchmarkCustomSend(b *testing.B) {
 	})
 
 	b.Run("wxemu", func(b *testing.B) {
-		emu, err := emulator.New(emulator.Options{Clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := emu.Start("127.0.0.1:0"); err != nil {
-			b.Fatal(err)
-		}
+		emu, tk := sendingEmulator(b)
 		defer emu.Close()
-		// A payment window has no count limit under the 2023 rules, so every send passes the
-		// quota check rather than stopping at 5.
-		if _, err := emu.Trigger("oa", config.DemoAliceOA, "payment"); err != nil {
-			b.Fatal(err)
-		}
-		tk, err := emu.IssueToken("client_credential", config.DemoOAAppID, config.DemoOASecret)
-		if err != nil {
-			b.Fatal(err)
-		}
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		defer client.CloseIdleConnections()
-		url := emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk.Value
+		url := emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -91,36 +66,13 @@ func BenchmarkCustomSend(b *testing.B) {
 // throughput as a share of the bare handler's (target >= 80 %).
 func BenchmarkCustomSendInterleaved(b *testing.B) {
 	body := []byte(`{"touser":"` + config.DemoAliceOA + `","msgtype":"text","text":{"content":"Hello World"}}`)
-	r := mux.NewRouter()
-	r.HandleFunc("/cgi-bin/message/custom/send", func(w http.ResponseWriter, r *http.Request) {
-		var v map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; encoding=utf-8")
-		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
-	}).Methods(http.MethodPost)
-	bare := httptest.NewServer(r)
+	bare := httptest.NewServer(bareSendRouter())
 	defer bare.Close()
-	emu, err := emulator.New(emulator.Options{Clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := emu.Start("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
+	emu, tk := sendingEmulator(b)
 	defer emu.Close()
-	if _, err := emu.Trigger("oa", config.DemoAliceOA, "payment"); err != nil {
-		b.Fatal(err)
-	}
-	tk, err := emu.IssueToken("client_credential", config.DemoOAAppID, config.DemoOASecret)
-	if err != nil {
-		b.Fatal(err)
-	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	defer client.CloseIdleConnections()
-	urls := []string{bare.URL + "/cgi-bin/message/custom/send?access_token=x", emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk.Value}
+	urls := []string{bare.URL + "/cgi-bin/message/custom/send?access_token=x", emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk}
 	var spent [2]time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -163,4 +115,40 @@ func BenchmarkStart(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// bareSendRouter is the floor of a JSON API on the same router: decode the body, answer ok.
+func bareSendRouter() http.Handler {
+	r := mux.NewRouter()
+	r.HandleFunc("/cgi-bin/message/custom/send", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; encoding=utf-8")
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
+	}).Methods(http.MethodPost)
+	return r
+}
+
+// sendingEmulator starts an emulator where alice has a payment window, which has no count limit
+// under the 2023 rules, so every send passes the quota check rather than stopping at 5; it
+// returns the emulator and an access token of the demo OA.
+func sendingEmulator(b *testing.B) (*emulator.Emulator, string) {
+	emu, err := emulator.New(emulator.Options{Clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := emu.Trigger("oa", config.DemoAliceOA, "payment"); err != nil {
+		b.Fatal(err)
+	}
+	tk, err := emu.IssueToken("client_credential", config.DemoOAAppID, config.DemoOASecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return emu, tk.Value
 }

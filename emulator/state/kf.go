@@ -229,7 +229,7 @@ func NewKF(cfg KFConfig) *KF {
 		cfg.SessionTimeout = DefaultKFSessionTimeout
 	}
 	if cfg.Anchor != AnchorActivity {
-		cfg.Anchor = AnchorStart
+		cfg.Anchor = AnchorStart // the configuration has rejected anything else already
 	}
 	if cfg.MaxAccounts <= 0 {
 		cfg.MaxAccounts = DefaultKFMaxAccounts

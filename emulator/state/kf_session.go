@@ -195,10 +195,9 @@ func (k *KF) Route(app, openid string, now time.Time) (s Session, inSession bool
 	return Session{}, false, expired
 }
 
-// Expire ends every session of every app that is due by now.
-//
-// Deviation: WeChat sends no event when a session times out (protocol §5.4); the events
-// returned are for the journal, and the user's messages simply go back to the bot.
+// Expire ends every session of every app that is due by now, for a caller that watches the
+// clock rather than a user. WeChat pushes nothing when a session times out (protocol §5.4):
+// the events are for the journal, and the user's messages simply go back to the bot.
 func (k *KF) Expire(now time.Time) []KFEvent {
 	k.mu.Lock()
 	defer k.mu.Unlock()

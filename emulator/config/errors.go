@@ -63,8 +63,8 @@ func sortErrors(errs []*Error) {
 	})
 }
 
-// describe names what a node holds, for "expected X, got Y".
-func describe(n *yaml.Node) string {
+// Describe names what a node holds, for "expected X, got Y"; the scenario loader shares it.
+func Describe(n *yaml.Node) string {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -161,3 +161,5 @@ func editDistance(a, b string) int {
 	}
 	return d[len(ra)][len(rb)]
 }
+
+func describe(n *yaml.Node) string { return Describe(n) }

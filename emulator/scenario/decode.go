@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -268,28 +267,7 @@ func (d *decoder) strList(n *yaml.Node, path, what string) ([]string, bool) {
 }
 
 // describe names what a node holds, for "expected X, got Y".
-func describe(n *yaml.Node) string {
-	n = resolve(n)
-	if n == nil || n.Kind == 0 {
-		return "nothing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "nothing"
-		}
-		v := n.Value
-		if r := []rune(v); len(r) > 40 {
-			v = string(r[:40]) + "…"
-		}
-		return strconv.Quote(v)
-	}
-	return "nothing"
-}
+func describe(n *yaml.Node) string { return config.Describe(resolve(n)) }
 
 func suggest(word string, candidates []string) (string, bool) {
 	return config.Suggest(word, candidates)

@@ -116,14 +116,27 @@ func (o *Offset) Advance(d time.Duration) {
 	o.fake.AdvanceTo(now)
 }
 
-// Sync fires the timers that have fallen due by the passage of real time. `wxemu serve` calls it
-// from a ticker, so virtual deadlines pass on their own without a goroutine per timer.
+// Sync fires the timers that have fallen due by the passage of real time.
 func (o *Offset) Sync() { o.fake.AdvanceTo(o.Now()) }
 
-// AfterFunc schedules f for when this clock reaches now+d.
+// AfterFunc schedules f for when this clock reaches now+d: by Advance, or by real time passing,
+// whichever comes first. A wall-clock timer wakes the clock at the due time, so nothing polls.
 func (o *Offset) AfterFunc(d time.Duration, f func()) Timer {
 	o.fake.AdvanceTo(o.Now())
-	return o.fake.AfterFunc(d, f)
+	t := o.fake.AfterFunc(d, f)
+	wake := time.AfterFunc(max(d, 0), o.Sync)
+	return offsetTimer{t: t, wake: wake}
+}
+
+// offsetTimer is a timer of an Offset clock: the timer itself and the wall-clock wake-up.
+type offsetTimer struct {
+	t    Timer
+	wake *time.Timer
+}
+
+func (t offsetTimer) Stop() bool {
+	t.wake.Stop()
+	return t.t.Stop()
 }
 
 // Fake is a clock that moves only when told to. Advance fires due timers in time order, with Now

@@ -9,6 +9,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // The renderers write what a bot developer debugs with: the chat as the person on the phone saw
@@ -151,9 +152,7 @@ func indentBody(body string) string {
 	if body == "" {
 		return "    (empty)\n"
 	}
-	if len(body) > maxBody {
-		body = body[:maxBody] + fmt.Sprintf("… (%d bytes in all)", len(body))
-	}
+	body = wire.ClipBody(body, maxBody)
 	return "    " + strings.ReplaceAll(body, "\n", "\n    ") + "\n"
 }
 
@@ -222,7 +221,7 @@ func RenderSends(sends []platform.SendRecord) string {
 		}
 		what := s.MsgType
 		if s.MsgType == "text" {
-			what += " " + strconv.Quote(clip(s.Content, 60))
+			what += " " + strconv.Quote(wire.Clip(s.Content, 60))
 		}
 		if s.KfAccount != "" {
 			what += " as " + s.KfAccount
@@ -284,16 +283,8 @@ func (r *AgentReply) GomegaString() string {
 	if !r.Delivered {
 		status = fmt.Sprintf("refused: %d %s (%s)", r.Errcode, r.Errmsg, r.Detail)
 	}
-	return fmt.Sprintf("%s replied %q to %s: %s\nWhat %s saw:\n%s", r.Agent.Account, clip(r.Text, 60), r.User, status,
+	return fmt.Sprintf("%s replied %q to %s: %s\nWhat %s saw:\n%s", r.Agent.Account, wire.Clip(r.Text, 60), r.User, status,
 		r.User.Label(), indent(RenderTranscript(r.Transcript, r.User.Label())))
 }
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}

@@ -1,86 +1,189 @@
 package platform
 
 import (
-	"bytes"
+	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-// apiError is an API failure with its errcode and a detail for the journal.
-func apiError(code int, format string, args ...any) *rules.APIError {
-	return &rules.APIError{Code: code, Detail: fmt.Sprintf(format, args...)}
+// Paths of the API operations the platform journals itself when a Go caller or an agent makes
+// them; over HTTP the API server's call carries the path.
+const (
+	PathCustomSend   = "/cgi-bin/message/custom/send"
+	PathTyping       = "/cgi-bin/message/custom/typing"
+	PathKFSessCreate = "/customservice/kfsession/create"
+	PathKFSessClose  = "/customservice/kfsession/close"
+)
+
+// Who makes an API call (journal.APICall.Via).
+const (
+	ViaHTTP  = journal.ViaHTTP
+	ViaGo    = journal.ViaGo
+	ViaAgent = journal.ViaAgent
+)
+
+type viaKey struct{}
+
+// withVia marks ctx as the context of calls made by via.
+func withVia(ctx context.Context, via string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via)
 }
 
-// codes maps every domain error of the state package to WeChat's errcode (protocol §4, §6, §7).
-var codes = []struct {
-	err  error
-	code int
-}{
-	{state.ErrTokenMissing, wire.CodeAccessTokenMissing},
-	{state.ErrTokenMalformed, wire.CodeInvalidAccessToken},
-	{state.ErrTokenUnknown, wire.CodeInvalidCredential},
-	{state.ErrTokenExpired, wire.CodeAccessTokenExpired},
-	{state.ErrDailyQuota, wire.CodeAPIDailyQuota},
-	{state.ErrForceRefreshQuota, wire.CodeAPIDailyQuota},
-	{state.ErrForceRefreshTooSoon, wire.CodeAPIMinuteQuota},
-	{state.ErrNoWindow, wire.CodeOutOfTimeLimit},
-	{state.ErrQuotaUsed, wire.CodeOutOfResponseCount},
-	{state.ErrUserUnknown, wire.CodeInvalidOpenID},
-	{state.ErrTypingNoInteraction, wire.CodeTypingNeedsInteraction},
-	{state.ErrAlreadyTyping, wire.CodeAlreadyTyping},
-	{state.ErrMediaUnknown, wire.CodeInvalidMediaID},
-	{state.ErrMediaType, wire.CodeInvalidMediaType},
-	{state.ErrFileType, wire.CodeInvalidFileType},
-	{state.ErrMediaMissing, wire.CodeMediaDataMissing},
-	{state.ErrMediaEmpty, wire.CodeEmptyMediaData},
-	{state.ErrMediaTooLarge, wire.CodeMediaSizeLimit},
-	{state.ErrKfIllegalAccount, wire.CodeKfIllegalAccount},
-	{state.ErrKfAccountLength, wire.CodeKfAccountLength},
-	{state.ErrKfAccountIllegalChar, wire.CodeKfAccountIllegalChar},
-	{state.ErrKfIllegalNickname, wire.CodeKfIllegalNickname},
-	{state.ErrKfAccountExists, wire.CodeKfAccountExists},
-	{state.ErrKfAccountLimit, wire.CodeKfAccountNumberLimit},
-	{state.ErrKfAccountUnknown, wire.CodeKfAccountInvalid},
-	{state.ErrKfAccountBound, wire.CodeKfAccountAlreadyBound},
-	{state.ErrKfInvitationPending, wire.CodeKfInvitationPending},
-	{state.ErrKfAlreadyInvited, wire.CodeKfAlreadyInvited},
-	{state.ErrKfWeChatInvalid, wire.CodeKfWechatAccountInvalid},
-	{state.ErrKfAlreadyWorker, wire.CodeKfAlreadyWorker},
-	{state.ErrKfNotBound, wire.CodeKfAccountNotBound},
-	{state.ErrKfOffline, wire.CodeKfWorkerOffline},
-	{state.ErrKfServedByAnother, wire.CodeKfServedByAnotherWorker},
-	{state.ErrKfNoSession, wire.CodeKfNoSession},
-	{state.ErrKfRangeTooLong, wire.CodeKfTimeRangeTooLong},
-	{state.ErrKfParamInvalid, wire.CodeKfParamInvalid},
+func viaOf(ctx context.Context) string {
+	if v, ok := ctx.Value(viaKey{}).(string); ok {
+		return v
+	}
+	return ViaGo
 }
 
-// Code is the errcode WeChat answers err with. An error no rule maps is -1 system error; the
-// API server logs it, because it is a bug of wxemu, not of the bot.
-func Code(err error) int {
-	if err == nil {
-		return 0
+// Call is one WeChat API call over HTTP while it is served. The API server begins it; the
+// operation names the app, the user and the decoded body; the API server ends it with the raw
+// exchange, and EndCall journals it once. Its goroutine alone uses it.
+type Call struct {
+	path  string
+	app   *App
+	user  string
+	send  *CustomSend
+	noted bool
+}
+
+type callKey struct{}
+
+// BeginCall starts a WeChat API call of the route path; the operation gets the returned context.
+func (p *Platform) BeginCall(ctx context.Context, path string) (context.Context, *Call) {
+	c := &Call{path: path}
+	return context.WithValue(withVia(ctx, ViaHTTP), callKey{}, c), c
+}
+
+// SetApp names the app the call was for (the app of its access_token).
+func (c *Call) SetApp(app *App) {
+	if c.app == nil {
+		c.app = app
 	}
-	var ae *rules.APIError
-	if errors.As(err, &ae) {
-		return ae.Code
+}
+
+// SetUser names the user the call was about, when the operation did not.
+func (c *Call) SetUser(openid string) {
+	if c.user == "" {
+		c.user = openid
 	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.code
+}
+
+// Exchange is a raw HTTP exchange, bodies clipped.
+type Exchange = journal.Exchange
+
+// NewExchange records a raw HTTP exchange for the journal.
+func NewExchange(method, url string, request []byte, status int, contentType string, response []byte) *Exchange {
+	return journal.NewExchange(method, url, request, status, contentType, response)
+}
+
+// EndCall journals a WeChat API call with its answer: err as Answer maps it, and the raw
+// exchange. It returns the entry.
+func (p *Platform) EndCall(c *Call, ex *Exchange, err error, durationMS float64) Entry {
+	return p.record(p.apiEntry(c.path, ViaHTTP, c.app, c.user, c.send, err, ex, durationMS))
+}
+
+// apiDone notes an API operation's outcome: on an HTTP call, for EndCall to journal with the
+// answer; for a Go caller or an agent, journaled at once.
+func (p *Platform) apiDone(ctx context.Context, path string, app *App, user string, send *CustomSend, err error) {
+	if c, ok := ctx.Value(callKey{}).(*Call); ok && !c.noted {
+		c.noted = true
+		c.SetApp(app)
+		c.SetUser(user)
+		c.send = send
+		return
+	}
+	p.record(p.apiEntry(path, viaOf(ctx), app, user, send, err, nil, 0))
+}
+
+// noteCall names the app and user of an HTTP call whose operation journals nothing itself.
+func (p *Platform) noteCall(ctx context.Context, app *App, user, _ string) {
+	if c, ok := ctx.Value(callKey{}).(*Call); ok {
+		c.SetApp(app)
+		c.SetUser(user)
+	}
+}
+
+func (p *Platform) apiEntry(path, via string, app *App, user string, send *CustomSend, err error, ex *Exchange, ms float64) journal.Entry {
+	code, detail, mapped := Answer(err)
+	if !mapped {
+		p.log.Error("unmapped error answered as -1 system error", "path", path, "err", err)
+	}
+	errmsg, _ := wire.Errmsg(code)
+	e := journal.Entry{User: user, DurationMS: ms,
+		API: &journal.APICall{Path: path, Via: via, Errcode: code, Errmsg: errmsg, Detail: detail, Send: send, Exchange: ex}}
+	if app != nil {
+		e.App = app.AppID
+	}
+	method := "POST"
+	if ex != nil {
+		method = ex.Method
+	}
+	e.Summary = method + " " + path
+	if via != ViaHTTP {
+		e.Summary = via + ": " + e.Summary
+	}
+	switch {
+	case code != 0:
+		e.Errors = 1
+		e.Summary += fmt.Sprintf(" → %d %s", code, errmsg)
+		if detail != "" {
+			e.Summary += ": " + detail
+		}
+	case ex != nil && ex.Status >= 400:
+		e.Errors = 1
+		e.Summary += fmt.Sprintf(" → HTTP %d", ex.Status)
+	default:
+		e.Summary += " → ok"
+	}
+	return e
+}
+
+// RecordControl journals a call of the control plane with its raw exchange; err is what the
+// handler failed with, nil on success.
+func (p *Platform) RecordControl(action, appID, user string, ex *Exchange, err error, durationMS float64) Entry {
+	e := journal.Entry{App: appID, User: user, DurationMS: durationMS, Control: &journal.Control{Action: action, Exchange: ex}}
+	e.Summary = action + " → ok"
+	if err != nil {
+		e.Errors = 1
+		status := 0
+		if ex != nil {
+			status = ex.Status
+		}
+		e.Summary = fmt.Sprintf("%s → HTTP %d: %v", action, status, err)
+	}
+	return p.record(e)
+}
+
+// RecordFinding journals a request wxemu does not serve: a finding about the bot, not a 200.
+func (p *Platform) RecordFinding(problem string, ex *Exchange) Entry {
+	summary := problem
+	if ex != nil {
+		code := "HTTP " + fmt.Sprint(ex.Status)
+		summary = ex.Method + " " + urlPath(ex.URL) + " → " + code + ": " + problem
+	}
+	return p.record(journal.Entry{Summary: summary, Errors: 1, Finding: &journal.Finding{Problem: problem, Exchange: ex}})
+}
+
+func urlPath(u string) string {
+	for i := 0; i < len(u); i++ {
+		if u[i] == '?' {
+			return u[:i]
 		}
 	}
-	return wire.CodeSystemError
+	return u
 }
 
 // CheckToken finds the app an access_token belongs to (protocol §4.3).
 func (p *Platform) CheckToken(token string) (*App, error) {
-	appid, err := p.Tokens.Check(token, p.clock.Now())
+	appid, err := p.tokens.Check(token, p.clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -112,62 +215,91 @@ func (p *Platform) credentials(grantType, appid, secret string) (*App, error) {
 }
 
 // IssueToken is /cgi-bin/token: a new token on every call.
-func (p *Platform) IssueToken(grantType, appid, secret string) (state.Token, error) {
+func (p *Platform) IssueToken(ctx context.Context, grantType, appid, secret string) (Token, error) {
 	a, err := p.credentials(grantType, appid, secret)
 	if err != nil {
-		return state.Token{}, err
+		return Token{}, err
 	}
-	return p.Tokens.Issue(a.AppID, p.clock.Now())
+	p.noteCall(ctx, a, "", "")
+	unlock := p.shared()
+	defer unlock()
+	return p.tokens.Issue(a.AppID, p.clock.Now())
+}
+
+// StableTokenRequest is the body of /cgi-bin/stable_token.
+type StableTokenRequest struct {
+	GrantType    string `json:"grant_type"`
+	AppID        string `json:"appid"`
+	Secret       string `json:"secret"`
+	ForceRefresh bool   `json:"force_refresh"`
 }
 
 // StableToken is /cgi-bin/stable_token.
-func (p *Platform) StableToken(grantType, appid, secret string, force bool) (state.Token, error) {
-	a, err := p.credentials(grantType, appid, secret)
+func (p *Platform) StableToken(ctx context.Context, req StableTokenRequest) (Token, error) {
+	a, err := p.credentials(req.GrantType, req.AppID, req.Secret)
 	if err != nil {
-		return state.Token{}, err
+		return Token{}, err
 	}
-	return p.Tokens.Stable(a.AppID, force, p.clock.Now())
+	p.noteCall(ctx, a, "", "")
+	unlock := p.shared()
+	defer unlock()
+	return p.tokens.Stable(a.AppID, req.ForceRefresh, p.clock.Now())
 }
+
+// TokenExpiresIn is how many seconds a token has left.
+func (p *Platform) TokenExpiresIn(t Token) int { return t.ExpiresIn(p.clock.Now()) }
 
 // CustomSend is /cgi-bin/message/custom/send for app: the body's schema, its media, the user,
 // the follow, then the window and its quota, in that order (protocol §9). A message that passes
-// reaches the user's transcript.
-func (p *Platform) CustomSend(app *App, body []byte) (*rules.CustomSend, error) {
-	return p.customSend(app, body, state.FromBot)
+// reaches the user's transcript. Every call is journaled once, however it was made.
+func (p *Platform) CustomSend(ctx context.Context, app *App, body []byte) (*CustomSend, error) {
+	s, werr := rules.CheckCustomSend(wire.Kind(app.Kind), body, rules.SendLimits{MaxTextBytes: p.cfg.API.TextLimitBytes})
+	if werr != nil {
+		p.apiDone(ctx, PathCustomSend, app, "", nil, werr)
+		return nil, werr
+	}
+	if err := p.deliver(ctx, app, s, state.FromBot); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// customSend delivers a customer-service message from the bot or, as a kf account, from an
-// agent.
-func (p *Platform) customSend(app *App, body []byte, from string) (*rules.CustomSend, error) {
-	now := p.clock.Now()
-	s, aerr := rules.CheckCustomSend(wire.Kind(app.Kind), body, rules.SendLimits{MaxTextBytes: p.cfg.API.TextLimitBytes})
-	if aerr != nil {
-		return nil, aerr
-	}
+// deliver checks a customer-service message that passed the schema against WeChat's state and,
+// if it passes, shows it to the user; from is the bot, or an agent as its kf account. It
+// journals the call either way.
+func (p *Platform) deliver(ctx context.Context, app *App, s *CustomSend, from string) error {
+	unlock := p.lockUser(app.AppID, s.ToUser)
+	err := p.show(app, s, from, p.clock.Now())
+	unlock()
+	p.apiDone(ctx, PathCustomSend, app, s.ToUser, s, err)
+	return err
+}
+
+// show is the state half of a send: media, user, follow, window and quota, then the transcript.
+// The caller holds the user's lock.
+func (p *Platform) show(app *App, s *CustomSend, from string, now time.Time) error {
 	if s.MsgType != "mpnews" {
 		// Deviation: wxemu has temporary media only; a permanent-material media_id is unknown
 		// to it, except for mpnews, whose media_id is always permanent material (not checked).
 		for _, id := range s.MediaIDs {
-			if !p.Media.Exists(app.AppID, id, now) {
-				return nil, apiError(wire.CodeInvalidMediaID, "media id %q is not a temporary media of app %s, or has expired (3 days)", id, app.AppID)
+			if !p.media.Exists(app.AppID, id, now) {
+				return apiError(wire.CodeInvalidMediaID, "media id %q is not a temporary media of app %s, or has expired (3 days)", id, app.AppID)
 			}
 		}
 	}
-	u, ok := p.Users.Get(app.AppID, s.ToUser)
+	u, ok := p.people.Get(app.AppID, s.ToUser)
 	if !ok {
-		return nil, apiError(wire.CodeInvalidOpenID, "touser %q is not a user of app %s", s.ToUser, app.AppID)
+		return apiError(wire.CodeInvalidOpenID, "touser %q is not a user of app %s", s.ToUser, app.AppID)
 	}
 	if app.Kind == string(wire.OA) && !u.Subscribed {
-		return nil, apiError(wire.CodeOutOfTimeLimit, "user %s has unfollowed the account", s.ToUser)
+		return apiError(wire.CodeOutOfTimeLimit, "user %s has unfollowed the account", s.ToUser)
 	}
-	g, err := p.Ledger.Consume(app.AppID, s.ToUser, now)
-	if err != nil {
-		return nil, apiError(Code(err), "%s", windowDetail(err, p.Ledger.Grants(app.AppID, s.ToUser, now)))
+	if _, err := p.ledger.Consume(app.AppID, s.ToUser, now); err != nil {
+		return apiError(Code(err), "%s", windowDetail(err, p.ledger.Grants(app.AppID, s.ToUser, now)))
 	}
-	_ = g
-	_ = p.Users.Touch(app.AppID, s.ToUser, now, true)
-	p.Transcripts.Append(app.AppID, s.ToUser, state.Line{Time: now, From: from, Kind: state.LineCustom, MsgType: s.MsgType, Text: s.Render(), KfAccount: s.KfAccount})
-	return s, nil
+	_ = p.people.Touch(app.AppID, s.ToUser, now, true)
+	p.transcripts.Append(app.AppID, s.ToUser, state.Line{Time: now, From: from, Kind: state.LineCustom, MsgType: s.MsgType, Text: s.Render(), KfAccount: s.KfAccount})
+	return nil
 }
 
 func windowDetail(err error, live []state.Grant) string {
@@ -178,47 +310,56 @@ func windowDetail(err error, live []state.Grant) string {
 }
 
 // Typing is /cgi-bin/message/custom/typing and /business/typing.
-func (p *Platform) Typing(app *App, body []byte) (*rules.Typing, error) {
-	t, aerr := rules.CheckTyping(body)
-	if aerr != nil {
-		return nil, aerr
+func (p *Platform) Typing(ctx context.Context, app *App, body []byte) (*Typing, error) {
+	t, werr := rules.CheckTyping(body)
+	if werr != nil {
+		p.apiDone(ctx, PathTyping, app, "", nil, werr)
+		return nil, werr
 	}
+	unlock := p.lockUser(app.AppID, t.ToUser)
 	now := p.clock.Now()
 	var err error
 	if t.Command == "Typing" {
-		err = p.Users.StartTyping(app.AppID, t.ToUser, now)
+		err = p.people.StartTyping(app.AppID, t.ToUser, now)
 	} else {
-		err = p.Users.CancelTyping(app.AppID, t.ToUser, now)
+		err = p.people.CancelTyping(app.AppID, t.ToUser, now)
 	}
+	unlock()
+	p.apiDone(ctx, PathTyping, app, t.ToUser, nil, err)
 	if err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// UploadMedia is /cgi-bin/media/upload.
-func (p *Platform) UploadMedia(app *App, typ, filename, contentType string, data []byte, present bool) (state.Media, error) {
+// UploadMedia is /cgi-bin/media/upload; present is false when the body has no part "media".
+func (p *Platform) UploadMedia(ctx context.Context, app *App, typ, filename, contentType string, data []byte, present bool) (Media, error) {
 	if !present {
-		return state.Media{}, state.ErrMediaMissing
+		return Media{}, fmt.Errorf("the body is not multipart/form-data with a part named media: %w", state.ErrMediaMissing)
 	}
-	return p.Media.Upload(app.AppID, app.Kind, typ, filename, contentType, data, p.clock.Now())
+	unlock := p.shared()
+	m, err := p.media.Upload(app.AppID, app.Kind, typ, filename, contentType, data, p.clock.Now())
+	unlock()
+	if err == nil {
+		p.reschedule()
+	}
+	return m, err
 }
 
 // GetMedia is /cgi-bin/media/get.
-func (p *Platform) GetMedia(app *App, id string) (state.Media, error) {
+func (p *Platform) GetMedia(app *App, id string) (Media, error) {
 	if id == "" {
-		return state.Media{}, apiError(wire.CodeMediaIDMissing, "media_id is missing")
+		return Media{}, apiError(wire.CodeMediaIDMissing, "media_id is missing")
 	}
-	return p.Media.Get(app.AppID, id, p.clock.Now())
+	return p.media.Get(app.AppID, id, p.clock.Now())
 }
 
-// jsonBody encodes v as an API body, without HTML escaping (WeChat's SDKs keep <a> tags as is).
-func jsonBody(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+// MediaByID finds a media file of any app by its id (the video_url of /cgi-bin/media/get).
+func (p *Platform) MediaByID(id string) (Media, error) {
+	for _, a := range p.apps {
+		if m, err := p.media.Get(a.AppID, id, p.clock.Now()); err == nil {
+			return m, nil
+		}
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return Media{}, NotFound("no media %q, or it has expired", id)
 }

@@ -1,26 +1,28 @@
 package platform
 
 import (
-	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/state"
 )
 
-// Advance moves virtual time forward by d and journals it.
+// Advance moves virtual time forward by d and journals it. What falls due on the way — a kf
+// session past its 30 minutes, a media file past its 3 days — happens at its own time, in order,
+// through the clock's timers, before Advance returns on a fake clock.
 func (p *Platform) Advance(d time.Duration) {
+	if d <= 0 {
+		return
+	}
 	p.advMu.Lock()
 	p.advanced += d
 	p.advMu.Unlock()
+	p.control(fmt.Sprintf("clock advanced by %s", d))
 	p.clock.Advance(d)
-	p.record(state.Entry{Kind: state.EntryControl, Summary: fmt.Sprintf("clock advanced by %s", d)})
-	p.expireKF(context.Background())
 }
-
-// Tick notices what has fallen due by the passage of time alone — kf sessions past their 30
-// minutes — so that `wxemu serve` journals it when it happens, not when someone next looks.
-func (p *Platform) Tick() { p.expireKF(context.Background()) }
 
 // Advanced is how far Advance has moved the clock in all.
 func (p *Platform) Advanced() time.Duration {
@@ -29,29 +31,98 @@ func (p *Platform) Advanced() time.Duration {
 	return p.advanced
 }
 
-// triggers a control-plane caller may open by name.
-var triggerNames = []string{"message", "click", "subscribe", "scan", "payment", "tempsession"}
+// TriggerNames are the triggers a caller may open a window with by name.
+var TriggerNames = []string{"message", "click", "subscribe", "scan", "payment", "tempsession"}
 
 // Trigger opens a window for a user without a push: a payment (which has no push of its own),
 // or any other trigger by name. It returns the user's live grants.
-func (p *Platform) Trigger(appKey, openid, trigger string) ([]state.Grant, error) {
+func (p *Platform) Trigger(appKey, openid, trigger string) ([]Grant, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
 		return nil, err
 	}
 	valid := false
-	for _, t := range triggerNames {
+	for _, t := range TriggerNames {
 		valid = valid || t == trigger
 	}
 	if !valid {
-		return nil, fmt.Errorf("trigger %q%s: one of %v", trigger, DidYouMean(trigger, triggerNames), triggerNames)
+		return nil, BadRequest("trigger %q%s: one of %v", trigger, DidYouMean(trigger, TriggerNames), TriggerNames)
 	}
 	if openid == "" {
-		return nil, fmt.Errorf("the user's openid is empty")
+		return nil, BadRequest("the user's openid is empty")
 	}
+	unlock := p.lockUser(app.AppID, openid)
 	now := p.clock.Now()
-	p.Users.Ensure(app.AppID, openid, "", true)
-	p.Ledger.Trigger(app.AppID, openid, state.Trigger(trigger), now)
-	p.record(state.Entry{Kind: state.EntryState, App: app.AppID, User: openid, Summary: fmt.Sprintf("window opened by %s (control API)", trigger)})
-	return p.Ledger.Grants(app.AppID, openid, now), nil
+	p.people.Ensure(app.AppID, openid, "", true)
+	p.ledger.Trigger(app.AppID, openid, state.Trigger(trigger), now)
+	grants := p.ledger.Grants(app.AppID, openid, now)
+	unlock()
+	p.stateChange(app.AppID, openid, &journal.StateChange{What: fmt.Sprintf("window opened by %s (control API)", trigger), Grants: grants})
+	return grants, nil
+}
+
+// dueTimer is the one clock timer of a platform: it is set for the earliest thing that falls
+// due (a kf session's end, a media file's expiry) and, when it fires, handles everything due and
+// sets itself again. Nothing polls.
+type dueTimer struct {
+	mu     sync.Mutex // guards timer, at and closed
+	timer  clock.Timer
+	at     time.Time
+	closed bool
+}
+
+func (d *dueTimer) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+}
+
+// reschedule sets the due timer for the earliest deadline, or stops it when nothing is due.
+// Every operation that may start a session, move its end or keep a file calls it.
+func (p *Platform) reschedule() {
+	next, ok := p.kf.NextDeadline()
+	if m, mok := p.media.NextExpiry(); mok && (!ok || m.Before(next)) {
+		next, ok = m, true
+	}
+	d := &p.due
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	if d.timer != nil {
+		if ok && d.at.Equal(next) {
+			return
+		}
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if !ok {
+		return
+	}
+	d.at = next
+	d.timer = p.clock.AfterFunc(max(next.Sub(p.clock.Now()), 0), p.fallDue)
+}
+
+// fallDue handles what is due at the clock's now: expired media go, and kf sessions past their
+// time end, each journaled at its own deadline, their agents taking waiting users at that moment.
+func (p *Platform) fallDue() {
+	p.due.mu.Lock()
+	p.due.timer = nil
+	closed := p.due.closed
+	p.due.mu.Unlock()
+	if closed {
+		return
+	}
+	unlock := p.shared()
+	now := p.clock.Now()
+	p.media.Expire(now)
+	pushes := p.noteKF(p.kf.Expire(now))
+	unlock()
+	p.pushKF(background(), pushes)
+	p.reschedule()
 }

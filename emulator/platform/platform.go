@@ -1,12 +1,18 @@
-// Package platform is WeChat's behaviour without HTTP: the apps and their users, what happens
-// when a user does something (record, route, push to the bot, show the outcome), and what
-// happens when a bot calls the API (token, validation, window and quota, delivery). The API
-// server is a thin HTTP layer over it; specs and scenarios drive it directly.
+// Package platform is WeChat's behaviour without HTTP, and the sole owner of WeChat's state: the
+// apps and their users, what happens when a user does something (record, route, push to the
+// bot, show the outcome), what happens when a bot or an agent calls the API (token, validation,
+// window and quota, delivery), the kf sessions, and the journal of all of it. Callers get
+// operations and copies, never a store; an operation keeps its own invariants and is atomic with
+// respect to other operations on the same app and user, and Export, Import and Reset see and
+// leave one consistent state. The API server is a thin HTTP layer over it; the harness drives it
+// directly.
 package platform
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,12 +22,14 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/push"
+	"github.com/wxemu/wxemu/emulator/random"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-// Clock is the virtual clock of a platform: it can be read, and moved forward.
+// Clock is the virtual clock of a platform: it can be read, scheduled on, and moved forward.
 type Clock interface {
 	clock.Clock
 	Advance(d time.Duration)
@@ -42,13 +50,14 @@ type Options struct {
 	Transport http.RoundTripper
 	// PushTimeout overrides the configured reply deadline when positive (fast CI runs).
 	PushTimeout time.Duration
-	// Logger receives one line per journal entry at debug level. Default: discard.
+	// Logger receives one line per journal entry at debug level, and wxemu's own failures at
+	// error level. Default: discard.
 	Logger *slog.Logger
 	// TranscriptLines is how many lines are kept per user. Default 1000.
 	TranscriptLines int
 }
 
-// App is a configured app with its push target.
+// App is a configured app with its push target. It is configuration, never changed once built.
 type App struct {
 	config.App
 	target *push.Target // nil when the app has no callback URL
@@ -57,8 +66,17 @@ type App struct {
 // HasBot reports whether the app has a callback URL to push to.
 func (a *App) HasBot() bool { return a.target != nil }
 
-// Target returns the push target of the app, or nil.
-func (a *App) Target() *push.Target { return a.target }
+// Name is the app's alias, or its appid when it has none.
+func (a *App) Name() string {
+	if a.Alias != "" {
+		return a.Alias
+	}
+	return a.AppID
+}
+
+// userStripes is how many locks the users of all apps share; two users on one stripe only wait
+// for each other, they never deadlock, since an operation holds one stripe at a time.
+const userStripes = 64
 
 // Platform is one emulated WeChat. It is safe for concurrent use.
 type Platform struct {
@@ -66,26 +84,36 @@ type Platform struct {
 	clock  Clock
 	log    *slog.Logger
 	engine *push.Engine
-	random io.Reader
-	randMu sync.Mutex // guards reads of random
-
-	advMu    sync.Mutex // guards advanced
-	advanced time.Duration
+	random io.Reader // locked: shared by the stores, the engine and rids
 
 	apps    []*App
 	byKey   map[string]*App // by appid and by alias
 	started time.Time
 
-	Users       *state.Users
-	Ledger      *state.Ledger
-	Tokens      *state.Tokens
-	Media       *state.MediaStore
-	Journal     *state.Journal
-	Transcripts *state.Transcripts
-	KF          *state.KF
+	// mu orders operations against whole-state ones: an operation holds it shared while it
+	// changes state (never while it waits for a bot); Export, Import and Reset hold it alone.
+	mu sync.RWMutex
+	// users serialises the state changes of one (app, user): an operation holds its stripe
+	// (inside mu) so that its changes across stores are one step to every other operation.
+	users [userStripes]sync.Mutex
+	seed  maphash.Seed
+
+	// The stores: the platform's alone. Each has its own lock for its own invariants.
+	people      *state.Users
+	ledger      *state.Ledger
+	tokens      *state.Tokens
+	media       *state.MediaStore
+	transcripts *state.Transcripts
+	kf          *state.KF
+	journal     *journal.Journal
+
+	advMu    sync.Mutex // guards advanced
+	advanced time.Duration
+
+	due dueTimer
 }
 
-// New builds a platform from options. It starts nothing.
+// New builds a platform from options. It starts nothing but the clock timers it needs.
 func New(opts Options) (*Platform, error) {
 	if opts.Config == nil {
 		opts.Config = config.Default()
@@ -96,9 +124,7 @@ func New(opts Options) (*Platform, error) {
 	if opts.Random == nil {
 		opts.Random = rand.Reader
 	}
-	// Tokens, media ids, nonces and rids are all read from one source by parts that each have
-	// their own lock; a seeded stream is not safe for that, so it gets one lock of its own.
-	opts.Random = &lockedReader{r: opts.Random}
+	opts.Random = random.Locked(opts.Random)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -130,13 +156,14 @@ func New(opts Options) (*Platform, error) {
 		}),
 		byKey:       map[string]*App{},
 		started:     opts.Clock.Now(),
-		Users:       state.NewUsers(),
-		Ledger:      state.NewLedger(rs, state.Combine(cfg.Quota.Combine)),
-		Tokens:      state.NewTokens(opts.Random),
-		Media:       state.NewMediaStore(opts.Random),
-		Journal:     state.NewJournal(cfg.Journal.MaxEntries),
-		Transcripts: state.NewTranscripts(opts.TranscriptLines),
-		KF: state.NewKF(state.KFConfig{
+		seed:        maphash.MakeSeed(),
+		people:      state.NewUsers(),
+		ledger:      state.NewLedger(rs, state.Combine(cfg.Quota.Combine)),
+		tokens:      state.NewTokens(opts.Random),
+		media:       state.NewMediaStore(opts.Random),
+		journal:     journal.NewJournal(cfg.Journal.MaxEntries),
+		transcripts: state.NewTranscripts(opts.TranscriptLines),
+		kf: state.NewKF(state.KFConfig{
 			SessionTimeout: time.Duration(cfg.KF.SessionTimeout),
 			Anchor:         cfg.KF.SessionAnchor,
 		}),
@@ -162,7 +189,7 @@ func New(opts Options) (*Platform, error) {
 			}
 			a.target = t
 		}
-		p.Ledger.SetAppKind(a.AppID, a.Kind)
+		p.ledger.SetAppKind(a.AppID, a.Kind)
 		p.apps = append(p.apps, a)
 		p.byKey[a.AppID] = a
 		if a.Alias != "" {
@@ -170,27 +197,35 @@ func New(opts Options) (*Platform, error) {
 		}
 	}
 	if cfg.API.ImageLimit > 0 {
-		p.Media.ImageLimit = int(cfg.API.ImageLimit)
+		p.media.ImageLimit = int(cfg.API.ImageLimit)
 	}
-	p.seedUsers()
-	p.seedAgents()
+	p.seed0()
 	return p, nil
 }
 
-// seedUsers makes the configured users known.
-func (p *Platform) seedUsers() {
+// seed0 makes the configured users and kf accounts known.
+func (p *Platform) seed0() {
 	for _, a := range p.apps {
 		for _, u := range a.Users {
 			sub := a.Kind == string(wire.MP) || u.Subscribed == nil || *u.Subscribed
-			p.Users.Ensure(a.AppID, u.OpenID, u.Name, sub)
+			p.people.Ensure(a.AppID, u.OpenID, u.Name, sub)
+		}
+		for _, ag := range a.Agents {
+			p.kf.SeedAgent(a.AppID, state.Agent{
+				Account: ag.Account, Nickname: ag.Nickname, WeChat: ag.WeChat,
+				Online: ag.Online, AutoAccept: ag.AutoAccept, Capacity: ag.Capacity,
+			})
 		}
 	}
 }
 
-// Close releases the push engine's connections.
-func (p *Platform) Close() { p.engine.Close() }
+// Close stops the platform's timers and releases the push engine's connections.
+func (p *Platform) Close() {
+	p.due.close()
+	p.engine.Close()
+}
 
-// Config returns the configuration the platform runs with.
+// Config returns the configuration the platform runs with. Callers only read it.
 func (p *Platform) Config() *config.Config { return p.cfg }
 
 // Clock returns the virtual clock.
@@ -199,8 +234,8 @@ func (p *Platform) Clock() Clock { return p.clock }
 // Now is the virtual time.
 func (p *Platform) Now() time.Time { return p.clock.Now() }
 
-// Engine returns the push engine.
-func (p *Platform) Engine() *push.Engine { return p.engine }
+// Started is the virtual time the platform was built at.
+func (p *Platform) Started() time.Time { return p.started }
 
 // App finds an app by alias or appid.
 func (p *Platform) App(key string) (*App, bool) {
@@ -221,60 +256,76 @@ func (p *Platform) AppKeys() []string {
 	return keys
 }
 
+// lockUser holds the shared lock and the user's stripe, for an operation's changes to one user
+// across stores; the returned func releases both. Never call it twice in one goroutine.
+func (p *Platform) lockUser(appID, openid string) func() {
+	p.mu.RLock()
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	h.WriteString(appID)
+	h.WriteByte(0)
+	h.WriteString(openid)
+	m := &p.users[h.Sum64()%userStripes]
+	m.Lock()
+	return func() {
+		m.Unlock()
+		p.mu.RUnlock()
+	}
+}
+
+// shared holds the shared lock, for an operation's changes that concern no single user (an
+// agent's status, an account) or several at once, which the kf store keeps consistent itself.
+func (p *Platform) shared() func() {
+	p.mu.RLock()
+	return p.mu.RUnlock
+}
+
 // Reset forgets all state — users beyond the configured ones, grants, tokens, media, the
-// journal and transcripts — and seeds the configured users again. The clock is not moved.
+// journal and transcripts, kf sessions and accounts beyond the configured ones — and seeds the
+// configured users and agents again. The clock is not moved.
 func (p *Platform) Reset() {
-	p.Users.Reset()
-	p.Ledger.Reset()
-	p.Tokens.Reset()
-	p.Media.Reset()
-	p.Journal.Reset()
-	p.Transcripts.Reset()
-	p.KF.Reset()
-	p.seedUsers()
-	p.seedAgents()
-	p.record(state.Entry{Kind: state.EntryControl, Summary: "reset: all state forgotten, configured users seeded again"})
+	p.mu.Lock()
+	p.people.Reset()
+	p.ledger.Reset()
+	p.tokens.Reset()
+	p.media.Reset()
+	p.journal.Reset()
+	p.transcripts.Reset()
+	p.kf.Reset()
+	p.seed0()
+	p.mu.Unlock()
+	p.control("reset: all state forgotten, configured users seeded again")
+	p.reschedule()
 }
 
-// lockedReader serialises reads of a random source shared by the platform's parts.
-type lockedReader struct {
-	mu sync.Mutex // guards r
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(b)
-}
-
-// Record adds an entry to the journal at virtual now (unless it has a time) and logs it.
-func (p *Platform) Record(e state.Entry) state.Entry { return p.record(e) }
-
-// record adds an entry to the journal at virtual now and logs it.
-func (p *Platform) record(e state.Entry) state.Entry {
+// record adds an entry to the journal at virtual now (unless it has a time) and logs it.
+func (p *Platform) record(e journal.Entry) journal.Entry {
 	if e.Time.IsZero() {
 		e.Time = p.clock.Now()
 	}
-	e = p.Journal.Add(e)
-	p.log.Debug(e.Summary, "seq", e.Seq, "kind", e.Kind, "app", e.App, "user", e.User)
+	e = p.journal.Add(e)
+	p.log.Debug(e.Summary, "seq", e.Seq, "kind", e.Kind(), "app", e.App, "user", e.User)
 	return e
 }
 
-// read fills b from the random source.
-func (p *Platform) read(b []byte) {
-	p.randMu.Lock()
-	defer p.randMu.Unlock()
-	if _, err := io.ReadFull(p.random, b); err != nil {
-		panic(fmt.Sprintf("platform: random source: %v", err))
-	}
+// control journals a control action.
+func (p *Platform) control(action string) journal.Entry {
+	return p.record(journal.Entry{Summary: action, Control: &journal.Control{Action: action}})
+}
+
+// stateChange journals a change of state that is not a kf session's.
+func (p *Platform) stateChange(appID, openid string, c *journal.StateChange) journal.Entry {
+	return p.record(journal.Entry{App: appID, User: openid, Summary: c.What, State: c})
 }
 
 // Rid returns a fresh request id in WeChat's current format (protocol §7.1).
 func (p *Platform) Rid() string {
 	var b [8]byte
-	p.read(b[:])
+	random.Fill(p.random, b[:], "platform")
 	r1 := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 	r2 := uint32(b[4])<<24 | uint32(b[5])<<16 | uint32(b[6])<<8 | uint32(b[7])
 	return wire.Rid(p.clock.Now(), r1, r2)
 }
+
+// background is the context of work the platform starts itself (a timer's kf events).
+func background() context.Context { return context.Background() }

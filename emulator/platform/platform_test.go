@@ -11,7 +11,6 @@ import (
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
@@ -55,7 +54,7 @@ var _ = Describe("Platform", func() {
 		Expect(platform.Code(nil)).To(Equal(0))
 		Expect(platform.Code(state.ErrQuotaUsed)).To(Equal(45047))
 		Expect(platform.Code(state.ErrKfNoSession)).To(Equal(65413))
-		Expect(platform.Code(&rules.APIError{Code: 40008})).To(Equal(40008))
+		Expect(platform.Code(&wire.Error{Code: 40008})).To(Equal(40008))
 		Expect(platform.Code(errors.New("a bug"))).To(Equal(-1))
 	})
 

@@ -2,29 +2,21 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-var (
-	// ErrUnknownApp: no app has this alias or appid.
-	ErrUnknownApp = errors.New("unknown app")
-	// ErrNoBot: the app has no callback URL to push to.
-	ErrNoBot = errors.New("the app has no callback URL")
-	// ErrBadMessage: the message is not one the app's kind receives, or lacks a field.
-	ErrBadMessage = errors.New("bad message")
-)
-
 // Where a user's message went.
 const (
-	RoutedBot  = "bot"
-	RoutedNone = "none" // WeChat pushed it nowhere
+	RoutedBot   = "bot"
+	RoutedAgent = "agent" // a human agent serves the user
+	RoutedNone  = "none"  // WeChat pushed it nowhere
 )
 
 // Interaction is what came of one thing a user did.
@@ -53,7 +45,9 @@ func (p *Platform) LookupApp(key string) (*App, error) {
 
 // UserSends is "user openid of app does m": WeChat records the interaction (the user's
 // transcript, a window if m is a trigger, the last-interaction time of the typing rule), routes
-// it and pushes it to the bot, then shows the user the outcome (protocol §2, §3, §6).
+// it and pushes it to the bot, then shows the user the outcome (protocol §2, §3, §6). The
+// recording and the outcome are each one step to other operations; the push between them holds
+// no lock, since the bot may call the API back while WeChat waits for its answer.
 func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.Message) (*Interaction, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
@@ -69,81 +63,122 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	if !app.HasBot() {
 		return nil, fmt.Errorf("%w: app %s (%s) has no callback URL; give one in the config (url:) or with wxemu serve --target URL", ErrNoBot, app.Alias, app.AppID)
 	}
+	in := &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedBot}
+	unlock := p.lockUser(app.AppID, openid)
 	now := p.clock.Now()
 	m.FromUserName = openid
 	m.ToUserName = app.OriginalID
 	m.CreateTime = now.Unix()
 	m.Encrypt = ""
 
-	p.Users.Ensure(app.AppID, openid, "", true)
+	p.people.Ensure(app.AppID, openid, "", true)
 	if m.IsEvent() && m.Event == "user_enter_tempsession" && !p.cfg.API.TempsessionEveryEntry {
-		_, inKF := p.KF.Session(app.AppID, openid, now)
-		if inKF || len(p.Ledger.Grants(app.AppID, openid, now)) > 0 {
+		_, inKF := p.kf.Session(app.AppID, openid, now)
+		if inKF || len(p.ledger.Grants(app.AppID, openid, now)) > 0 {
+			unlock()
 			// Deviation: whether WeChat pushes this on every entry is open (protocol §10.23); with
 			// api.tempsession_every_entry false, an entry during an active session is not pushed.
-			e := p.record(state.Entry{Kind: state.EntryState, App: app.AppID, User: openid,
-				Summary: "user_enter_tempsession not pushed: the user's session is still active (api.tempsession_every_entry: false)"})
-			return &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedNone, Journal: e.Seq}, nil
+			e := p.stateChange(app.AppID, openid, &journal.StateChange{
+				What: "user_enter_tempsession not pushed: the user's session is still active (api.tempsession_every_entry: false)"})
+			in.Routed, in.Journal = RoutedNone, e.Seq
+			return in, nil
 		}
 	}
 	switch {
 	case m.IsEvent() && m.Event == "subscribe":
-		_ = p.Users.SetSubscribed(app.AppID, openid, true)
+		_ = p.people.SetSubscribed(app.AppID, openid, true)
 	case m.IsEvent() && m.Event == "unsubscribe":
-		_ = p.Users.SetSubscribed(app.AppID, openid, false)
+		_ = p.people.SetSubscribed(app.AppID, openid, false)
 	}
-	in := &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedBot}
 	if t := triggerOf(kind, &m); t != "" {
-		p.Ledger.Trigger(app.AppID, openid, t, now)
+		p.ledger.Trigger(app.AppID, openid, t, now)
 		in.Trigger = string(t)
 	}
-	if !m.IsEvent() {
-		_ = p.Users.Touch(app.AppID, openid, now, false)
-		p.Transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromUser, Kind: state.LineMessage, MsgType: m.MsgType, Text: RenderInbound(&m)})
+	line := state.Line{Time: now, From: state.FromUser, Kind: state.LineMessage, MsgType: m.MsgType, Text: RenderInbound(&m)}
+	if m.IsEvent() {
+		line.Kind, line.MsgType = state.LineEvent, m.Event
 	} else {
-		p.Transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromUser, Kind: state.LineEvent, MsgType: m.Event, Text: RenderInbound(&m)})
+		_ = p.people.Touch(app.AppID, openid, now, false)
 	}
+	p.transcripts.Append(app.AppID, openid, line)
 
 	// A user a human agent serves talks to the agent, not to the bot (protocol §5.4).
-	s, inSession, expired := p.KF.Route(app.AppID, openid, now)
-	p.applyKF(ctx, app, expired)
+	s, inSession, expired := p.kf.Route(app.AppID, openid, now)
+	pushes := p.noteKF(expired)
 	if inSession && !m.IsEvent() {
-		p.KF.Touch(app.AppID, openid, now)
-		p.KF.Record(app.AppID, state.Record{OpenID: openid, Worker: s.Account, Opercode: opAgentReceived, Text: RenderInbound(&m), Time: now})
-		e := p.record(state.Entry{Kind: state.EntryState, App: app.AppID, User: openid,
-			Summary: fmt.Sprintf("kf: %s %q delivered to %s, not to the bot", m.MsgType, clip(RenderInbound(&m)), s.Account), Data: m})
+		p.kf.Touch(app.AppID, openid, now)
+		p.kf.Record(app.AppID, state.Record{OpenID: openid, Worker: s.Account, Opercode: opAgentReceived, Text: RenderInbound(&m), Time: now})
+		msg := m
+		e := p.record(journal.Entry{App: app.AppID, User: openid,
+			Summary: fmt.Sprintf("kf: %s %q delivered to %s, not to the bot", m.MsgType, wire.Clip(RenderInbound(&m), 40), s.Account),
+			KF:      &journal.KFChange{KFEvent: state.KFEvent{Kind: KFDelivered, App: app.AppID, OpenID: openid, Account: s.Account, At: now}, Message: &msg}})
+		unlock()
+		p.pushKF(ctx, pushes)
 		in.Routed, in.Agent, in.Journal = RoutedAgent, s.Account, e.Seq
 		return in, nil
 	}
+	unlock()
+	p.pushKF(ctx, pushes)
 
 	res := p.engine.Push(ctx, app.target, &m)
 	in.Result = res
-	e := p.record(state.Entry{
-		Kind: state.EntryPush, App: app.AppID, User: openid,
-		Summary:    pushSummary(&res.Message, res),
-		DurationMS: totalMS(res.Attempts),
-		Errors:     countErrors(res.Violations),
-		Data:       res,
-	})
+	unlock = p.lockUser(app.AppID, openid)
+	e := p.recordPush(app, openid, res, "")
 	in.Journal = e.Seq
 	p.showOutcome(app, openid, res, e.Seq)
 	if res.Outcome == push.Transferred {
-		in.Transfer = p.KF.Transfer(app.AppID, openid, res.KfAccount, p.clock.Now())
-		p.applyKF(ctx, app, in.Transfer)
+		in.Transfer = p.kf.Transfer(app.AppID, openid, res.KfAccount, p.clock.Now())
+		pushes = p.noteKF(in.Transfer)
+	} else {
+		pushes = nil
 	}
+	unlock()
+	p.pushKF(ctx, pushes)
 	return in, nil
 }
 
-// showOutcome adds what the user sees of a push result to their transcript.
+// KFDelivered is the kind of the kf journal entry of a user's message an agent received.
+const KFDelivered = "delivered"
+
+// recordPush journals a push; probe names a push a check made rather than WeChat.
+func (p *Platform) recordPush(app *App, openid string, res *push.Result, probe string) journal.Entry {
+	return p.record(p.pushEntry(app, openid, res, probe))
+}
+
+func (p *Platform) pushEntry(app *App, openid string, res *push.Result, probe string) journal.Entry {
+	summary := pushSummary(&res.Message, res)
+	if probe != "" {
+		summary = probe + ": " + summary
+	}
+	return journal.Entry{
+		App: app.AppID, User: openid, Summary: summary,
+		DurationMS: totalMS(res.Attempts), Errors: countErrors(res.Violations),
+		Push: &journal.Push{Result: res, Probe: probe},
+	}
+}
+
+// showOutcome adds what the user sees of a push result to their transcript. The caller holds
+// the user's lock.
 func (p *Platform) showOutcome(app *App, openid string, res *push.Result, seq uint64) {
 	now := p.clock.Now()
 	switch res.Outcome {
 	case push.Replied:
-		_ = p.Users.Touch(app.AppID, openid, now, true)
-		p.Transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromBot, Kind: state.LineReply, MsgType: res.Reply.MsgType, Text: res.UserSees, Journal: seq})
+		_ = p.people.Touch(app.AppID, openid, now, true)
+		p.transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromBot, Kind: state.LineReply, MsgType: res.Reply.MsgType, Text: res.UserSees, Journal: seq})
 	case push.Failed:
-		p.Transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromSystem, Kind: state.LineSystem, Text: res.UserSees, Journal: seq})
+		p.transcripts.Append(app.AppID, openid, state.Line{Time: now, From: state.FromSystem, Kind: state.LineSystem, Text: res.UserSees, Journal: seq})
 	}
+}
+
+// pushEvent pushes an event WeChat itself raises for a user (the kf_* events) to the bot, and
+// journals it. The bot's answer is judged like any other.
+func (p *Platform) pushEvent(ctx context.Context, app *App, openid string, m *wire.Message) *push.Result {
+	m.FromUserName = openid
+	m.ToUserName = app.OriginalID
+	m.CreateTime = p.clock.Now().Unix()
+	res := p.engine.Push(ctx, app.target, m)
+	p.recordPush(app, openid, res, "")
+	return res
 }
 
 // triggerOf is the window a message opens (protocol §6): a user message; a tap on a click-type
@@ -204,12 +239,12 @@ func pushSummary(m *wire.Message, r *push.Result) string {
 	if m.IsEvent() {
 		what = "event " + m.Event
 	} else if m.MsgType == "text" {
-		what = fmt.Sprintf("text %q", clip(m.Content))
+		what = fmt.Sprintf("text %q", wire.Clip(m.Content, 40))
 	}
 	out := string(r.Outcome)
 	switch r.Outcome {
 	case push.Replied:
-		out += ": " + clip(r.UserSees)
+		out += ": " + wire.Clip(r.UserSees, 40)
 	case push.Transferred:
 		if r.KfAccount != "" {
 			out += " to " + r.KfAccount
@@ -239,10 +274,26 @@ func countErrors(vs []rules.Violation) int {
 	return n
 }
 
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= 40 {
-		return s
-	}
-	return string(r[:40]) + "…"
+// EnsureUser makes a user known to an app — created with name and subscribed if new — and
+// returns them.
+func (p *Platform) EnsureUser(appID, openid, name string, subscribed bool) User {
+	unlock := p.lockUser(appID, openid)
+	defer unlock()
+	return p.people.Ensure(appID, openid, name, subscribed)
+}
+
+// User returns a user of an app.
+func (p *Platform) User(appID, openid string) (User, bool) { return p.people.Get(appID, openid) }
+
+// Users lists the users of an app (every app when appID is empty), by openid.
+func (p *Platform) Users(appID string) []User { return p.people.List(appID) }
+
+// Transcript is what a user has seen and done, oldest first.
+func (p *Platform) Transcript(appID, openid string) []Line {
+	return p.transcripts.Get(appID, openid)
+}
+
+// Grants are a user's open windows, with what is left of each.
+func (p *Platform) Grants(appID, openid string) []Grant {
+	return p.ledger.Grants(appID, openid, p.clock.Now())
 }

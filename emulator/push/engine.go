@@ -14,11 +14,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/random"
 	"github.com/wxemu/wxemu/emulator/wire"
 	"github.com/wxemu/wxemu/emulator/wxcrypto"
 )
@@ -37,7 +37,8 @@ type Config struct {
 	MaxReplyBytes int64
 	// Random supplies nonces, echostrs and the random prefix of encrypted messages, so a spec
 	// run can be reproduced. Default: a ChaCha8 stream seeded from crypto/rand — none of these
-	// values is a secret, and a system call per push would show in the push benchmark.
+	// values is a secret, and a system call per push would show in the push benchmark. It need
+	// not be safe for concurrent use: the engine reads it under a lock.
 	Random io.Reader
 	// Transport carries the HTTP requests. Default: a keep-alive transport for loopback bots.
 	Transport http.RoundTripper
@@ -54,7 +55,6 @@ type Engine struct {
 	cfg    Config
 	client *http.Client
 	msgID  atomic.Int64
-	randMu sync.Mutex // guards reads of cfg.Random, which need not be safe for concurrent use
 }
 
 // New returns an Engine. It starts nothing: connections are opened by Push and Verify.
@@ -78,6 +78,8 @@ func New(cfg Config) *Engine {
 		}
 		cfg.Random = mrand.NewChaCha8(seed)
 	}
+	// The caller's source need not be safe for concurrent use; pushes run in parallel.
+	cfg.Random = random.Locked(cfg.Random)
 	if cfg.Transport == nil {
 		cfg.Transport = &http.Transport{
 			Proxy:               nil, // bots are local; an HTTP_PROXY in the environment must not capture them
@@ -203,14 +205,9 @@ func (e *Engine) random16() []byte {
 	return b
 }
 
-func (e *Engine) read(b []byte) {
-	e.randMu.Lock()
-	defer e.randMu.Unlock()
-	if _, err := io.ReadFull(e.cfg.Random, b); err != nil {
-		// A broken entropy source is not something a push can recover from or report usefully.
-		panic(fmt.Sprintf("push: random source: %v", err))
-	}
-}
+// read fills b. A broken entropy source is not something a push can recover from or report
+// usefully, so it panics.
+func (e *Engine) read(b []byte) { random.Fill(e.cfg.Random, b, "push") }
 
 // withQuery returns the target URL with extra query parameters, keeping any it already has.
 func (t *Target) withQuery(params [][2]string) string {

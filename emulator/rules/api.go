@@ -14,25 +14,6 @@ import (
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-// APIError is a rejected API call: the errcode WeChat answers with, and a detail for a person
-// (what exactly was wrong and where, e.g. `text.content is empty`), which the journal shows.
-// The detail never reaches the bot: WeChat's errmsg is fixed per code.
-type APIError struct {
-	Code   int
-	Detail string
-}
-
-func (e *APIError) Error() string {
-	if msg, ok := wire.Errmsg(e.Code); ok {
-		return fmt.Sprintf("errcode %d %s: %s", e.Code, msg, e.Detail)
-	}
-	return fmt.Sprintf("errcode %d: %s", e.Code, e.Detail)
-}
-
-func apiErr(code int, format string, args ...any) *APIError {
-	return &APIError{Code: code, Detail: fmt.Sprintf(format, args...)}
-}
-
 // SendLimits are the size limits of /cgi-bin/message/custom/send. A zero field means its default.
 type SendLimits struct {
 	// MaxTextBytes is the longest text.content in bytes of UTF-8; longer is 45002. Default 2048.
@@ -354,7 +335,7 @@ var (
 //   - businessid is accepted from either kind as an integer or a string.
 //
 // An unknown kind is -1 system error: it is a bug of the caller, not of the bot.
-func CheckCustomSend(kind wire.Kind, body []byte, lim SendLimits) (*CustomSend, *APIError) {
+func CheckCustomSend(kind wire.Kind, body []byte, lim SendLimits) (*CustomSend, *wire.Error) {
 	var allowed []string
 	switch kind {
 	case wire.OA:
@@ -362,7 +343,7 @@ func CheckCustomSend(kind wire.Kind, body []byte, lim SendLimits) (*CustomSend, 
 	case wire.MP:
 		allowed = mpMsgTypes
 	default:
-		return nil, apiErr(wire.CodeSystemError, "unknown app kind %q", kind)
+		return nil, wire.Errorf(wire.CodeSystemError, "unknown app kind %q", kind)
 	}
 	root, aerr := parseBody(body)
 	if aerr != nil {
@@ -376,7 +357,7 @@ func CheckCustomSend(kind wire.Kind, body []byte, lim SendLimits) (*CustomSend, 
 		return nil, aerr
 	}
 	if s.ToUser == "" {
-		return nil, apiErr(wire.CodeInvalidOpenID, "touser is missing")
+		return nil, wire.Errorf(wire.CodeInvalidOpenID, "touser is missing")
 	}
 	s.keepOnly(s.MsgType)
 	if kind == wire.MP {
@@ -391,9 +372,9 @@ func CheckCustomSend(kind wire.Kind, body []byte, lim SendLimits) (*CustomSend, 
 	return s, nil
 }
 
-func checkMsgType(kind wire.Kind, msgType string, allowed []string) *APIError {
+func checkMsgType(kind wire.Kind, msgType string, allowed []string) *wire.Error {
 	if msgType == "" {
-		return apiErr(wire.CodeInvalidMessageType, "msgtype is missing; it must be one of %s", strings.Join(allowed, ", "))
+		return wire.Errorf(wire.CodeInvalidMessageType, "msgtype is missing; it must be one of %s", strings.Join(allowed, ", "))
 	}
 	for _, t := range allowed {
 		if t == msgType {
@@ -406,10 +387,10 @@ func checkMsgType(kind wire.Kind, msgType string, allowed []string) *APIError {
 	}
 	for _, t := range other {
 		if t == msgType {
-			return apiErr(wire.CodeInvalidMessageType, "msgtype %q is for %s only; %s can send %s", msgType, otherName, name, strings.Join(allowed, ", "))
+			return wire.Errorf(wire.CodeInvalidMessageType, "msgtype %q is for %s only; %s can send %s", msgType, otherName, name, strings.Join(allowed, ", "))
 		}
 	}
-	return apiErr(wire.CodeInvalidMessageType, "msgtype %q is not a message type; %s can send %s", clip(msgType), name, strings.Join(allowed, ", "))
+	return wire.Errorf(wire.CodeInvalidMessageType, "msgtype %q is not a message type; %s can send %s", clip(msgType), name, strings.Join(allowed, ", "))
 }
 
 // keepOnly clears every message object but the one msgType names (the others were only
@@ -454,14 +435,14 @@ func orNew[T any](p *T) *T {
 }
 
 // checkFields applies the rules of the message type and fills MediaIDs.
-func (s *CustomSend) checkFields(kind wire.Kind, lim SendLimits) *APIError {
+func (s *CustomSend) checkFields(kind wire.Kind, lim SendLimits) *wire.Error {
 	switch s.MsgType {
 	case "text":
 		switch n := len(s.Text.Content); {
 		case n == 0:
-			return apiErr(wire.CodeEmptyContent, "text.content is empty")
+			return wire.Errorf(wire.CodeEmptyContent, "text.content is empty")
 		case n > lim.MaxTextBytes:
-			return apiErr(wire.CodeContentSizeLimit, "text.content is %d bytes of UTF-8; the limit is %d", n, lim.MaxTextBytes)
+			return wire.Errorf(wire.CodeContentSizeLimit, "text.content is %d bytes of UTF-8; the limit is %d", n, lim.MaxTextBytes)
 		}
 	case "image":
 		return s.media("image.media_id", s.Image.MediaID)
@@ -476,9 +457,9 @@ func (s *CustomSend) checkFields(kind wire.Kind, lim SendLimits) *APIError {
 	case "news":
 		switch n := len(s.News); {
 		case n == 0:
-			return apiErr(wire.CodeEmptyNewsData, "news.articles is missing or empty")
+			return wire.Errorf(wire.CodeEmptyNewsData, "news.articles is missing or empty")
 		case n > lim.MaxNewsArticles:
-			return apiErr(wire.CodeArticleSizeLimit, "news.articles has %d articles; a custom message may carry %d", n, lim.MaxNewsArticles)
+			return wire.Errorf(wire.CodeArticleSizeLimit, "news.articles has %d articles; a custom message may carry %d", n, lim.MaxNewsArticles)
 		}
 	case "mpnewsarticle":
 		return required("mpnewsarticle.article_id", s.MpNewsArticle.ArticleID)
@@ -507,10 +488,10 @@ func (s *CustomSend) checkFields(kind wire.Kind, lim SendLimits) *APIError {
 }
 
 // media checks that each of the (path, media id) pairs is set (41006) and records the ids in MediaIDs.
-func (s *CustomSend) media(pathsAndIDs ...string) *APIError {
+func (s *CustomSend) media(pathsAndIDs ...string) *wire.Error {
 	for i := 0; i < len(pathsAndIDs); i += 2 {
 		if pathsAndIDs[i+1] == "" {
-			return apiErr(wire.CodeMediaIDMissing, "%s is missing", pathsAndIDs[i])
+			return wire.Errorf(wire.CodeMediaIDMissing, "%s is missing", pathsAndIDs[i])
 		}
 	}
 	s.MediaIDs = make([]string, 0, len(pathsAndIDs)/2)
@@ -522,31 +503,31 @@ func (s *CustomSend) media(pathsAndIDs ...string) *APIError {
 
 // required checks that each of the (path, value) pairs is set; a missing field without an errcode
 // of its own is 47001.
-func required(pathsAndValues ...string) *APIError {
+func required(pathsAndValues ...string) *wire.Error {
 	for i := 0; i < len(pathsAndValues); i += 2 {
 		if pathsAndValues[i+1] == "" {
-			return apiErr(wire.CodeDataFormatError, "%s is missing", pathsAndValues[i])
+			return wire.Errorf(wire.CodeDataFormatError, "%s is missing", pathsAndValues[i])
 		}
 	}
 	return nil
 }
 
-func checkMsgMenu(m *SendMsgMenu, lim SendLimits) *APIError {
+func checkMsgMenu(m *SendMsgMenu, lim SendLimits) *wire.Error {
 	switch n := len(m.List); {
 	case n == 0:
-		return apiErr(wire.CodeMsgMenuListSize, "msgmenu.list is missing or empty")
+		return wire.Errorf(wire.CodeMsgMenuListSize, "msgmenu.list is missing or empty")
 	case n > lim.MaxMsgMenuItems:
-		return apiErr(wire.CodeMsgMenuListSize, "msgmenu.list has %d items; the limit is %d", n, lim.MaxMsgMenuItems)
+		return wire.Errorf(wire.CodeMsgMenuListSize, "msgmenu.list has %d items; the limit is %d", n, lim.MaxMsgMenuItems)
 	}
 	for i, it := range m.List {
 		if it.ID == "" {
-			return apiErr(wire.CodeDataFormatError, "msgmenu.list[%d].id is missing", i)
+			return wire.Errorf(wire.CodeDataFormatError, "msgmenu.list[%d].id is missing", i)
 		}
 		if it.Content == "" {
-			return apiErr(wire.CodeDataFormatError, "msgmenu.list[%d].content is missing", i)
+			return wire.Errorf(wire.CodeDataFormatError, "msgmenu.list[%d].content is missing", i)
 		}
 		if n := len(it.Content); n > lim.MaxMsgMenuItemBytes {
-			return apiErr(wire.CodeMsgMenuContentSize, "msgmenu.list[%d].content is %d bytes of UTF-8; the limit is %d", i, n, lim.MaxMsgMenuItemBytes)
+			return wire.Errorf(wire.CodeMsgMenuContentSize, "msgmenu.list[%d].content is %d bytes of UTF-8; the limit is %d", i, n, lim.MaxMsgMenuItemBytes)
 		}
 	}
 	return nil
@@ -571,14 +552,14 @@ type Typing struct {
 // known field of the wrong type → 47001; touser missing or empty → 40003; command other than
 // exactly Typing or CancelTyping → 45072. Whether the user may see typing (45080, 45081) is the
 // caller's check.
-func CheckTyping(body []byte) (*Typing, *APIError) {
+func CheckTyping(body []byte) (*Typing, *wire.Error) {
 	root, aerr := parseBody(body)
 	if aerr != nil {
 		return nil, aerr
 	}
 	t := new(Typing)
 	top := path{idx: -1}
-	_, aerr = object(top, root, typingKeys, func(key string, v gjson.Result) *APIError {
+	_, aerr = object(top, root, typingKeys, func(key string, v gjson.Result) *wire.Error {
 		switch key {
 		case "touser":
 			return str(top, key, v, &t.ToUser)
@@ -592,11 +573,11 @@ func CheckTyping(body []byte) (*Typing, *APIError) {
 	case aerr != nil:
 		return nil, aerr
 	case t.ToUser == "":
-		return nil, apiErr(wire.CodeInvalidOpenID, "touser is missing")
+		return nil, wire.Errorf(wire.CodeInvalidOpenID, "touser is missing")
 	case t.Command == "":
-		return nil, apiErr(wire.CodeInvalidCommand, "command is missing; it must be %s or %s", CommandTyping, CommandCancelTyping)
+		return nil, wire.Errorf(wire.CodeInvalidCommand, "command is missing; it must be %s or %s", CommandTyping, CommandCancelTyping)
 	case t.Command != CommandTyping && t.Command != CommandCancelTyping:
-		return nil, apiErr(wire.CodeInvalidCommand, "command is %q; it must be exactly %s or %s", clip(t.Command), CommandTyping, CommandCancelTyping)
+		return nil, wire.Errorf(wire.CodeInvalidCommand, "command is %q; it must be exactly %s or %s", clip(t.Command), CommandTyping, CommandCancelTyping)
 	}
 	return t, nil
 }
@@ -614,12 +595,12 @@ var typingKeys = []string{"touser", "command", "businessid"}
 const maxRecursiveValidate = 64 << 10
 
 // parseBody is the first two checks of every JSON API: non-empty (44002), then a UTF-8 JSON object (47001).
-func parseBody(body []byte) (gjson.Result, *APIError) {
+func parseBody(body []byte) (gjson.Result, *wire.Error) {
 	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
-		return gjson.Result{}, apiErr(wire.CodeEmptyPostData, "the body is empty")
+		return gjson.Result{}, wire.Errorf(wire.CodeEmptyPostData, "the body is empty")
 	}
 	if !utf8.Valid(body) {
-		return gjson.Result{}, apiErr(wire.CodeDataFormatError, "the body is not UTF-8 (at byte %d)", invalidUTF8At(body))
+		return gjson.Result{}, wire.Errorf(wire.CodeDataFormatError, "the body is not UTF-8 (at byte %d)", invalidUTF8At(body))
 	}
 	var valid bool
 	if len(body) <= maxRecursiveValidate {
@@ -628,12 +609,12 @@ func parseBody(body []byte) (gjson.Result, *APIError) {
 		valid = json.Valid(body)
 	}
 	if !valid {
-		return gjson.Result{}, apiErr(wire.CodeDataFormatError, "the body is not valid JSON: %s", syntaxError(body))
+		return gjson.Result{}, wire.Errorf(wire.CodeDataFormatError, "the body is not valid JSON: %s", syntaxError(body))
 	}
 	// Copied once, so the decoded strings do not alias a buffer the caller may reuse.
 	root := gjson.Parse(string(body))
 	if !root.IsObject() {
-		return gjson.Result{}, apiErr(wire.CodeDataFormatError, "the body is a JSON %s; it must be an object", typeName(root))
+		return gjson.Result{}, wire.Errorf(wire.CodeDataFormatError, "the body is a JSON %s; it must be an object", typeName(root))
 	}
 	return root, nil
 }
@@ -700,11 +681,11 @@ func typeName(v gjson.Result) string {
 	return "object"
 }
 
-func typeErr(where, want string, v gjson.Result) *APIError {
+func typeErr(where, want string, v gjson.Result) *wire.Error {
 	if v.Type == gjson.Null {
-		return apiErr(wire.CodeDataFormatError, "%s must be %s, not null", where, want)
+		return wire.Errorf(wire.CodeDataFormatError, "%s must be %s, not null", where, want)
 	}
-	return apiErr(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), oneLine(clip(v.Raw)))
+	return wire.Errorf(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), oneLine(clip(v.Raw)))
 }
 
 func aOrAn(noun string) string {
@@ -716,7 +697,7 @@ func aOrAn(noun string) string {
 
 // object visits the first occurrence of each of keys in the object v; other keys are ignored.
 // It reports whether v is an object (null and absent are not, and are no error).
-func object(p path, v gjson.Result, keys []string, visit func(key string, v gjson.Result) *APIError) (bool, *APIError) {
+func object(p path, v gjson.Result, keys []string, visit func(key string, v gjson.Result) *wire.Error) (bool, *wire.Error) {
 	switch {
 	case !v.Exists() || v.Type == gjson.Null:
 		return false, nil
@@ -724,7 +705,7 @@ func object(p path, v gjson.Result, keys []string, visit func(key string, v gjso
 		return false, typeErr(p.String(), "an object", v)
 	}
 	var seen uint32
-	var aerr *APIError
+	var aerr *wire.Error
 	v.ForEach(func(k, val gjson.Result) bool {
 		for i, key := range keys {
 			if k.Str == key {
@@ -741,8 +722,8 @@ func object(p path, v gjson.Result, keys []string, visit func(key string, v gjso
 }
 
 // stringsObject decodes an object whose known fields are all strings, keys[i] into dst[i].
-func stringsObject(p path, v gjson.Result, keys []string, dst ...*string) (bool, *APIError) {
-	return object(p, v, keys, func(key string, val gjson.Result) *APIError {
+func stringsObject(p path, v gjson.Result, keys []string, dst ...*string) (bool, *wire.Error) {
+	return object(p, v, keys, func(key string, val gjson.Result) *wire.Error {
 		for i, k := range keys {
 			if k == key {
 				return str(p, key, val, dst[i])
@@ -752,7 +733,7 @@ func stringsObject(p path, v gjson.Result, keys []string, dst ...*string) (bool,
 	})
 }
 
-func str(p path, key string, v gjson.Result, dst *string) *APIError {
+func str(p path, key string, v gjson.Result, dst *string) *wire.Error {
 	switch v.Type {
 	case gjson.String:
 		*dst = v.Str
@@ -765,7 +746,7 @@ func str(p path, key string, v gjson.Result, dst *string) *APIError {
 
 // integerOrString reads an id SDKs write either way. A number must be a 64-bit integer and is kept
 // as written, never through a float.
-func integerOrString(p path, key string, v gjson.Result, dst *string) *APIError {
+func integerOrString(p path, key string, v gjson.Result, dst *string) *wire.Error {
 	switch v.Type {
 	case gjson.String:
 		*dst = v.Str
@@ -783,14 +764,14 @@ func integerOrString(p path, key string, v gjson.Result, dst *string) *APIError 
 
 // array visits each element of the array v. It reports whether v is an array (null and absent
 // are not, and are no error).
-func array(p path, v gjson.Result, visit func(i int, v gjson.Result) *APIError) (bool, *APIError) {
+func array(p path, v gjson.Result, visit func(i int, v gjson.Result) *wire.Error) (bool, *wire.Error) {
 	switch {
 	case !v.Exists() || v.Type == gjson.Null:
 		return false, nil
 	case !v.IsArray():
 		return false, typeErr(p.String(), "an array", v)
 	}
-	var aerr *APIError
+	var aerr *wire.Error
 	i := 0
 	v.ForEach(func(_, e gjson.Result) bool {
 		aerr = visit(i, e)
@@ -818,9 +799,9 @@ var (
 )
 
 // decodeSend type-checks every known field of the body, whatever the msgtype, and decodes it into s.
-func decodeSend(s *CustomSend, root gjson.Result) *APIError {
+func decodeSend(s *CustomSend, root gjson.Result) *wire.Error {
 	top := path{idx: -1}
-	_, aerr := object(top, root, sendKeys, func(key string, v gjson.Result) *APIError {
+	_, aerr := object(top, root, sendKeys, func(key string, v gjson.Result) *wire.Error {
 		p := path{base: key, idx: -1}
 		switch key {
 		case "touser":
@@ -873,8 +854,8 @@ func decodeSend(s *CustomSend, root gjson.Result) *APIError {
 }
 
 // keep stores x in *dst when its object was present; null leaves *dst nil, as absent.
-func keep[T any](dst **T, x *T) func(present bool, aerr *APIError) *APIError {
-	return func(present bool, aerr *APIError) *APIError {
+func keep[T any](dst **T, x *T) func(present bool, aerr *wire.Error) *wire.Error {
+	return func(present bool, aerr *wire.Error) *wire.Error {
 		if present {
 			*dst = x
 		}
@@ -882,10 +863,10 @@ func keep[T any](dst **T, x *T) func(present bool, aerr *APIError) *APIError {
 	}
 }
 
-func decodeNews(s *CustomSend, p path, v gjson.Result) *APIError {
-	_, aerr := object(p, v, newsKeys, func(key string, v gjson.Result) *APIError {
+func decodeNews(s *CustomSend, p path, v gjson.Result) *wire.Error {
+	_, aerr := object(p, v, newsKeys, func(key string, v gjson.Result) *wire.Error {
 		ap := path{base: "news.articles", idx: -1}
-		_, aerr := array(ap, v, func(i int, e gjson.Result) *APIError {
+		_, aerr := array(ap, v, func(i int, e gjson.Result) *wire.Error {
 			var a SendArticle
 			ip := path{base: ap.base, idx: i}
 			ok, aerr := stringsObject(ip, e, articleKeys, &a.Title, &a.Description, &a.URL, &a.PicURL)
@@ -900,9 +881,9 @@ func decodeNews(s *CustomSend, p path, v gjson.Result) *APIError {
 	return aerr
 }
 
-func decodeMsgMenu(s *CustomSend, p path, v gjson.Result) *APIError {
+func decodeMsgMenu(s *CustomSend, p path, v gjson.Result) *wire.Error {
 	var m SendMsgMenu
-	present, aerr := object(p, v, msgMenuKeys, func(key string, v gjson.Result) *APIError {
+	present, aerr := object(p, v, msgMenuKeys, func(key string, v gjson.Result) *wire.Error {
 		switch key {
 		case "head_content":
 			return str(p, key, v, &m.HeadContent)
@@ -910,7 +891,7 @@ func decodeMsgMenu(s *CustomSend, p path, v gjson.Result) *APIError {
 			return str(p, key, v, &m.TailContent)
 		}
 		lp := path{base: "msgmenu.list", idx: -1}
-		_, aerr := array(lp, v, func(i int, e gjson.Result) *APIError {
+		_, aerr := array(lp, v, func(i int, e gjson.Result) *wire.Error {
 			var it SendMenuItem
 			ip := path{base: lp.base, idx: i}
 			ok, aerr := stringsObject(ip, e, menuItemKeys, &it.ID, &it.Content)
@@ -926,4 +907,17 @@ func decodeMsgMenu(s *CustomSend, p path, v gjson.Result) *APIError {
 		s.MsgMenu = &m
 	}
 	return aerr
+}
+
+// DecodeBody is the one reader of a JSON API body: the checks of every JSON API (empty, even
+// of white space, is 44002; not a UTF-8 JSON object is 47001), then the object decoded into v,
+// where a field of the wrong JSON type is 47001 too.
+func DecodeBody(body []byte, v any) *wire.Error {
+	if _, werr := parseBody(body); werr != nil {
+		return werr
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return wire.Errorf(wire.CodeDataFormatError, "the body does not fit the API: %v", err)
+	}
+	return nil
 }

@@ -89,7 +89,7 @@ func menu(n int, content string) string {
 	return send("msgmenu", `"msgmenu":{"list":[`+strings.Join(items, ",")+`]}`)
 }
 
-func check(kind wire.Kind, body string) (*rules.CustomSend, *rules.APIError) {
+func check(kind wire.Kind, body string) (*rules.CustomSend, *wire.Error) {
 	return rules.CheckCustomSend(kind, []byte(body), rules.SendLimits{})
 }
 
@@ -458,7 +458,7 @@ var _ = Describe("CheckCustomSend", func() {
 		Expect(aerr.Error()).To(Equal("errcode 44004 empty content: text.content is empty"))
 		var err error = aerr
 		Expect(err).To(MatchError(ContainSubstring("44004")))
-		Expect((&rules.APIError{Code: 12345, Detail: "d"}).Error()).To(Equal("errcode 12345: d"))
+		Expect((&wire.Error{Code: 12345, Detail: "d"}).Error()).To(Equal("errcode 12345: d"))
 	})
 })
 

@@ -3,7 +3,6 @@ package rules
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wxemu/wxemu/emulator/wire"
 )
@@ -159,7 +158,7 @@ func judgeCreateTime(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, wa
 	}
 	t, err := strconv.ParseInt(raw.CreateTime, 10, 64)
 	if err != nil || t < 0 {
-		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", Clip(raw.CreateTime, 40)))
+		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", clip(raw.CreateTime)))
 		return
 	}
 	r.CreateTime = t
@@ -189,7 +188,7 @@ func judgeNews(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, report f
 		fail(New(ReplyFieldMissing, "a news reply needs <ArticleCount> (here %d); WeChat shows the user the failure line", n))
 		return
 	case err != nil:
-		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", Clip(raw.ArticleCount, 40)))
+		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", clip(raw.ArticleCount)))
 		return
 	case count != n:
 		fail(New(ReplyNewsCount, "<ArticleCount> says %d but <Articles> has %d items; WeChat shows the user the failure line", count, n))
@@ -224,16 +223,5 @@ func orDefaultDur(v, d time.Duration) time.Duration {
 	return v
 }
 
-// Clip shortens a value quoted in a message to about max bytes, on a character boundary.
-func Clip(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func clip(s string) string { return Clip(s, 40) }
+// clip shortens a value quoted in a finding to the width every rule quotes at.
+func clip(s string) string { return wire.Clip(s, 40) }

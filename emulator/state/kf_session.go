@@ -283,3 +283,45 @@ func (k *KF) WaitingFor(app, openid string) (Waiting, bool) {
 	}
 	return Waiting{}, false
 }
+
+// Leave takes a user out of the kf state without a trace for them: out of the queue, or out of
+// their session, whose agent then takes waiting users as after a close. It returns the events
+// of everyone else (the settled expiries, the users the freed agent took), and reports whether
+// the user was waiting or served. Scenarios use it to put the shared agents back as they were.
+func (k *KF) Leave(app, openid string, now time.Time) (others []KFEvent, left bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	a := k.app(app)
+	events := k.settle(a, now)
+	if w, ok := a.waiting[openid]; ok {
+		a.dequeue(w)
+		left = true
+	}
+	if s, in := a.sessions[openid]; in {
+		if ag := k.end(a, s); ag != nil {
+			events = k.fill(a, ag, now, events)
+		}
+		left = true
+	}
+	for _, ev := range events {
+		if ev.OpenID != openid {
+			others = append(others, ev)
+		}
+	}
+	return others, left
+}
+
+// NextDeadline is when the earliest session of any app ends if nobody closes it, or false when
+// no session is open: the time the platform schedules its expiry timer for.
+func (k *KF) NextDeadline() (time.Time, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, a := range k.apps {
+		if len(a.due) > 0 && (!found || a.due[0].deadline.Before(next)) {
+			next, found = a.due[0].deadline, true
+		}
+	}
+	return next, found
+}

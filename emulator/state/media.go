@@ -377,3 +377,23 @@ func isMP3Frame(b []byte) bool {
 	version, layer := (b[1]>>3)&3, (b[1]>>1)&3
 	return version != 1 && layer != 0
 }
+
+// Expire forgets the files expired at now; the platform calls it from a clock timer, so that
+// their bytes go when they fall due even if nobody looks.
+func (s *MediaStore) Expire(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropExpired(now)
+}
+
+// NextExpiry is when the oldest file kept expires, or false when none is kept.
+func (s *MediaStore) NextExpiry() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := s.head; i < len(s.order); i++ {
+		if m, ok := s.byID[s.order[i]]; ok {
+			return m.Expires, true
+		}
+	}
+	return time.Time{}, false
+}

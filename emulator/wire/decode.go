@@ -381,14 +381,6 @@ func charRef(ref string) (rune, bool) {
 
 func isXMLSpace(s string) bool { return skipSpace(s) == len(s) }
 
-func clipText(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 20 {
-		s = s[:20] + "…"
-	}
-	return s
-}
-
 // root reads up to the root element's start tag.
 func (r *xmlReader) root() (string, error) {
 	for {
@@ -404,7 +396,7 @@ func (r *xmlReader) root() (string, error) {
 			return name, nil
 		case tokText:
 			if !isXMLSpace(text) {
-				return "", r.errorf("text %q before the root element", clipText(text))
+				return "", r.errorf("text %q before the root element", Clip(strings.TrimSpace(text), 20))
 			}
 		}
 	}
@@ -426,7 +418,7 @@ func (r *xmlReader) end(root string) error {
 			return r.errorf("a second root element <%s> after </%s>", name, root)
 		case tokText:
 			if !isXMLSpace(text) {
-				return r.errorf("text %q after the root element </%s>", clipText(text), root)
+				return r.errorf("text %q after the root element </%s>", Clip(strings.TrimSpace(text), 20), root)
 			}
 		}
 	}

@@ -276,14 +276,7 @@ func jsonInt(body []byte, name string, v gjson.Result) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, jsonValueError(body, v, "%s is %s, not an integer", name, clipRaw(v.Raw))
-}
-
-func clipRaw(s string) string {
-	if len(s) > 24 {
-		return s[:24] + "…"
-	}
-	return s
+	return 0, jsonValueError(body, v, "%s is %s, not an integer", name, Clip(v.Raw, 24))
 }
 
 // jsonMembers reads the scalar members of object v into the strings dst names; dst returns nil

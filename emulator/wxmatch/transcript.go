@@ -8,6 +8,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/emutest"
 	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // linesOf reads a transcript: a user's as it is now, or the one an exchange, a hand-over or an
@@ -59,7 +60,7 @@ func ShowUser(lines ...any) types.GomegaMatcher {
 		}
 		where := "in the transcript"
 		if after != nil {
-			where = fmt.Sprintf("after %q (%s)", clipText(after.Text), after.Time.Format("15:04:05"))
+			where = fmt.Sprintf("after %q (%s)", wire.Clip(after.Text, 40), after.Time.Format("15:04:05"))
 		}
 		return fmt.Sprintf("but only %d of %d appear in order: nothing %s matches\n%s", n, len(lines), where, format.Object(lines[n], 1))
 	}
@@ -104,12 +105,4 @@ func showsInOrder(name string, ls []state.Line, expected []any) (int, *state.Lin
 		}
 	}
 	return len(expected), last, nil
-}
-
-func clipText(s string) string {
-	r := []rune(s)
-	if len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }

@@ -1,4 +1,9 @@
-package state
+// Package journal is the typed record of everything that happened in one emulated WeChat:
+// every push with its attempts and verdict, every API call decoded and answered, every change of
+// kf sessions and other state, every control action and every request wxemu does not serve.
+// The platform writes it where each operation happens; readers filter it, list it and subscribe
+// to it, and find each entry's record in its typed field.
+package journal
 
 import (
 	"strconv"
@@ -6,44 +11,8 @@ import (
 	"time"
 )
 
-// Entry kinds of the journal.
-const (
-	EntryPush    = "push"    // a push to the bot: every attempt, the answer, the verdict
-	EntryAPI     = "api"     // a call of the WeChat API by the bot
-	EntryState   = "state"   // a state change (queued, accepted, closed, expired …) and its cause
-	EntryControl = "control" // a call of the control API
-	EntryUnknown = "unknown" // a request for a path or method WeChat does not serve
-)
-
-// Entry is one record of the journal. Data holds the full detail (a push result, a raw API
-// exchange); it is written once and never changed, so entries can be shared by readers.
-type Entry struct {
-	Seq        uint64    `json:"seq"`
-	Time       time.Time `json:"time"` // virtual time
-	Kind       string    `json:"kind"`
-	App        string    `json:"app,omitempty"`  // appid
-	User       string    `json:"user,omitempty"` // openid
-	Summary    string    `json:"summary"`
-	DurationMS float64   `json:"duration_ms,omitempty"` // wall time spent, for pushes and API calls
-	Errors     int       `json:"errors,omitempty"`      // error-severity violations or a nonzero errcode
-	Data       any       `json:"data,omitempty"`
-}
-
-// APICall is the Data of an api, control or unknown entry: one HTTP call with its raw request
-// and response.
-type APICall struct {
-	Method       string `json:"method"`
-	Path         string `json:"path"` // the route's path, without the query
-	URL          string `json:"url"`
-	RequestBody  string `json:"request_body,omitempty"`
-	Status       int    `json:"status"`
-	ResponseBody string `json:"response_body,omitempty"`
-	Errcode      int    `json:"errcode"`
-	Detail       string `json:"detail,omitempty"`
-}
-
-// JournalFilter selects entries; empty fields match everything.
-type JournalFilter struct {
+// Filter selects entries; empty fields match everything.
+type Filter struct {
 	App   string
 	User  string
 	Kind  string
@@ -52,28 +21,29 @@ type JournalFilter struct {
 }
 
 // Match reports whether e passes the filter.
-func (f JournalFilter) Match(e *Entry) bool {
+func (f Filter) Match(e *Entry) bool {
 	return (f.App == "" || f.App == e.App) &&
 		(f.User == "" || f.User == e.User) &&
-		(f.Kind == "" || f.Kind == e.Kind) &&
+		(f.Kind == "" || f.Kind == e.Kind()) &&
 		e.Seq > f.Since
 }
 
 // Journal is the bounded record of everything that happened: when it is full the oldest
 // entries go, so a long run does not grow without limit. Subscribers receive new entries live.
 type Journal struct {
-	mu      sync.Mutex // guards entries, start, n, seq, subs and dropped
+	mu      sync.Mutex // guards entries, start, n, seq, subs, dropped and bytes
 	entries []Entry    // ring buffer of capacity max
 	start   int        // index of the oldest entry
 	n       int        // entries held
 	seq     uint64     // last sequence number handed out
 	subs    map[*subscription]struct{}
 	dropped uint64 // entries that fell out of the ring
+	bytes   int    // Size of the entries held
 }
 
 type subscription struct {
 	ch     chan Entry
-	filter JournalFilter
+	filter Filter
 	missed uint64 // entries not delivered because the subscriber was slow
 }
 
@@ -87,14 +57,17 @@ func NewJournal(max int) *Journal {
 
 // Add appends e, giving it the next sequence number, and returns it as stored.
 func (j *Journal) Add(e Entry) Entry {
+	e.size = e.measure()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
+	j.bytes += e.size
 	if j.n < len(j.entries) {
 		j.entries[(j.start+j.n)%len(j.entries)] = e
 		j.n++
 	} else {
+		j.bytes -= j.entries[j.start].size
 		j.entries[j.start] = e
 		j.start = (j.start + 1) % len(j.entries)
 		j.dropped++
@@ -114,7 +87,7 @@ func (j *Journal) Add(e Entry) Entry {
 }
 
 // List returns the kept entries that match f, oldest first.
-func (j *Journal) List(f JournalFilter) []Entry {
+func (j *Journal) List(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var out []Entry
@@ -130,18 +103,35 @@ func (j *Journal) List(f JournalFilter) []Entry {
 	return out
 }
 
-// Stats says how many entries the journal holds, its capacity, the last sequence number and how
-// many entries fell out of the ring.
-func (j *Journal) Stats() (held, capacity int, last, dropped uint64) {
+// Stats is how full a journal is.
+type Stats struct {
+	Held     int    `json:"held"`     // entries held
+	Capacity int    `json:"capacity"` // entries it can hold
+	Bytes    int    `json:"bytes"`    // the Size of the entries held
+	LastSeq  uint64 `json:"last_seq"` // the newest sequence number handed out
+	Dropped  uint64 `json:"dropped"`  // entries that fell out of the ring
+}
+
+// Stats says how many entries the journal holds, their size, its capacity, the last sequence
+// number and how many entries fell out of the ring.
+func (j *Journal) Stats() Stats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.n, len(j.entries), j.seq, j.dropped
+	return Stats{Held: j.n, Capacity: len(j.entries), Bytes: j.bytes, LastSeq: j.seq, Dropped: j.dropped}
+}
+
+// LastSeq is the newest sequence number handed out: mark it before an action to find what the
+// action caused.
+func (j *Journal) LastSeq() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.seq
 }
 
 // Subscribe delivers every new entry that matches f on the returned channel, which holds up to
 // buf entries; entries a slow reader has no room for are skipped. cancel ends the subscription
 // and closes the channel.
-func (j *Journal) Subscribe(f JournalFilter, buf int) (<-chan Entry, func()) {
+func (j *Journal) Subscribe(f Filter, buf int) (<-chan Entry, func()) {
 	if buf < 1 {
 		buf = 1
 	}
@@ -168,12 +158,12 @@ func (j *Journal) Reset() {
 	for i := range j.entries {
 		j.entries[i] = Entry{}
 	}
-	j.start, j.n = 0, 0
+	j.start, j.n, j.bytes = 0, 0, 0
 }
 
 // ParseSince reads the since filter of the journal API: a sequence number, or an RFC 3339 time,
 // which selects the entries at or after it.
-func (j *Journal) ParseSince(s string) (seq uint64, at time.Time, err error) {
+func ParseSince(s string) (seq uint64, at time.Time, err error) {
 	if s == "" {
 		return 0, time.Time{}, nil
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
-	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
 )
 
@@ -18,9 +17,10 @@ import (
 type Options = platform.Options
 
 // Emulator is a running wxemu: the platform and its HTTP API on a listener. It is both what
-// `wxemu serve` runs and what Go specs start in-process.
+// `wxemu serve` runs and what Go specs start in-process. It embeds nothing: Platform gives the
+// operations of WeChat itself, and the methods here are what a person running wxemu does.
 type Emulator struct {
-	*platform.Platform
+	p   *platform.Platform
 	api *apiserver.Server
 
 	mu     sync.Mutex // guards srv, ln, done and cancel
@@ -28,7 +28,6 @@ type Emulator struct {
 	ln     net.Listener
 	done   chan struct{}      // closed when the server goroutine has returned
 	cancel context.CancelFunc // ends every request's context, journal streams included
-	stop   func()             // stops the ticker that notices what falls due in real time
 }
 
 // New builds an emulator. It starts nothing; call Start.
@@ -37,8 +36,30 @@ func New(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{Platform: p, api: apiserver.New(p, opts.Logger)}, nil
+	return &Emulator{p: p, api: apiserver.New(p, opts.Logger)}, nil
 }
+
+// Platform is the emulated WeChat itself: its apps, users, kf sessions and journal, and every
+// operation on them.
+func (e *Emulator) Platform() *platform.Platform { return e.p }
+
+// Now is the emulator's virtual time.
+func (e *Emulator) Now() time.Time { return e.p.Now() }
+
+// Advance moves virtual time forward; what falls due on the way happens in order.
+func (e *Emulator) Advance(d time.Duration) { e.p.Advance(d) }
+
+// Reset forgets all state and seeds the configured users and agents again.
+func (e *Emulator) Reset() { e.p.Reset() }
+
+// Export is a snapshot of all state; Import puts one back.
+func (e *Emulator) Export() *platform.Snapshot { return e.p.Export() }
+
+// Import replaces all state with a snapshot from Export.
+func (e *Emulator) Import(s *platform.Snapshot) error { return e.p.Import(s) }
+
+// Apps lists the configured apps with their credentials.
+func (e *Emulator) Apps() []*platform.App { return e.p.Apps() }
 
 // Handler is the emulator's HTTP API, for embedding it in another server.
 func (e *Emulator) Handler() http.Handler { return e.api.Handler() }
@@ -71,11 +92,6 @@ func (e *Emulator) Start(addr string) error {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}(e.srv, e.done)
-	// On a clock that real time moves, kf sessions time out with no one calling: look each second.
-	// A fake clock moves only by Advance, which looks itself.
-	if _, live := e.Clock().(*clock.Offset); live {
-		e.stop = clock.Every(time.Second, e.Tick)
-	}
 	return nil
 }
 
@@ -94,12 +110,9 @@ func (e *Emulator) URL() string {
 // handlers (up to 5 s, then cuts the connections) and releases the platform's connections.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
-	srv, done, cancel, stop := e.srv, e.done, e.cancel, e.stop
-	e.srv, e.ln, e.cancel, e.stop = nil, nil, nil, nil
+	srv, done, cancel := e.srv, e.done, e.cancel
+	e.srv, e.ln, e.cancel = nil, nil, nil
 	e.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
 	var err error
 	if srv != nil {
 		cancel()
@@ -110,6 +123,6 @@ func (e *Emulator) Close() error {
 		}
 		<-done
 	}
-	e.Platform.Close()
+	e.p.Close()
 	return err
 }

@@ -91,18 +91,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 	}
 }
 
-// demoFields fill the fields a message type needs when the command line leaves them out, so
-// `wxemu send --url U image` works alone.
-var demoFields = map[string][][2]string{
-	"image":           {{"PicUrl", "http://mmbiz.qpic.cn/mmbiz_jpg/wxemu-demo/0"}, {"MediaId", "wxemu_demo_image_media_id"}},
-	"voice":           {{"MediaId", "wxemu_demo_voice_media_id"}, {"Format", "amr"}},
-	"video":           {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
-	"shortvideo":      {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
-	"location":        {{"Location_X", "23.134521"}, {"Location_Y", "113.358803"}, {"Scale", "20"}, {"Label", "位置信息"}},
-	"link":            {{"Title", "wxemu"}, {"Description", "a link from the demo user"}, {"Url", "https://example.com/"}},
-	"miniprogrampage": {{"Title", "wxemu demo page"}, {"AppId", "wx0e1d2c3b4a596877"}, {"PagePath", "pages/index/index"}, {"ThumbUrl", ""}, {"ThumbMediaId", ""}},
-}
-
 // buildMessage turns the positional MESSAGE words and the message flags into a Message.
 func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Kind) (*wire.Message, error) {
 	if len(pos) == 0 {
@@ -137,9 +125,12 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 	if !typ.Receives(kind) {
 		return nil, fmt.Errorf("a %s app does not receive %s", strings.ToUpper(string(kind)), typ.Name())
 	}
-	for _, kv := range demoFields[msgType] {
-		if typ.Has(kv[0]) {
-			if err := m.Set(kv[0], kv[1]); err != nil {
+	// The demo values of a message type fill the fields the command line leaves out, so that
+	// `wxemu send --url U image` works alone. An event's are not used: its key is what the
+	// command is about, and the check below names the flag that sets it.
+	if !m.IsEvent() {
+		for _, f := range wire.DemoFields(m.MsgType, "") {
+			if err := m.Set(f.Name, f.Value); err != nil {
 				return nil, err
 			}
 		}

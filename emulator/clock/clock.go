@@ -45,33 +45,6 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeout(ctx, d)
 }
 
-// Every calls f every d of wall-clock time, in its own goroutine, until stop is called; stop
-// waits for a call in progress to finish.
-func Every(d time.Duration, f func()) (stop func()) {
-	t := time.NewTicker(d)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				f()
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			t.Stop()
-			close(done)
-			<-finished
-		})
-	}
-}
-
 // Sleep pauses the calling goroutine for d of wall-clock time. Sample bots use it to be slow on
 // purpose; emulator state never sleeps.
 func Sleep(d time.Duration) { time.Sleep(d) }

@@ -99,19 +99,22 @@ var _ = Describe("Offset", func() {
 		o.Advance(2 * time.Minute)
 		Expect(fired).To(BeTrue())
 	})
-})
 
-var _ = Describe("Every", func() {
-	It("calls f until stopped, and stop waits for it", func() {
-		var mu sync.Mutex
-		n := 0
-		stop := clock.Every(time.Millisecond, func() { mu.Lock(); n++; mu.Unlock() })
-		Eventually(func() int { mu.Lock(); defer mu.Unlock(); return n }).Should(BeNumerically(">=", 3))
-		stop()
-		stop()
-		mu.Lock()
-		after := n
-		mu.Unlock()
-		Consistently(func() int { mu.Lock(); defer mu.Unlock(); return n }, 20*time.Millisecond).Should(Equal(after))
+	It("fires timers when real time reaches them, with nobody advancing or polling", func() {
+		o := clock.NewOffset()
+		fired := make(chan time.Time, 1)
+		due := o.Now().Add(20 * time.Millisecond)
+		o.AfterFunc(20*time.Millisecond, func() { fired <- o.Now() })
+		var at time.Time
+		Eventually(fired, 2*time.Second).Should(Receive(&at))
+		Expect(at).NotTo(BeTemporally("<", due), "it fires at its due time, not before")
+	})
+
+	It("does not fire a stopped timer when real time passes it", func() {
+		o := clock.NewOffset()
+		fired := make(chan struct{}, 1)
+		t := o.AfterFunc(10*time.Millisecond, func() { fired <- struct{}{} })
+		Expect(t.Stop()).To(BeTrue())
+		Consistently(fired, 60*time.Millisecond).ShouldNot(Receive())
 	})
 })

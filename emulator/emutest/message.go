@@ -4,48 +4,47 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-// The builders make the messages and events of protocol §2 with demo values in the fields a
-// spec rarely cares about; the platform fills in the header (ToUserName, FromUserName,
-// CreateTime, MsgId). Field sets or overrides any field by its wire name.
+// The builders make the messages and events of protocol §2 with the demo values of wire.Demo in
+// the fields a spec rarely cares about; the platform fills in the header (ToUserName,
+// FromUserName, CreateTime, MsgId). Field sets or overrides any field by its wire name.
 
 // Text is a text message.
 func Text(content string) wire.Message { return wire.Message{MsgType: "text", Content: content} }
 
 // Image is an image message (Official Account and Mini Program).
-func Image() wire.Message {
-	return wire.Message{MsgType: "image", PicUrl: "http://mmbiz.qpic.cn/mmbiz_jpg/wxemu-demo/0", MediaId: "wxemu_demo_image_media_id"}
-}
+func Image() wire.Message { return wire.Demo("image", "") }
 
 // Voice is a voice message (Official Account).
-func Voice() wire.Message {
-	return wire.Message{MsgType: "voice", MediaId: "wxemu_demo_voice_media_id", Format: "amr"}
-}
+func Voice() wire.Message { return wire.Demo("voice", "") }
 
 // Video is a video message (Official Account).
-func Video() wire.Message {
-	return wire.Message{MsgType: "video", MediaId: "wxemu_demo_video_media_id", ThumbMediaId: "wxemu_demo_thumb_media_id"}
-}
+func Video() wire.Message { return wire.Demo("video", "") }
 
 // Location is a location the user shares in the chat (Official Account), e.g.
 // Location("23.134521", "113.358803"). It is a message, and opens a window; the periodic
 // location report is ReportLocation.
 func Location(lat, lng string) wire.Message {
-	return wire.Message{MsgType: "location", LocationX: lat, LocationY: lng, Scale: "20", Label: "位置信息"}
+	m := wire.Demo("location", "")
+	m.LocationX, m.LocationY = lat, lng
+	return m
 }
 
-// Link is a link the user shares (Official Account).
+// Link is a link the user shares (Official Account); its description is its title.
 func Link(title, url string) wire.Message {
-	return wire.Message{MsgType: "link", Title: title, Description: title, Url: url}
+	m := wire.Demo("link", "")
+	m.Title, m.Description, m.Url = title, title, url
+	return m
 }
 
 // MiniProgramPage is a Mini Program card the user sends in the chat (Mini Program), e.g.
 // MiniProgramPage("订单详情", "pages/order/index").
 func MiniProgramPage(title, path string) wire.Message {
-	return wire.Message{MsgType: "miniprogrampage", Title: title, AppId: config.DemoMPAppID, PagePath: path}
+	m := wire.Demo("miniprogrampage", "")
+	m.Title, m.PagePath = title, path
+	return m
 }
 
 // Field sets one field of a message by its wire name.
@@ -67,6 +66,11 @@ func Event(name string, fields ...Field) wire.Message {
 	return With(m, fields...)
 }
 
+// demoEvent is the event with its demo values (wire.Demo) and fields set over them.
+func demoEvent(name string, fields ...Field) wire.Message {
+	return With(wire.Demo("event", name), fields...)
+}
+
 // With returns m with fields set, e.g. With(Text("1"), Set("bizmsgmenuid", "101")) for a tap on
 // a msgmenu option. It panics on a field name wire does not know (see Event).
 func With(m wire.Message, fields ...Field) wire.Message {
@@ -79,7 +83,7 @@ func With(m wire.Message, fields ...Field) wire.Message {
 }
 
 // Click is a tap on a click-type menu item (a window of 3 sends in 1 minute).
-func Click(key string) wire.Message { return Event("CLICK", Key(key)) }
+func Click(key string) wire.Message { return demoEvent("CLICK", Key(key)) }
 
 // Subscribe is a follow (Official Account); a window of 3 sends in 1 minute.
 func Subscribe() wire.Message { return Event("subscribe") }
@@ -88,15 +92,13 @@ func Subscribe() wire.Message { return Event("subscribe") }
 func Unsubscribe() wire.Message { return Event("unsubscribe") }
 
 // Scan is a follower scanning a parametric QR code with scene value scene.
-func Scan(scene string) wire.Message {
-	return Event("SCAN", Key(scene), Set("Ticket", "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2t3ZW11X2RlbW8AAgQ="))
-}
+func Scan(scene string) wire.Message { return demoEvent("SCAN", Key(scene)) }
 
 // ReportLocation is the location report an Official Account with location reporting gets when a
 // user enters the chat. It opens no window: a bot that answers it with a customer-service
 // message needs an earlier one.
 func ReportLocation(lat, lng string) wire.Message {
-	return Event("LOCATION", Set("Latitude", lat), Set("Longitude", lng), Set("Precision", "119.385040"))
+	return demoEvent("LOCATION", Set("Latitude", lat), Set("Longitude", lng))
 }
 
 // EnterTempSession is a Mini Program user opening the customer-service chat from a button whose
@@ -109,7 +111,7 @@ func EnterTempSession(from string) wire.Message {
 func DescribeMessage(m *wire.Message) string {
 	switch {
 	case m.MsgType == "text":
-		return "text " + strconv.Quote(clip(m.Content, 60))
+		return "text " + strconv.Quote(wire.Clip(m.Content, 60))
 	case m.IsEvent():
 		s := "event " + m.Event
 		if m.EventKey != "" {
@@ -125,7 +127,7 @@ func DescribeMessage(m *wire.Message) string {
 	case m.MsgType == "location":
 		return fmt.Sprintf("location %s,%s", m.LocationX, m.LocationY)
 	case m.MsgType == "link" || m.MsgType == "miniprogrampage":
-		return fmt.Sprintf("%s %q", m.MsgType, clip(m.Title, 40))
+		return fmt.Sprintf("%s %q", m.MsgType, wire.Clip(m.Title, 40))
 	case m.MsgType == "":
 		return "a message without MsgType"
 	}

@@ -71,3 +71,13 @@ const (
 	Transferred = push.Transferred
 	Failed      = push.Failed
 )
+
+// Kinds of journal entries.
+const (
+	KindPush    = journal.KindPush
+	KindAPI     = journal.KindAPI
+	KindKF      = journal.KindKF
+	KindState   = journal.KindState
+	KindControl = journal.KindControl
+	KindUnknown = journal.KindUnknown
+)

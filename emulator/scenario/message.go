@@ -54,7 +54,7 @@ func (m *Message) Describe() string {
 	}
 	switch m.MsgType {
 	case "text":
-		s := fmt.Sprintf("text %q", clip(get("Content"), 60))
+		s := fmt.Sprintf("text %q", wire.Clip(get("Content"), 60))
 		if id := get("bizmsgmenuid"); id != "" {
 			s += " (msgmenu " + id + ")"
 		}
@@ -68,7 +68,7 @@ func (m *Message) Describe() string {
 	case "location":
 		return fmt.Sprintf("location %s,%s", get("Location_X"), get("Location_Y"))
 	case "link", "miniprogrampage":
-		return fmt.Sprintf("%s %q", m.MsgType, clip(get("Title"), 40))
+		return fmt.Sprintf("%s %q", m.MsgType, wire.Clip(get("Title"), 40))
 	}
 	return m.MsgType
 }
@@ -117,33 +117,6 @@ var friendly = []struct {
 	{"msg_id", []string{"MsgId"}},
 	{"msg_data_id", []string{"MsgDataId"}},
 	{"idx", []string{"Idx"}},
-}
-
-// demoFields fill the fields a type needs when the scenario leaves them out, so that
-// `alice: {image: {}}` or `alice: {event: SCAN}` is a complete push.
-var demoFields = map[string][][2]string{
-	"image":                    {{"PicUrl", "http://mmbiz.qpic.cn/mmbiz_jpg/wxemu-demo/0"}, {"MediaId", "wxemu_demo_image_media_id"}},
-	"voice":                    {{"MediaId", "wxemu_demo_voice_media_id"}, {"Format", "amr"}},
-	"video":                    {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
-	"shortvideo":               {{"MediaId", "wxemu_demo_video_media_id"}, {"ThumbMediaId", "wxemu_demo_thumb_media_id"}},
-	"location":                 {{"Location_X", "23.134521"}, {"Location_Y", "113.358803"}, {"Scale", "20"}, {"Label", "位置信息"}},
-	"link":                     {{"Title", "wxemu"}, {"Description", "a link from the user"}, {"Url", "https://example.com/"}},
-	"miniprogrampage":          {{"Title", "wxemu demo page"}, {"AppId", "wx7a6b5c4d3e2f1a09"}, {"PagePath", "pages/index/index"}, {"ThumbUrl", ""}, {"ThumbMediaId", ""}},
-	"event/SCAN":               {{"EventKey", "wxemu_scene"}, {"Ticket", "gQwxemu_demo_ticket"}},
-	"event/LOCATION":           {{"Latitude", "23.137466"}, {"Longitude", "113.352425"}, {"Precision", "119.385040"}},
-	"event/CLICK":              {{"EventKey", "wxemu_click"}},
-	"event/VIEW":               {{"EventKey", "https://example.com/"}},
-	"event/view_miniprogram":   {{"EventKey", "pages/index/index"}},
-	"event/scancode_push":      {{"EventKey", "wxemu_scan"}, {"ScanCodeInfo.ScanType", "qrcode"}, {"ScanCodeInfo.ScanResult", "wxemu"}},
-	"event/scancode_waitmsg":   {{"EventKey", "wxemu_scan"}, {"ScanCodeInfo.ScanType", "qrcode"}, {"ScanCodeInfo.ScanResult", "wxemu"}},
-	"event/pic_sysphoto":       {{"EventKey", "wxemu_pic"}, {"SendPicsInfo.PicList", "1b5f7c23b5bf75682a53e7b6d163e185"}},
-	"event/pic_photo_or_album": {{"EventKey", "wxemu_pic"}, {"SendPicsInfo.PicList", "1b5f7c23b5bf75682a53e7b6d163e185"}},
-	"event/pic_weixin":         {{"EventKey", "wxemu_pic"}, {"SendPicsInfo.PicList", "1b5f7c23b5bf75682a53e7b6d163e185"}},
-	"event/location_select": {{"EventKey", "wxemu_location"}, {"SendLocationInfo.Location_X", "23"}, {"SendLocationInfo.Location_Y", "113"},
-		{"SendLocationInfo.Scale", "15"}, {"SendLocationInfo.Label", "广州市海珠区"}, {"SendLocationInfo.Poiname", ""}},
-	"event/kf_create_session": {{"KfAccount", "kf1@wxemu_demo"}},
-	"event/kf_close_session":  {{"KfAccount", "kf1@wxemu_demo"}},
-	"event/kf_switch_session": {{"FromKfAccount", "kf1@wxemu_demo"}, {"ToKfAccount", "kf2@wxemu_demo"}},
 }
 
 // message decodes what a user sends: `hi` (text), or a mapping with one type key
@@ -252,12 +225,10 @@ func (d *decoder) message(n *yaml.Node, path string, kind wire.Kind) *Message {
 		}
 		return nil
 	}
-	key := m.MsgType
-	if m.Event != "" {
-		key += "/" + m.Event
-	}
-	for _, kv := range demoFields[key] {
-		m.Fields = append(m.Fields, Field{kv[0], kv[1]})
+	// The demo values fill the fields the scenario leaves out, so that `alice: {image: {}}` or
+	// `alice: {event: SCAN}` is a complete push.
+	for _, f := range wire.DemoFields(m.MsgType, m.Event) {
+		m.Fields = append(m.Fields, Field{f.Name, f.Value})
 	}
 	for _, f := range raw {
 		name, ok := wireName(typ, f.key)
@@ -373,10 +344,5 @@ func parentOf(path string) string {
 	return ""
 }
 
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
+// clip is wire.Clip under the name words.go still calls it by.
+func clip(s string, n int) string { return wire.Clip(s, n) }

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,22 +9,22 @@ import (
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // listRoutes serves GET /_emu/v1/routes: the routing table.
-func listRoutes(c *call) response {
+func listRoutes(c *call) (any, error) {
 	type row struct {
 		Methods []string `json:"methods"`
 		Path    string   `json:"path"`
 		Access  string   `json:"access"`
+		Body    string   `json:"body,omitempty"`
 	}
 	var out []row
 	for _, rt := range c.s.routes() {
-		out = append(out, row{rt.Methods, rt.Path, [...]string{"public", "token", "control"}[rt.Access]})
+		out = append(out, row{rt.Methods, rt.Path, [...]string{"public", "token", "control"}[rt.Access], [...]string{"", "json", "multipart"}[rt.Body]})
 	}
-	return ok(map[string]any{"routes": out})
+	return map[string]any{"routes": out}, nil
 }
 
 // AppInfo is an app as the control API lists it, credentials included (for scripts).
@@ -44,121 +43,119 @@ type AppInfo struct {
 }
 
 // listApps serves GET /_emu/v1/apps.
-func listApps(c *call) response {
+func listApps(c *call) (any, error) {
 	var out []AppInfo
 	for _, a := range c.s.p.Apps() {
 		out = append(out, AppInfo{a.Alias, a.Kind, a.AppID, a.Secret, a.OriginalID, a.Token, a.EncodingAESKey, a.Mode, a.Format, a.URL, a.WeChatID})
 	}
-	return ok(map[string]any{"apps": out})
+	return map[string]any{"apps": out}, nil
 }
 
-// app resolves the app named by the query parameter or body field "app", which may be omitted
-// when there is only one app.
-func (c *call) appParam(key string) (*platform.App, *response) {
+// appParam resolves the app named by the query parameter or body field "app", which may be
+// omitted when there is only one app. The call is then about that app, for the journal.
+func (c *call) appParam(key string) (*platform.App, error) {
 	if key == "" {
 		if apps := c.s.p.Apps(); len(apps) == 1 {
+			c.app = apps[0]
 			return apps[0], nil
 		}
 	}
 	a, err := c.s.p.LookupApp(key)
 	if err != nil {
-		r := controlError(http.StatusNotFound, "%v", err)
-		return nil, &r
+		return nil, err
 	}
+	c.app = a
 	return a, nil
 }
 
+// decodeControl reads the JSON body of a control route into v; example shows a good one.
+func (c *call) decodeControl(v any, example string) error {
+	if len(strings.TrimSpace(string(c.body))) == 0 {
+		return platform.BadRequest("the body is empty; send %s", example)
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return platform.BadRequest("the body is not a JSON object like %s: %v", example, err)
+	}
+	return nil
+}
+
 // listUsers serves GET /_emu/v1/users?app=…
-func listUsers(c *call) response {
+func listUsers(c *call) (any, error) {
 	appid := ""
 	if key := c.query("app"); key != "" {
-		a, errRes := c.appParam(key)
-		if errRes != nil {
-			return *errRes
+		a, err := c.appParam(key)
+		if err != nil {
+			return nil, err
 		}
 		appid = a.AppID
 	}
-	return ok(map[string]any{"users": nonNil(c.s.p.Users.List(appid))})
+	return map[string]any{"users": nonNil(c.s.p.Users(appid))}, nil
 }
 
 // userSends serves POST /_emu/v1/users/{openid}/send: {"app": …, "MsgType": "text", "Content":
 // "hi", …} — any inbound type, in the PascalCase keys of a Mini Program JSON push.
-func userSends(c *call) response {
+func userSends(c *call) (any, error) {
 	var probe struct {
 		App string `json:"app"`
 	}
-	if len(c.body) == 0 {
-		return controlError(http.StatusBadRequest, `the body is empty; send {"app":"oa","MsgType":"text","Content":"hi"}`)
+	if err := c.decodeControl(&probe, `{"app":"oa","MsgType":"text","Content":"hi"}`); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(c.body, &probe); err != nil {
-		return controlError(http.StatusBadRequest, "the body is not a JSON object: %v", err)
-	}
-	a, errRes := c.appParam(probe.App)
-	if errRes != nil {
-		return *errRes
+	a, err := c.appParam(probe.App)
+	if err != nil {
+		return nil, err
 	}
 	m, err := wire.ParseMessage(c.body, wire.JSON)
 	if err != nil {
-		return controlError(http.StatusBadRequest, "the message: %v", err)
+		return nil, platform.BadRequest("the message: %v", err)
 	}
-	in, err := c.s.p.UserSends(c.r.Context(), a.AppID, c.pathVar("openid"), *m)
-	switch {
-	case errors.Is(err, platform.ErrBadMessage):
-		return controlError(http.StatusBadRequest, "%v", err)
-	case errors.Is(err, platform.ErrNoBot):
-		return controlError(http.StatusConflict, "%v", err)
-	case err != nil:
-		return controlError(http.StatusNotFound, "%v", err)
-	}
-	c.app = a
-	return ok(in)
+	return c.s.p.UserSends(c.ctx, a.AppID, c.pathVar("openid"), *m)
 }
 
 // userTriggers serves POST /_emu/v1/users/{openid}/trigger {"app": …, "trigger": "payment"}:
 // a window trigger that has no push of its own (a payment) or one to open without pushing.
-func userTriggers(c *call) response {
+func userTriggers(c *call) (any, error) {
 	var req struct {
 		App     string `json:"app"`
 		Trigger string `json:"trigger"`
 	}
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		return controlError(http.StatusBadRequest, `the body must be {"app":"oa","trigger":"payment"}: %v`, err)
+	if err := c.decodeControl(&req, `{"app":"oa","trigger":"payment"}`); err != nil {
+		return nil, err
 	}
-	a, errRes := c.appParam(req.App)
-	if errRes != nil {
-		return *errRes
+	a, err := c.appParam(req.App)
+	if err != nil {
+		return nil, err
 	}
 	g, err := c.s.p.Trigger(a.AppID, c.pathVar("openid"), req.Trigger)
 	if err != nil {
-		return controlError(http.StatusBadRequest, "%v", err)
+		return nil, err
 	}
-	c.app = a
-	return ok(map[string]any{"grants": nonNil(g)})
+	return map[string]any{"grants": nonNil(g)}, nil
 }
 
 // userTranscript serves GET /_emu/v1/users/{openid}/transcript?app=…: what the person on the
 // phone saw, in order.
-func userTranscript(c *call) response {
-	a, errRes := c.appParam(c.query("app"))
-	if errRes != nil {
-		return *errRes
+func userTranscript(c *call) (any, error) {
+	a, err := c.appParam(c.query("app"))
+	if err != nil {
+		return nil, err
 	}
 	openid := c.pathVar("openid")
-	return ok(map[string]any{"app": a.AppID, "openid": openid, "lines": nonNil(c.s.p.Transcripts.Get(a.AppID, openid))})
+	return map[string]any{"app": a.AppID, "openid": openid, "lines": nonNil(c.s.p.Transcript(a.AppID, openid))}, nil
 }
 
 // userGrants serves GET /_emu/v1/users/{openid}/grants?app=…: the user's live windows.
-func userGrants(c *call) response {
-	a, errRes := c.appParam(c.query("app"))
-	if errRes != nil {
-		return *errRes
+func userGrants(c *call) (any, error) {
+	a, err := c.appParam(c.query("app"))
+	if err != nil {
+		return nil, err
 	}
 	openid := c.pathVar("openid")
-	u, known := c.s.p.Users.Get(a.AppID, openid)
-	return ok(map[string]any{
+	u, known := c.s.p.User(a.AppID, openid)
+	return map[string]any{
 		"app": a.AppID, "openid": openid, "known": known, "subscribed": u.Subscribed,
-		"grants": nonNil(c.s.p.Ledger.Grants(a.AppID, openid, c.s.p.Now())),
-	})
+		"grants": nonNil(c.s.p.Grants(a.AppID, openid)),
+	}, nil
 }
 
 // ClockInfo is the answer of the clock routes.
@@ -174,51 +171,58 @@ func clockInfo(p *platform.Platform) ClockInfo {
 }
 
 // getClock serves GET /_emu/v1/clock.
-func getClock(c *call) response { return ok(clockInfo(c.s.p)) }
+func getClock(c *call) (any, error) { return clockInfo(c.s.p), nil }
 
 // advanceClock serves POST /_emu/v1/clock/advance {"by": "48h1s"}.
-func advanceClock(c *call) response {
+func advanceClock(c *call) (any, error) {
 	var req struct {
 		By string `json:"by"`
 	}
-	if err := json.Unmarshal(c.body, &req); err != nil || req.By == "" {
-		return controlError(http.StatusBadRequest, `the body must be {"by":"48h1s"} (a Go duration: h, m, s)`)
+	const example = `{"by":"48h1s"} (a Go duration: h, m, s)`
+	if err := c.decodeControl(&req, example); err != nil {
+		return nil, err
+	}
+	if req.By == "" {
+		return nil, platform.BadRequest(`"by" is missing; send %s`, example)
 	}
 	d, err := time.ParseDuration(req.By)
 	if err != nil || d < 0 {
-		return controlError(http.StatusBadRequest, "by %q: a non-negative duration such as 30m1s or 48h is needed", req.By)
+		return nil, platform.BadRequest("by %q: a non-negative duration such as 30m1s or 48h is needed", req.By)
 	}
 	c.s.p.Advance(d)
-	return ok(clockInfo(c.s.p))
+	return clockInfo(c.s.p), nil
 }
 
-// journalFilter reads the filters of the journal routes: app, user, kind, since, limit.
-func (c *call) journalFilter() (state.JournalFilter, time.Time, *response) {
-	f := state.JournalFilter{User: c.query("user"), Kind: c.query("kind")}
+// journalFilter reads the filters of the journal routes: app, user, kind, since, limit. A
+// since that is a time selects the entries at or after it, returned as at.
+func (c *call) journalFilter() (platform.JournalFilter, time.Time, error) {
+	f := platform.JournalFilter{User: c.query("user"), Kind: c.query("kind")}
 	if key := c.query("app"); key != "" {
-		a, errRes := c.appParam(key)
-		if errRes != nil {
-			return f, time.Time{}, errRes
+		a, err := c.appParam(key)
+		if err != nil {
+			return f, time.Time{}, err
 		}
 		f.App = a.AppID
 	}
-	switch f.Kind {
-	case "", state.EntryPush, state.EntryAPI, state.EntryState, state.EntryControl, state.EntryUnknown:
-	default:
-		r := controlError(http.StatusBadRequest, "kind %q: one of push, api, state, control, unknown", f.Kind)
-		return f, time.Time{}, &r
+	if f.Kind != "" {
+		kinds := platform.JournalKinds()
+		known := false
+		for _, k := range kinds {
+			known = known || k == f.Kind
+		}
+		if !known {
+			return f, time.Time{}, platform.BadRequest("kind %q%s: one of %s", f.Kind, platform.DidYouMean(f.Kind, kinds), strings.Join(kinds, ", "))
+		}
 	}
-	seq, at, err := c.s.p.Journal.ParseSince(c.query("since"))
+	seq, at, err := platform.ParseSince(c.query("since"))
 	if err != nil {
-		r := controlError(http.StatusBadRequest, "since %q: a sequence number or an RFC 3339 time", c.query("since"))
-		return f, time.Time{}, &r
+		return f, time.Time{}, platform.BadRequest("since %q: a sequence number or an RFC 3339 time", c.query("since"))
 	}
 	f.Since = seq
 	if l := c.query("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 0 {
-			r := controlError(http.StatusBadRequest, "limit %q: a non-negative integer", l)
-			return f, time.Time{}, &r
+			return f, time.Time{}, platform.BadRequest("limit %q: a non-negative integer", l)
 		}
 		f.Limit = n
 	}
@@ -226,12 +230,12 @@ func (c *call) journalFilter() (state.JournalFilter, time.Time, *response) {
 }
 
 // listJournal serves GET /_emu/v1/journal?app=&user=&kind=&since=&limit=.
-func listJournal(c *call) response {
-	f, at, errRes := c.journalFilter()
-	if errRes != nil {
-		return *errRes
+func listJournal(c *call) (any, error) {
+	f, at, err := c.journalFilter()
+	if err != nil {
+		return nil, err
 	}
-	entries := c.s.p.Journal.List(f)
+	entries := c.s.p.Journal(f)
 	if !at.IsZero() {
 		kept := entries[:0]
 		for _, e := range entries {
@@ -241,22 +245,23 @@ func listJournal(c *call) response {
 		}
 		entries = kept
 	}
-	held, capacity, last, dropped := c.s.p.Journal.Stats()
-	return ok(map[string]any{"entries": nonNil(entries), "held": held, "capacity": capacity, "last_seq": last, "dropped": dropped})
+	st := c.s.p.JournalStats()
+	return map[string]any{"entries": nonNil(entries), "held": st.Held, "capacity": st.Capacity, "bytes": st.Bytes,
+		"last_seq": st.LastSeq, "dropped": st.Dropped}, nil
 }
 
 // streamJournal serves GET /_emu/v1/journal/stream: new entries as server-sent events, with the
 // same filters as the list. Each event is `id: SEQ`, `event: KIND`, `data: ENTRY-JSON`.
-func streamJournal(c *call) response {
-	f, _, errRes := c.journalFilter()
-	if errRes != nil {
-		return *errRes
+func streamJournal(c *call) (any, error) {
+	f, _, err := c.journalFilter()
+	if err != nil {
+		return nil, err
 	}
 	flusher, canFlush := c.w.(http.Flusher)
 	if !canFlush {
-		return controlError(http.StatusInternalServerError, "the connection cannot stream")
+		return nil, fmt.Errorf("stream the journal: the connection cannot flush")
 	}
-	ch, cancel := c.s.p.Journal.Subscribe(f, 256)
+	ch, cancel := c.s.p.Subscribe(f, 256)
 	defer cancel()
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -271,7 +276,7 @@ func streamJournal(c *call) response {
 	}
 	var sent uint64
 	if f.Since > 0 {
-		for _, e := range c.s.p.Journal.List(f) {
+		for _, e := range c.s.p.Journal(f) {
 			writeEvent(c.w, e)
 			sent = e.Seq
 		}
@@ -280,11 +285,11 @@ func streamJournal(c *call) response {
 	flusher.Flush()
 	for {
 		select {
-		case <-c.r.Context().Done():
-			return response{streamed: true, status: 200}
+		case <-c.ctx.Done():
+			return streamed{}, nil
 		case e, open := <-ch:
 			if !open {
-				return response{streamed: true, status: 200}
+				return streamed{}, nil
 			}
 			if e.Seq <= sent {
 				continue
@@ -295,33 +300,33 @@ func streamJournal(c *call) response {
 	}
 }
 
-func writeEvent(w http.ResponseWriter, e state.Entry) {
+func writeEvent(w http.ResponseWriter, e platform.Entry) {
 	data, err := json.Marshal(e)
 	if err != nil {
 		data, _ = json.Marshal(map[string]any{"seq": e.Seq, "summary": e.Summary, "error": err.Error()})
 	}
-	fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, strings.ReplaceAll(string(data), "\n", ""))
+	fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind(), strings.ReplaceAll(string(data), "\n", ""))
 }
 
 // reset serves POST /_emu/v1/reset.
-func reset(c *call) response {
+func reset(c *call) (any, error) {
 	c.s.p.Reset()
-	return ok(map[string]string{"status": "reset"})
+	return map[string]string{"status": "reset"}, nil
 }
 
 // exportState serves GET /_emu/v1/state: every piece of state, as JSON.
-func exportState(c *call) response { return ok(c.s.p.Export()) }
+func exportState(c *call) (any, error) { return c.s.p.Export(), nil }
 
 // importState serves PUT /_emu/v1/state with a body from GET /_emu/v1/state.
-func importState(c *call) response {
+func importState(c *call) (any, error) {
 	var snap platform.Snapshot
-	if err := json.Unmarshal(c.body, &snap); err != nil {
-		return controlError(http.StatusBadRequest, "the body is not a state export: %v", err)
+	if err := c.decodeControl(&snap, "the answer of GET /_emu/v1/state"); err != nil {
+		return nil, err
 	}
 	if err := c.s.p.Import(&snap); err != nil {
-		return controlError(http.StatusBadRequest, "%v", err)
+		return nil, err
 	}
-	return ok(map[string]string{"status": "imported"})
+	return map[string]string{"status": "imported"}, nil
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -1,13 +1,9 @@
 package apiserver
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // kfBody is the JSON body of the kf account and session APIs.
@@ -18,144 +14,77 @@ type kfBody struct {
 	OpenID    string `json:"openid"`
 }
 
-// kfRequest decodes a kf API body: empty → 44002, not JSON → 47001 (protocol §9).
-func (c *call) kfRequest() (kfBody, *response) {
+// kfRequest decodes the body of a kf account or session API (protocol §9).
+func (c *call) kfRequest() (kfBody, error) {
 	var b kfBody
-	if len(c.body) == 0 {
-		r := c.s.apiError(wire.CodeEmptyPostData, "the body is empty")
-		return b, &r
-	}
-	if err := json.Unmarshal(c.body, &b); err != nil {
-		r := c.s.apiError(wire.CodeDataFormatError, "the body is not JSON: "+err.Error())
-		return b, &r
-	}
-	return b, nil
-}
-
-// kfEnabled answers 65400 for an app that has not enabled the kf function.
-func (c *call) kfEnabled() *response {
-	if c.app.KFEnabled != nil && !*c.app.KFEnabled {
-		r := c.s.apiError(wire.CodeKfNotEnabled, "app "+c.app.Alias+" has kf_enabled: false in the config")
-		return &r
-	}
-	return nil
-}
-
-// missing answers 61451 invalid parameter for a required field the body lacks.
-func (c *call) missing(field string) response {
-	return c.s.apiError(wire.CodeKfInvalidParameter, field+" is missing")
-}
-
-// kfAccountCall is the common shape of the kf account APIs: kf enabled, a JSON body naming a
-// kf_account, the change, then the plain success body.
-func kfAccountCall(c *call, change func(b kfBody) error) response {
-	if r := c.kfEnabled(); r != nil {
-		return *r
-	}
-	b, errRes := c.kfRequest()
-	if errRes != nil {
-		return *errRes
-	}
-	if b.KfAccount == "" {
-		return c.missing("kf_account")
-	}
-	if err := change(b); err != nil {
-		return c.s.fromError(err)
-	}
-	return okErrcode()
+	err := c.decode(&b)
+	return b, err
 }
 
 // addKfAccount serves POST /customservice/kfaccount/add (protocol §5.1).
-func addKfAccount(c *call) response {
-	return kfAccountCall(c, func(b kfBody) error {
-		_, err := c.s.p.KF.AddAccount(c.app.AppID, c.app.WeChatID, b.KfAccount, b.Nickname)
-		return err
-	})
+func addKfAccount(c *call) (any, error) {
+	b, err := c.kfRequest()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.s.p.KFAddAccount(c.ctx, c.app, b.KfAccount, b.Nickname); err != nil {
+		return nil, err
+	}
+	return okBody(), nil
 }
 
 // updateKfAccount serves POST /customservice/kfaccount/update.
-func updateKfAccount(c *call) response {
-	return kfAccountCall(c, func(b kfBody) error {
-		_, err := c.s.p.KF.UpdateAccount(c.app.AppID, b.KfAccount, b.Nickname)
-		return err
-	})
+func updateKfAccount(c *call) (any, error) {
+	b, err := c.kfRequest()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.s.p.KFUpdateAccount(c.ctx, c.app, b.KfAccount, b.Nickname); err != nil {
+		return nil, err
+	}
+	return okBody(), nil
 }
 
 // deleteKfAccount serves /customservice/kfaccount/del, by GET ?kf_account= (old docs and most
 // SDKs) and by POST {"kf_account":…} (new docs) (protocol §5.1, §10.19).
-func deleteKfAccount(c *call) response {
-	if r := c.kfEnabled(); r != nil {
-		return *r
-	}
+func deleteKfAccount(c *call) (any, error) {
 	account := c.query("kf_account")
 	if c.r.Method == http.MethodPost && account == "" {
-		b, errRes := c.kfRequest()
-		if errRes != nil {
-			return *errRes
+		b, err := c.kfRequest()
+		if err != nil {
+			return nil, err
 		}
 		account = b.KfAccount
 	}
-	if account == "" {
-		return c.missing("kf_account")
+	if err := c.s.p.KFDeleteAccount(c.ctx, c.app, account); err != nil {
+		return nil, err
 	}
-	events, err := c.s.p.KF.DeleteAccount(c.app.AppID, account, c.s.p.Now())
-	c.s.p.ApplyKF(c.r.Context(), c.app, events)
-	if err != nil {
-		return c.s.fromError(err)
-	}
-	return okErrcode()
+	return okBody(), nil
 }
 
 // inviteKfWorker serves POST /customservice/kfaccount/inviteworker.
-func inviteKfWorker(c *call) response {
-	return kfAccountCall(c, func(b kfBody) error {
-		_, err := c.s.p.KF.Invite(c.app.AppID, b.KfAccount, b.InviteWX, c.s.p.Now())
-		return err
-	})
+func inviteKfWorker(c *call) (any, error) {
+	b, err := c.kfRequest()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.s.p.KFInvite(c.ctx, c.app, b.KfAccount, b.InviteWX); err != nil {
+		return nil, err
+	}
+	return okBody(), nil
 }
 
 // uploadKfHeadImg serves POST /customservice/kfaccount/uploadheadimg?kf_account=…, multipart
 // with a JPG in part "media".
-func uploadKfHeadImg(c *call) response {
-	if r := c.kfEnabled(); r != nil {
-		return *r
-	}
-	account := c.query("kf_account")
-	if account == "" {
-		return c.missing("kf_account")
-	}
-	if _, ok := c.s.p.KF.Agent(c.app.AppID, account, c.s.p.Now()); !ok {
-		return c.s.apiError(wire.CodeKfAccountInvalid, "no kf account "+account)
-	}
-	if !isMultipart(c.r) {
-		return c.s.apiError(wire.CodeMediaDataMissing, "the body is not multipart/form-data with a part named media")
-	}
-	if err := c.r.ParseMultipartForm(maxUploadBody); err != nil {
-		return c.s.apiError(wire.CodeMediaDataMissing, "multipart body: "+err.Error())
-	}
-	file, _, err := c.r.FormFile("media")
+func uploadKfHeadImg(c *call) (any, error) {
+	data, _, _, present, err := c.mediaPart()
 	if err != nil {
-		return c.s.apiError(wire.CodeMediaDataMissing, "no part named media")
+		return nil, err
 	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, 5<<20+1))
-	if err != nil {
-		return c.s.apiError(wire.CodeMediaDataMissing, "read part media: "+err.Error())
+	if err := c.s.p.KFSetHeadImg(c.ctx, c.app, c.query("kf_account"), data, present); err != nil {
+		return nil, err
 	}
-	switch {
-	case len(data) == 0:
-		return c.s.apiError(wire.CodeEmptyMediaData, "the head image is empty")
-	case len(data) > 5<<20:
-		return c.s.apiError(wire.CodeMediaSizeLimit, "the head image is larger than 5 MB")
-	case len(data) < 3 || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff:
-		return c.s.apiError(wire.CodeKfInvalidFileType, "the head image must be a JPG")
-	}
-	// The image itself is not kept: the URL has the shape of WeChat's CDN links.
-	url := "http://mmbiz.qpic.cn/mmbiz/wxemu/" + c.app.AppID + "/" + account + "/300?wx_fmt=jpeg"
-	if err := c.s.p.KF.SetHeadImg(c.app.AppID, account, url); err != nil {
-		return c.s.fromError(err)
-	}
-	return okErrcode()
+	return okBody(), nil
 }
 
 // kfID writes a kf_id as a number, or as a string when configured (protocol §5.1, §10.1).
@@ -167,13 +96,13 @@ func (c *call) kfID(id int) any {
 }
 
 // getKfList serves GET /cgi-bin/customservice/getkflist.
-func getKfList(c *call) response {
-	if r := c.kfEnabled(); r != nil {
-		return *r
+func getKfList(c *call) (any, error) {
+	agents, err := c.s.p.KFAgents(c.app)
+	if err != nil {
+		return nil, err
 	}
-	now := c.s.p.Now()
 	list := []map[string]any{}
-	for _, ag := range c.s.p.KF.Agents(c.app.AppID, now) {
+	for _, ag := range agents {
 		item := map[string]any{"kf_account": ag.Account, "kf_nick": ag.Nickname, "kf_id": c.kfID(ag.ID), "kf_headimgurl": ag.HeadImgURL}
 		if ag.WeChat != "" {
 			item["kf_wx"] = ag.WeChat
@@ -185,137 +114,111 @@ func getKfList(c *call) response {
 		}
 		list = append(list, item)
 	}
-	return ok(map[string]any{"kf_list": list})
+	return map[string]any{"kf_list": list}, nil
 }
 
 // getOnlineKfList serves GET /cgi-bin/customservice/getonlinekflist.
-func getOnlineKfList(c *call) response {
-	if r := c.kfEnabled(); r != nil {
-		return *r
+func getOnlineKfList(c *call) (any, error) {
+	agents, err := c.s.p.KFAgents(c.app)
+	if err != nil {
+		return nil, err
 	}
 	list := []map[string]any{}
-	for _, ag := range c.s.p.KF.Agents(c.app.AppID, c.s.p.Now()) {
+	for _, ag := range agents {
 		if !ag.Online || ag.WeChat == "" {
 			continue
 		}
 		list = append(list, map[string]any{"kf_account": ag.Account, "status": 1, "kf_id": c.kfID(ag.ID), "accepted_case": ag.Accepted})
 	}
-	return ok(map[string]any{"kf_online_list": list})
-}
-
-// sessionRequest reads the body of kfsession/create and close.
-func (c *call) sessionRequest() (kfBody, *response) {
-	b, errRes := c.kfRequest()
-	if errRes != nil {
-		return b, errRes
-	}
-	switch {
-	case b.KfAccount == "":
-		r := c.missing("kf_account")
-		return b, &r
-	case b.OpenID == "":
-		r := c.missing("openid")
-		return b, &r
-	}
-	return b, nil
+	return map[string]any{"kf_online_list": list}, nil
 }
 
 // createKfSession serves POST /customservice/kfsession/create (protocol §5.2).
-func createKfSession(c *call) response {
-	b, errRes := c.sessionRequest()
-	if errRes != nil {
-		return *errRes
+func createKfSession(c *call) (any, error) {
+	b, err := c.kfRequest()
+	if err != nil {
+		return nil, err
 	}
-	if err := c.s.p.KFCreate(c.r.Context(), c.app, b.KfAccount, b.OpenID); err != nil {
-		return c.s.fromError(err)
+	if err := c.s.p.KFCreate(c.ctx, c.app, b.KfAccount, b.OpenID); err != nil {
+		return nil, err
 	}
-	return okErrcode()
+	return okBody(), nil
 }
 
 // closeKfSession serves POST /customservice/kfsession/close.
-func closeKfSession(c *call) response {
-	b, errRes := c.sessionRequest()
-	if errRes != nil {
-		return *errRes
+func closeKfSession(c *call) (any, error) {
+	b, err := c.kfRequest()
+	if err != nil {
+		return nil, err
 	}
-	if err := c.s.p.KFClose(c.r.Context(), c.app, b.KfAccount, b.OpenID); err != nil {
-		return c.s.fromError(err)
+	if err := c.s.p.KFClose(c.ctx, c.app, b.KfAccount, b.OpenID); err != nil {
+		return nil, err
 	}
-	return okErrcode()
+	return okBody(), nil
 }
 
 // getKfSession serves GET /customservice/kfsession/getsession?openid=….
 // Deviation: with no session the answer is kf_account "" and createtime 0 (protocol §10.11).
-func getKfSession(c *call) response {
-	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
-	openid := c.query("openid")
-	if openid == "" {
-		return c.missing("openid")
+func getKfSession(c *call) (any, error) {
+	s, in, err := c.s.p.KFGetSession(c.app, c.query("openid"))
+	if err != nil {
+		return nil, err
 	}
-	s, ok := c.s.p.KF.Session(c.app.AppID, openid, c.s.p.Now())
-	if !ok {
-		return ok0(map[string]any{"createtime": 0, "kf_account": ""})
+	if !in {
+		return withOK(map[string]any{"createtime": 0, "kf_account": ""}), nil
 	}
-	return ok0(map[string]any{"createtime": s.Created.Unix(), "kf_account": s.Account})
+	return withOK(map[string]any{"createtime": s.Created.Unix(), "kf_account": s.Account}), nil
 }
 
 // getKfSessionList serves GET /customservice/kfsession/getsessionlist?kf_account=….
-func getKfSessionList(c *call) response {
-	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
-	account := c.query("kf_account")
-	if account == "" {
-		return c.missing("kf_account")
-	}
-	if _, ok := c.s.p.KF.Agent(c.app.AppID, account, c.s.p.Now()); !ok {
-		return c.s.apiError(wire.CodeKfAccountInvalid, "no kf account "+account)
+func getKfSessionList(c *call) (any, error) {
+	sessions, err := c.s.p.KFGetSessionList(c.app, c.query("kf_account"))
+	if err != nil {
+		return nil, err
 	}
 	list := []map[string]any{}
-	for _, s := range c.s.p.KF.Sessions(c.app.AppID, account, c.s.p.Now()) {
+	for _, s := range sessions {
 		list = append(list, map[string]any{"createtime": s.Created.Unix(), "openid": s.OpenID})
 	}
-	return ok0(map[string]any{"sessionlist": list})
+	return withOK(map[string]any{"sessionlist": list}), nil
 }
 
 // getKfWaitCase serves GET /customservice/kfsession/getwaitcase: at most 100, earliest first.
-func getKfWaitCase(c *call) response {
-	c.s.p.Tick() // sessions past their 30 minutes end here with their journal entry, not silently
-	count, waiting := c.s.p.KF.WaitCase(c.app.AppID, c.s.p.Now())
+func getKfWaitCase(c *call) (any, error) {
+	count, waiting := c.s.p.KFWaitCase(c.app.AppID)
 	list := []map[string]any{}
 	for _, w := range waiting {
 		list = append(list, map[string]any{"latest_time": w.Latest.Unix(), "openid": w.OpenID})
 	}
-	return ok0(map[string]any{"count": count, "waitcaselist": list})
+	return withOK(map[string]any{"count": count, "waitcaselist": list}), nil
 }
 
 // getKfMsgList serves POST /customservice/msgrecord/getmsglist (protocol §5.3).
-func getKfMsgList(c *call) response {
+func getKfMsgList(c *call) (any, error) {
 	var req struct {
 		StartTime int64 `json:"starttime"`
 		EndTime   int64 `json:"endtime"`
 		MsgID     int64 `json:"msgid"`
 		Number    int   `json:"number"`
 	}
-	if len(c.body) == 0 {
-		return c.s.apiError(wire.CodeEmptyPostData, "the body is empty")
+	if err := c.decode(&req); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		return c.s.apiError(wire.CodeKfParamInvalid, "the body is not the getmsglist JSON: "+err.Error())
-	}
-	list, next, err := c.s.p.KF.Records(c.app.AppID, time.Unix(req.StartTime, 0), time.Unix(req.EndTime, 0), req.MsgID, req.Number)
+	list, next, err := c.s.p.KFRecords(c.app, time.Unix(req.StartTime, 0), time.Unix(req.EndTime, 0), req.MsgID, req.Number)
 	if err != nil {
-		return c.s.fromError(err)
+		return nil, err
 	}
 	records := []map[string]any{}
 	for _, r := range list {
 		records = append(records, map[string]any{"openid": r.OpenID, "opercode": r.Opercode, "text": r.Text, "time": r.Time.Unix(), "worker": r.Worker})
 	}
-	return ok(map[string]any{"recordlist": records, "number": len(records), "msgid": next})
+	return map[string]any{"recordlist": records, "number": len(records), "msgid": next}, nil
 }
 
-// ok0 answers a list with errcode 0 and errmsg ok beside it, which some SDKs check for
-// (protocol §5: including both is harmless).
-func ok0(v map[string]any) response {
+// withOK adds errcode 0 and errmsg ok beside a list, which some SDKs check for (protocol §5:
+// including both is harmless).
+func withOK(v map[string]any) map[string]any {
 	v["errcode"] = 0
 	v["errmsg"] = "ok"
-	return ok(v)
+	return v
 }

@@ -6,42 +6,44 @@ import (
 	"io"
 	"mime"
 	"net/http"
-
-	"github.com/wxemu/wxemu/emulator/wire"
 )
+
+// mediaPart reads the file in part "media" of a multipart body. present is false when the body
+// is not multipart/form-data or has no part named media; the operation answers that (41005).
+func (c *call) mediaPart() (data []byte, filename, contentType string, present bool, err error) {
+	if !isMultipart(c.r) {
+		return nil, "", "", false, nil
+	}
+	if err := c.r.ParseMultipartForm(maxUploadBody); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, "", "", false, tooLarge(c.rt, maxUploadBody)
+		}
+		// A body that does not parse as multipart carries no media.
+		return nil, "", "", false, nil
+	}
+	file, header, err := c.r.FormFile("media")
+	if err != nil {
+		return nil, "", "", false, nil
+	}
+	defer file.Close()
+	data, err = io.ReadAll(file)
+	if err != nil {
+		return nil, "", "", false, fmt.Errorf("read part media: %w", err)
+	}
+	return data, header.Filename, header.Header.Get("Content-Type"), true, nil
+}
 
 // uploadMedia serves POST /cgi-bin/media/upload?type=TYPE, multipart with the file in part
 // "media" (protocol §4.4).
-func uploadMedia(c *call) response {
-	typ := c.query("type")
-	if !isMultipart(c.r) {
-		m, err := c.s.p.UploadMedia(c.app, typ, "", "", nil, false)
-		if err != nil {
-			return c.s.fromError(fmt.Errorf("the body is not multipart/form-data with a part named media: %w", err))
-		}
-		return ok(m)
-	}
-	if err := c.r.ParseMultipartForm(maxUploadBody); err != nil {
-		if errors.Is(err, http.ErrNotMultipart) || errors.Is(err, http.ErrMissingBoundary) {
-			return c.s.apiError(wire.CodeMediaDataMissing, "multipart body: "+err.Error())
-		}
-		return c.s.apiError(wire.CodeMediaSizeLimit, "multipart body: "+err.Error())
-	}
-	file, header, err := c.r.FormFile("media")
-	present := err == nil
-	var data []byte
-	var filename, contentType string
-	if present {
-		defer file.Close()
-		data, err = io.ReadAll(file)
-		if err != nil {
-			return c.s.apiError(wire.CodeMediaDataMissing, "read part media: "+err.Error())
-		}
-		filename, contentType = header.Filename, header.Header.Get("Content-Type")
-	}
-	m, err := c.s.p.UploadMedia(c.app, typ, filename, contentType, data, present)
+func uploadMedia(c *call) (any, error) {
+	data, filename, contentType, present, err := c.mediaPart()
 	if err != nil {
-		return c.s.fromError(err)
+		return nil, err
+	}
+	m, err := c.s.p.UploadMedia(c.ctx, c.app, c.query("type"), filename, contentType, data, present)
+	if err != nil {
+		return nil, err
 	}
 	body := map[string]any{"type": m.Type, "media_id": m.ID, "created_at": m.Created.Unix()}
 	if m.Type == "thumb" {
@@ -49,40 +51,37 @@ func uploadMedia(c *call) response {
 		// wxemu answers both keys.
 		body["thumb_media_id"] = m.ID
 	}
-	return ok(body)
+	return body, nil
 }
 
 // getMedia serves GET /cgi-bin/media/get: the file itself, or for a video a JSON video_url
 // (protocol §4.4).
-func getMedia(c *call) response {
+func getMedia(c *call) (any, error) {
 	m, err := c.s.p.GetMedia(c.app, c.query("media_id"))
 	if err != nil {
-		return c.s.fromError(err)
+		return nil, err
 	}
 	if m.Type == "video" {
-		return ok(map[string]string{"video_url": fmt.Sprintf("http://%s/_emu/v1/media/%s", c.r.Host, m.ID)})
-	}
-	ct := m.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+		return map[string]string{"video_url": fmt.Sprintf("http://%s/_emu/v1/media/%s", c.r.Host, m.ID)}, nil
 	}
 	h := http.Header{}
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
-	return response{status: 200, contentType: ct, header: h, body: m.Data}
+	return raw{contentType: mediaType(m.ContentType), header: h, body: m.Data}, nil
 }
 
 // downloadMedia serves GET /_emu/v1/media/{id}: the bytes of a video, whose /cgi-bin/media/get
 // answer is a video_url pointing here, as WeChat's points to its CDN.
-func downloadMedia(c *call) response {
-	id := c.pathVar("id")
-	for _, a := range c.s.p.Apps() {
-		if m, err := c.s.p.GetMedia(a, id); err == nil {
-			ct := m.ContentType
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			return response{status: 200, contentType: ct, body: m.Data}
-		}
+func downloadMedia(c *call) (any, error) {
+	m, err := c.s.p.MediaByID(c.pathVar("id"))
+	if err != nil {
+		return nil, err
 	}
-	return controlError(http.StatusNotFound, "no media %q, or it has expired", id)
+	return raw{contentType: mediaType(m.ContentType), body: m.Data}, nil
+}
+
+func mediaType(ct string) string {
+	if ct == "" {
+		return "application/octet-stream"
+	}
+	return ct
 }

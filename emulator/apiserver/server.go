@@ -1,10 +1,14 @@
 // Package apiserver serves the emulated WeChat API on WeChat's own paths, and the control plane
 // under /_emu/v1, over one gorilla/mux routing table. Handlers are small functions from a call
-// to a response; one adapter checks access, writes every response and journals every call.
+// to a value or an error; they pick no status and no errcode. One adapter checks access, reads
+// the body, turns the error into WeChat's answer (platform.Answer) or the control plane's
+// (platform.ControlAnswer), writes every response and hands the exchange to the platform's
+// journal. The platform journals; the server never builds an entry itself.
 package apiserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,20 +17,19 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // JSONContentType is what WeChat's API answers JSON with (protocol §7.1, §10.7).
 const JSONContentType = "application/json; encoding=utf-8"
 
-// maxBody bounds request bodies; media uploads have their own, larger bound.
+// maxBody bounds request bodies; multipart uploads have their own, larger bound.
 const (
 	maxBody       = 1 << 20
 	maxUploadBody = 12 << 20
@@ -82,92 +85,98 @@ const (
 	Control
 )
 
+// Body says what a route reads from the request body.
+type Body int
+
+const (
+	// NoBody routes read nothing from the body; whatever comes is kept for the journal.
+	NoBody Body = iota
+	// JSONBody routes read a JSON object. On WeChat's paths an empty or white-space body is
+	// 44002 and anything but a UTF-8 JSON object of the right field types is 47001
+	// (platform.DecodeBody).
+	JSONBody
+	// MultipartBody routes read multipart/form-data with the file in part "media", up to
+	// maxUploadBody bytes; the journal keeps no request body for them.
+	MultipartBody
+)
+
 // Route is one line of the routing table.
 type Route struct {
 	Methods []string // the methods WeChat serves it on; others get 43002 or 43001
 	Path    string
 	Access  Access
-	handler func(*call) response
+	Body    Body
+	handler handler
+}
+
+// handler serves one route: it answers the success value or an error, and picks no status or
+// errcode. A value is written as JSON without HTML escaping, except raw (a file) and streamed
+// (the handler wrote the response itself).
+type handler func(*call) (any, error)
+
+// raw is a success answer that is not JSON, or JSON whose bytes are fixed.
+type raw struct {
+	contentType string
+	header      http.Header
+	body        []byte
+}
+
+// streamed is the answer of a handler that wrote the response itself (the journal stream).
+type streamed struct{}
+
+// okBody is WeChat's plain success answer, byte for byte.
+func okBody() raw {
+	return raw{contentType: JSONContentType, body: []byte(`{"errcode":0,"errmsg":"ok"}`)}
 }
 
 // call is one request, as a handler sees it.
 type call struct {
-	s    *Server
-	r    *http.Request
-	w    http.ResponseWriter // for streaming handlers only
-	app  *platform.App       // the app of the access_token, on TokenRequired routes
-	body []byte
-}
-
-// response is what a handler answers; the adapter writes it and journals it.
-type response struct {
-	status      int
-	contentType string
-	header      http.Header
-	body        []byte
-	errcode     int    // the errcode of a WeChat API answer, 0 for success
-	detail      string // why the call failed, for the journal
-	streamed    bool   // the handler wrote the response itself
+	s  *Server
+	rt Route
+	r  *http.Request
+	w http.ResponseWriter // for streaming handlers only
+	// ctx is the request's context; on WeChat's routes it carries the platform's call, so that
+	// the operation names its app, user and decoded body in the one journal entry.
+	ctx  context.Context
+	app  *platform.App // the app of the access_token, or the app a control call is about
+	user string        // the openid a control call is about, for the journal
+	body []byte        // nil on MultipartBody routes
 }
 
 func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
 
 func (c *call) pathVar(name string) string { return mux.Vars(c.r)[name] }
 
-// apiError answers a WeChat API error with errmsg from the catalog.
-func (s *Server) apiError(code int, detail string) response {
-	rid := ""
-	if s.rid && code != 0 {
-		rid = s.p.Rid()
+// decode reads the JSON body of a WeChat API route into v: 44002 when empty, 47001 when not a
+// JSON object of v's field types.
+func (c *call) decode(v any) error { return platform.DecodeBody(c.body, v) }
+
+// openidOf is the user a request names in its path or query, for the journal.
+func openidOf(r *http.Request) string {
+	if v := mux.Vars(r)["openid"]; v != "" {
+		return v
 	}
-	return response{status: 200, contentType: JSONContentType, body: wire.ErrorBody(nil, code, rid), errcode: code, detail: detail}
+	return r.URL.Query().Get("openid")
 }
 
-// fromError answers err as WeChat would: a mapped domain error with its errcode; an unmapped one
-// is a bug of wxemu, answered -1 system error and logged.
-func (s *Server) fromError(err error) response {
-	code := platform.Code(err)
-	detail := err.Error()
-	var ae *rules.APIError
-	if errors.As(err, &ae) {
-		detail = ae.Detail
-	}
-	if code == wire.CodeSystemError {
-		s.log.Error("unmapped error answered as -1 system error", "err", err)
-	}
-	return s.apiError(code, detail)
+// answer is a response as the adapter writes it.
+type answer struct {
+	status      int
+	contentType string
+	header      http.Header
+	body        []byte
 }
 
-// ok answers v as JSON with status 200.
-func ok(v any) response {
-	return jsonResponse(200, v)
+// statusError is a control-plane refusal that is about HTTP itself (a wrong method, a body too
+// large), which no platform operation makes.
+type statusError struct {
+	status int
+	msg    string
 }
 
-func jsonResponse(status int, v any) response {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return response{status: 500, contentType: "text/plain; charset=utf-8", body: []byte("encode response: " + err.Error())}
-	}
-	return response{status: status, contentType: JSONContentType, body: bytes.TrimRight(buf.Bytes(), "\n")}
-}
+func (e *statusError) Error() string { return e.msg }
 
-// okErrcode answers WeChat's plain success body.
-func okErrcode() response {
-	return response{status: 200, contentType: JSONContentType, body: []byte(`{"errcode":0,"errmsg":"ok"}`)}
-}
-
-// controlError answers a control-plane error: a status and a message for a person.
-func controlError(status int, format string, args ...any) response {
-	msg := fmt.Sprintf(format, args...)
-	r := jsonResponse(status, map[string]string{"error": msg})
-	r.detail = msg
-	return r
-}
-
-// adapt wraps the handlers of the routes of one path: method and access checks, body reading,
-// response writing and the journal entry.
+// adapt wraps the handlers of the routes of one path.
 func (s *Server) adapt(same []Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt := same[0]
@@ -177,54 +186,128 @@ func (s *Server) adapt(same []Route) http.Handler {
 				break
 			}
 		}
-		start := clock.Real{}.Now()
-		c := &call{s: s, r: r, w: w}
-		res := s.serve(rt, c)
-		if !res.streamed {
-			writeResponse(w, res)
-		}
-		if rt.Access != Control || res.status >= 400 || r.Method != http.MethodGet {
-			s.journal(rt, c, res, float64(clock.Since(start).Microseconds())/1000)
+		if rt.Access == Control {
+			s.serveControl(rt, w, r)
+		} else {
+			s.serveWeChat(rt, w, r)
 		}
 	})
 }
 
-func (s *Server) serve(rt Route, c *call) response {
+// serveWeChat serves a route of WeChat's API and journals exactly one api entry for it.
+func (s *Server) serveWeChat(rt Route, w http.ResponseWriter, r *http.Request) {
+	start := clock.Real{}.Now()
+	ctx, pc := s.p.BeginCall(r.Context(), rt.Path)
+	c := &call{s: s, rt: rt, r: r, w: w, ctx: ctx}
+	v, err := s.run(rt, c, pc)
+	// The operation names the user from the body it decoded; the query names the rest.
+	if openid := openidOf(r); openid != "" {
+		pc.SetUser(openid)
+	}
+	var res answer
+	if err == nil {
+		res, err = success(v)
+	}
+	if err != nil {
+		res = s.wechatError(rt.Path, err)
+	}
+	write(w, res)
+	s.p.EndCall(pc, platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, res.status, res.contentType, res.body), err, sinceMS(start))
+}
+
+// serveControl serves a route of the control plane and journals its calls that change
+// something and its failures.
+func (s *Server) serveControl(rt Route, w http.ResponseWriter, r *http.Request) {
+	start := clock.Real{}.Now()
+	c := &call{s: s, rt: rt, r: r, w: w, ctx: r.Context(), user: openidOf(r)}
+	v, err := s.run(rt, c, nil)
+	if _, ok := v.(streamed); ok && err == nil {
+		return
+	}
+	var res answer
+	if err == nil {
+		res, err = success(v)
+	}
+	if err != nil {
+		res = s.controlError(rt, r.Method, err)
+	}
+	write(w, res)
+	if err != nil || r.Method != http.MethodGet {
+		appID := ""
+		if c.app != nil {
+			appID = c.app.AppID
+		}
+		s.p.RecordControl(r.Method+" "+rt.Path, appID, c.user,
+			platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, res.status, res.contentType, res.body), err, sinceMS(start))
+	}
+}
+
+// run checks access and method, reads the body and calls the handler. pc is the platform's call
+// on WeChat's routes, nil on the control plane's.
+func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
 	if rt.Access == TokenRequired {
 		// The token is checked before the method, as WeChat does (protocol §9).
 		app, err := s.p.CheckToken(c.query("access_token"))
 		if err != nil {
-			return s.fromError(err)
+			return nil, err
 		}
 		c.app = app
+		pc.SetApp(app)
 	}
 	if !allowed(rt.Methods, c.r.Method) {
-		if rt.Access == Control {
-			return controlError(http.StatusMethodNotAllowed, "%s %s: use %s", c.r.Method, rt.Path, strings.Join(rt.Methods, " or "))
-		}
-		if containsMethod(rt.Methods, http.MethodPost) {
-			return s.apiError(wire.CodeRequirePOST, fmt.Sprintf("%s is POST only", rt.Path))
-		}
-		return s.apiError(wire.CodeRequireGET, fmt.Sprintf("%s is GET only", rt.Path))
+		return nil, wrongMethod(rt, c.r.Method)
 	}
-	limit := int64(maxBody)
-	if strings.HasPrefix(rt.Path, "/cgi-bin/media/upload") || strings.HasPrefix(rt.Path, "/customservice/kfaccount/uploadheadimg") {
-		limit = maxUploadBody
-	}
-	if c.r.Body != nil && !isMultipart(c.r) {
-		body, err := io.ReadAll(io.LimitReader(c.r.Body, limit+1))
-		if err != nil {
-			return controlError(http.StatusBadRequest, "read body: %v", err)
-		}
-		if int64(len(body)) > limit {
-			if rt.Access == Control {
-				return controlError(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", limit)
-			}
-			return s.apiError(wire.CodeDataFormatError, fmt.Sprintf("the body is larger than %d bytes", limit))
-		}
-		c.body = body
+	if err := c.readBody(rt); err != nil {
+		return nil, err
 	}
 	return rt.handler(c)
+}
+
+// wrongMethod is the answer to a method a route is not served on.
+func wrongMethod(rt Route, method string) error {
+	switch {
+	case rt.Access == Control:
+		return &statusError{http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", method, rt.Path, strings.Join(rt.Methods, " or "))}
+	case containsMethod(rt.Methods, http.MethodPost):
+		return wire.Errorf(wire.CodeRequirePOST, "%s is POST only", rt.Path)
+	}
+	return wire.Errorf(wire.CodeRequireGET, "%s is GET only", rt.Path)
+}
+
+// readBody reads the body of a route that is not multipart, bounded; a multipart body is left
+// to its handler, bounded too.
+func (c *call) readBody(rt Route) error {
+	if c.r.Body == nil {
+		return nil
+	}
+	if rt.Body == MultipartBody {
+		c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxUploadBody)
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	if err != nil {
+		if rt.Access == Control {
+			return platform.BadRequest("read the body: %v", err)
+		}
+		return wire.Errorf(wire.CodeDataFormatError, "read the body: %v", err)
+	}
+	if len(body) > maxBody {
+		return tooLarge(rt, maxBody)
+	}
+	c.body = body
+	return nil
+}
+
+// tooLarge is the answer to a body over the server's bound: 413 on the control plane, 45001 for
+// an upload and 47001 for a JSON body on WeChat's paths.
+func tooLarge(rt Route, limit int) error {
+	switch {
+	case rt.Access == Control:
+		return &statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", limit)}
+	case rt.Body == MultipartBody:
+		return wire.Errorf(wire.CodeMediaSizeLimit, "the body is larger than %d bytes", limit)
+	}
+	return wire.Errorf(wire.CodeDataFormatError, "the body is larger than %d bytes", limit)
 }
 
 func isMultipart(r *http.Request) bool {
@@ -247,7 +330,76 @@ func containsMethod(methods []string, m string) bool {
 	return false
 }
 
-func writeResponse(w http.ResponseWriter, res response) {
+// success is the answer of a handler's value: raw as it is, anything else as JSON.
+func success(v any) (answer, error) {
+	if x, ok := v.(raw); ok {
+		return answer{status: http.StatusOK, contentType: x.contentType, header: x.header, body: x.body}, nil
+	}
+	body, err := encodeJSON(v)
+	if err != nil {
+		return answer{}, fmt.Errorf("encode the answer: %w", err)
+	}
+	return answer{status: http.StatusOK, contentType: JSONContentType, body: body}, nil
+}
+
+// encodeJSON writes v as JSON without HTML escaping: a bot's "<a href>" stays as it sent it.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// wechatError is WeChat's answer to err: its errcode with the catalog's errmsg. An error no rule
+// maps is -1 system error, a bug of wxemu, and logged.
+func (s *Server) wechatError(path string, err error) answer {
+	code, _, mapped := platform.Answer(err)
+	if !mapped {
+		s.log.Error("unmapped error answered as -1 system error", "path", path, "err", err)
+	}
+	return s.errcodeAnswer(code)
+}
+
+// errcodeAnswer is {"errcode":N,"errmsg":"… rid: …"}, the rid left out when configured so.
+func (s *Server) errcodeAnswer(code int) answer {
+	rid := ""
+	if s.rid && code != 0 {
+		rid = s.p.Rid()
+	}
+	return answer{status: http.StatusOK, contentType: JSONContentType, body: wire.ErrorBody(nil, code, rid)}
+}
+
+// controlError is the control plane's answer to err: a status and {"error": "…"} that says what
+// failed and how to fix it. An error no rule maps is 500, a bug of wxemu, and logged.
+func (s *Server) controlError(rt Route, method string, err error) answer {
+	var status int
+	var msg string
+	var se *statusError
+	if errors.As(err, &se) {
+		status, msg = se.status, se.msg
+	} else {
+		var mapped bool
+		status, msg, mapped = platform.ControlAnswer(err)
+		if !mapped {
+			s.log.Error("unmapped error answered as HTTP 500", "route", method+" "+rt.Path, "err", err)
+		}
+	}
+	return errorAnswer(status, msg)
+}
+
+func errorAnswer(status int, msg string) answer {
+	body, err := encodeJSON(map[string]string{"error": msg})
+	if err != nil {
+		// A map of strings always encodes; keep the answer a JSON object regardless.
+		body = []byte(`{"error":"wxemu failed"}`)
+	}
+	return answer{status: status, contentType: JSONContentType, body: body}
+}
+
+func write(w http.ResponseWriter, res answer) {
 	for k, vs := range res.header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
@@ -261,90 +413,28 @@ func writeResponse(w http.ResponseWriter, res response) {
 	_, _ = w.Write(res.body)
 }
 
-const journalBodyLimit = 64 << 10
-
-func (s *Server) journal(rt Route, c *call, res response, ms float64) {
-	kind := state.EntryAPI
-	if rt.Access == Control {
-		kind = state.EntryControl
-	}
-	s.record(kind, c, res, ms, rt.Path)
+func sinceMS(start time.Time) float64 {
+	return float64(clock.Since(start).Microseconds()) / 1000
 }
 
-func (s *Server) record(kind string, c *call, res response, ms float64, path string) {
-	d := &state.APICall{Method: c.r.Method, Path: path, URL: c.r.URL.RequestURI(), Status: res.status, Errcode: res.errcode, Detail: res.detail}
-	d.RequestBody = clipBody(c.body)
-	if strings.HasPrefix(res.contentType, "application/json") {
-		d.ResponseBody = clipBody(res.body)
-	} else if len(res.body) > 0 {
-		d.ResponseBody = fmt.Sprintf("(%d bytes of %s)", len(res.body), res.contentType)
-	}
-	e := state.Entry{Kind: kind, DurationMS: ms, Data: d}
-	if c.app != nil {
-		e.App = c.app.AppID
-	}
-	e.User = userOf(c)
-	summary := c.r.Method + " " + path
-	switch {
-	case res.errcode != 0:
-		e.Errors = 1
-		msg, _ := wire.Errmsg(res.errcode)
-		summary += fmt.Sprintf(" → %d %s", res.errcode, msg)
-		if res.detail != "" {
-			summary += ": " + res.detail
-		}
-	case res.status >= 400:
-		e.Errors = 1
-		summary += fmt.Sprintf(" → HTTP %d: %s", res.status, res.detail)
-	default:
-		summary += " → ok"
-	}
-	e.Summary = summary
-	s.p.Record(e)
-}
-
-// userOf finds the openid a call is about, for journal filters.
-func userOf(c *call) string {
-	if v := mux.Vars(c.r)["openid"]; v != "" {
-		return v
-	}
-	if v := c.r.URL.Query().Get("openid"); v != "" {
-		return v
-	}
-	if len(c.body) > 0 && c.body[0] == '{' {
-		var probe struct {
-			ToUser string `json:"touser"`
-			OpenID string `json:"openid"`
-		}
-		if json.Unmarshal(c.body, &probe) == nil {
-			if probe.ToUser != "" {
-				return probe.ToUser
-			}
-			return probe.OpenID
-		}
-	}
-	return ""
-}
-
-func clipBody(b []byte) string {
-	if len(b) > journalBodyLimit {
-		return string(b[:journalBodyLimit]) + fmt.Sprintf("… (%d bytes in all)", len(b))
-	}
-	return string(b)
-}
-
-// unknown answers a path or method WeChat does not serve, and journals it: an unexpected request
-// is a finding, not a 200.
+// unknown answers a path WeChat does not serve, and journals it as a finding: an unexpected
+// request is a finding about the bot, not a 200.
 func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
-	c := &call{s: s, r: r}
-	var res response
+	var res answer
+	var problem string
 	if strings.HasPrefix(r.URL.Path, "/_emu/") {
-		res = controlError(http.StatusNotFound, "%s %s is not a control-plane route; see GET /_emu/v1/routes", r.Method, r.URL.Path)
+		problem = "not a control-plane route; see GET /_emu/v1/routes"
+		res = errorAnswer(http.StatusNotFound, r.Method+" "+r.URL.Path+" is "+problem)
 	} else {
 		// Deviation: what WeChat answers for a path it does not serve is not documented; wxemu
 		// answers 40066 invalid url (protocol §7.2), the code WeChat gives for a bad path.
-		res = s.apiError(wire.CodeInvalidURL, fmt.Sprintf("%s %s is not an API wxemu serves", r.Method, r.URL.Path))
+		problem = "not an API wxemu serves (answered 40066 invalid url); see GET /_emu/v1/routes"
+		res = s.errcodeAnswer(wire.CodeInvalidURL)
 	}
-	writeResponse(w, res)
-	s.record(state.EntryUnknown, c, res, 0, r.URL.Path)
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody))
+	}
+	write(w, res)
+	s.p.RecordFinding(problem, platform.NewExchange(r.Method, r.URL.RequestURI(), body, res.status, res.contentType, res.body))
 }

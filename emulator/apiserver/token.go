@@ -1,11 +1,6 @@
 package apiserver
 
-import (
-	"encoding/json"
-
-	"github.com/wxemu/wxemu/emulator/state"
-	"github.com/wxemu/wxemu/emulator/wire"
-)
+import "github.com/wxemu/wxemu/emulator/platform"
 
 // tokenBody is the success answer of both token APIs: no errcode, as WeChat sends it.
 type tokenBody struct {
@@ -14,37 +9,27 @@ type tokenBody struct {
 }
 
 // getToken serves GET /cgi-bin/token (protocol §4.3).
-func getToken(c *call) response {
-	tk, err := c.s.p.IssueToken(c.query("grant_type"), c.query("appid"), c.query("secret"))
+func getToken(c *call) (any, error) {
+	tk, err := c.s.p.IssueToken(c.ctx, c.query("grant_type"), c.query("appid"), c.query("secret"))
 	if err != nil {
-		return c.s.fromError(err)
+		return nil, err
 	}
-	return tokenResponse(c, tk)
+	return tokenAnswer(c, tk), nil
 }
 
 // getStableToken serves POST /cgi-bin/stable_token (protocol §4.3).
-func getStableToken(c *call) response {
-	if len(c.body) == 0 {
-		return c.s.apiError(wire.CodeEmptyPostData, "the body is empty; send {\"grant_type\":\"client_credential\",\"appid\":…,\"secret\":…}")
+func getStableToken(c *call) (any, error) {
+	var req platform.StableTokenRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
 	}
-	var req struct {
-		GrantType    string `json:"grant_type"`
-		AppID        string `json:"appid"`
-		Secret       string `json:"secret"`
-		ForceRefresh bool   `json:"force_refresh"`
-	}
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		return c.s.apiError(wire.CodeDataFormatError, "the body is not the stable_token JSON: "+err.Error())
-	}
-	tk, err := c.s.p.StableToken(req.GrantType, req.AppID, req.Secret, req.ForceRefresh)
+	tk, err := c.s.p.StableToken(c.ctx, req)
 	if err != nil {
-		return c.s.fromError(err)
+		return nil, err
 	}
-	return tokenResponse(c, tk)
+	return tokenAnswer(c, tk), nil
 }
 
-func tokenResponse(c *call, tk state.Token) response {
-	app, _ := c.s.p.App(tk.AppID)
-	c.app = app
-	return ok(tokenBody{AccessToken: tk.Value, ExpiresIn: tk.ExpiresIn(c.s.p.Now())})
+func tokenAnswer(c *call, tk platform.Token) tokenBody {
+	return tokenBody{AccessToken: tk.Value, ExpiresIn: c.s.p.TokenExpiresIn(tk)}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -26,11 +25,11 @@ type Agent struct {
 func (e *Emu) Agent(account string) *Agent {
 	ginkgo.GinkgoHelper()
 	var known []string
-	for _, a := range e.Apps() {
-		if _, ok := e.KF.Agent(a.AppID, account, e.Now()); ok {
+	for _, a := range e.p.Apps() {
+		if _, ok := e.p.Agent(a.AppID, account); ok {
 			return &Agent{Account: account, App: alias(a), AppID: a.AppID, e: e}
 		}
-		for _, ag := range e.KF.Agents(a.AppID, e.Now()) {
+		for _, ag := range e.p.Agents(a.AppID) {
 			known = append(known, ag.Account)
 		}
 	}
@@ -55,7 +54,7 @@ type Handover struct {
 	// kf_switch_session, kf_close_session.
 	BotReceived []wire.Message
 	// Transcript is what the user had seen afterwards; the hand-over shows there as a system line.
-	Transcript []state.Line
+	Transcript []platform.Line
 }
 
 // Accept takes a user who waits (in the queue, or assigned to this agent): the bot gets
@@ -63,14 +62,14 @@ type Handover struct {
 // waiting fails the spec.
 func (a *Agent) Accept(u *User) *Handover {
 	ginkgo.GinkgoHelper()
-	return a.act(u, "accept", func() error { return a.e.AgentAccept(background(), a.AppID, a.Account, u.OpenID) })
+	return a.act(u, "accept", func() error { return a.e.p.AgentAccept(background(), a.AppID, a.Account, u.OpenID) })
 }
 
 // Close ends the agent's session with the user: the bot gets kf_close_session, and the user's
 // messages go back to it.
 func (a *Agent) Close(u *User) *Handover {
 	ginkgo.GinkgoHelper()
-	return a.act(u, "close the session with", func() error { return a.e.AgentClose(background(), a.AppID, a.Account, u.OpenID) })
+	return a.act(u, "close the session with", func() error { return a.e.p.AgentClose(background(), a.AppID, a.Account, u.OpenID) })
 }
 
 // SwitchTo hands the agent's session with the user to another agent: the bot gets
@@ -78,7 +77,7 @@ func (a *Agent) Close(u *User) *Handover {
 func (a *Agent) SwitchTo(u *User, to *Agent) *Handover {
 	ginkgo.GinkgoHelper()
 	return a.act(u, "switch to "+to.Account, func() error {
-		return a.e.AgentSwitch(background(), a.AppID, a.Account, to.Account, u.OpenID)
+		return a.e.p.AgentSwitch(background(), a.AppID, a.Account, to.Account, u.OpenID)
 	})
 }
 
@@ -86,10 +85,10 @@ func (a *Agent) act(u *User, what string, do func() error) *Handover {
 	ginkgo.GinkgoHelper()
 	a.sameApp(u)
 	before := a.e.kfState(u)
-	since := a.e.LastSeq()
-	err := do()
+	act, err := a.e.h.hx.Do(u.AppID, u.OpenID, do)
 	a.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s could not %s %s, who is %s", a.Account, what, u, before)
-	return &Handover{Agent: a, User: u, BotReceived: a.e.botReceived(u, since, 0), Transcript: u.Transcript()}
+	a.e.checkStrict()
+	return &Handover{Agent: a, User: u, BotReceived: act.Received(), Transcript: u.Transcript()}
 }
 
 func (a *Agent) sameApp(u *User) {
@@ -110,7 +109,7 @@ type AgentReply struct {
 	Errmsg    string
 	Detail    string
 	// Transcript is what the user had seen afterwards.
-	Transcript []state.Line
+	Transcript []platform.Line
 }
 
 // Reply sends text to the user the agent serves. WeChat refusing it (45015, 45047) is a result,
@@ -121,7 +120,7 @@ func (a *Agent) Reply(u *User, text string) *AgentReply {
 	a.sameApp(u)
 	before := a.e.kfState(u)
 	r := &AgentReply{Agent: a, User: u, Text: text, Delivered: true, Errmsg: "ok"}
-	_, err := a.e.AgentReply(background(), a.AppID, a.Account, u.OpenID, text)
+	_, err := a.e.p.AgentReply(background(), a.AppID, a.Account, u.OpenID, text)
 	if err != nil {
 		code := platform.Code(err)
 		a.e.g.Expect(errors.Is(err, platform.ErrNotInSession) || code == wire.CodeSystemError).To(gomega.BeFalse(),
@@ -144,20 +143,20 @@ func (a *Agent) AutoAccept(on bool) { a.set(nil, boolp(on)) }
 
 func (a *Agent) set(online, auto *bool) {
 	ginkgo.GinkgoHelper()
-	_, err := a.e.AgentSet(background(), a.AppID, a.Account, online, auto, nil)
+	_, err := a.e.p.AgentSet(background(), a.AppID, a.Account, platform.AgentStatus{Online: online, AutoAccept: auto})
 	a.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: set the status of %s", a.Account)
 }
 
 func boolp(b bool) *bool { return &b }
 
 // State is the agent as WeChat keeps it: online, auto-accept, capacity, sessions accepted.
-func (a *Agent) State() state.Agent {
-	ag, _ := a.e.KF.Agent(a.AppID, a.Account, a.e.Now())
+func (a *Agent) State() platform.Agent {
+	ag, _ := a.e.p.Agent(a.AppID, a.Account)
 	return ag
 }
 
 // Inbox lists what the agent received and sent, as getmsglist records it.
-func (a *Agent) Inbox() []state.Record { return a.e.KF.RecordsOf(a.AppID, a.Account) }
+func (a *Agent) Inbox() []platform.KFRecord { return a.e.p.KFRecordsOf(a.AppID, a.Account) }
 
 // Sessions lists the users the agent serves now.
-func (a *Agent) Sessions() []state.Session { return a.e.KF.Sessions(a.AppID, a.Account, a.e.Now()) }
+func (a *Agent) Sessions() []platform.Session { return a.e.p.KFSessions(a.AppID, a.Account) }

@@ -18,7 +18,7 @@ type APIClient struct {
 }
 
 // API returns a client of the WeChat API the emulator serves (not the API server itself, which
-// is e.Emulator.API()).
+// is the emulator's own API server, e.Emulator().API()).
 func (e *Emu) API() *APIClient { return &APIClient{e: e} }
 
 // Token gets a new access_token for the app (alias or appid, "" for the first app) from

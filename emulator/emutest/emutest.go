@@ -36,7 +36,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/wire"
 	"github.com/wxemu/wxemu/fixtures/bots"
 )
@@ -58,6 +58,9 @@ type settings struct {
 	start       time.Time
 	seed        uint64
 	seeded      bool
+	// allowUnknown and allowSysErrors turn off the strict checks.
+	allowUnknown   bool
+	allowSysErrors bool
 }
 
 // botSpec is one app's bot: a URL, a handler to serve, or a sample bot to build.
@@ -100,32 +103,49 @@ func WithPushTimeout(d time.Duration) Option { return func(s *settings) { s.push
 // WithStart sets the virtual time the emulator starts at (default DefaultStart()).
 func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
 
+// AllowUnknownRequests lets the bot call API paths wxemu does not serve without failing the
+// spec; they are still journaled as findings (kind unknown).
+func AllowUnknownRequests() Option { return func(s *settings) { s.allowUnknown = true } }
+
+// AllowSystemErrors lets an API call answered -1 system error pass without failing the spec.
+func AllowSystemErrors() Option { return func(s *settings) { s.allowSysErrors = true } }
+
 // WithSeed fixes the random stream behind tokens, media ids, nonces, rids and fresh openids, so
 // that a run can be reproduced. Without it the seed is random and written to GinkgoWriter.
 func WithSeed(seed uint64) Option {
 	return func(s *settings) { s.seed, s.seeded = seed, true }
 }
 
-// Emu is a running emulator for one spec. The embedded *emulator.Emulator gives the platform
-// itself (Advance, Now, Transcripts, KF, Journal, …); note that API here is the WeChat API client
-// a bot would use, not the API server (that is e.Emulator.API()).
+// Emu is a running emulator for one spec. Its methods are what a spec does — users and agents
+// act, the clock moves, the API is called — and what it reads back; Platform gives every other
+// operation of the emulated WeChat. API here is the WeChat API client a bot would use.
+//
+// Emu is strict, like gomega's ghttp: a spec fails, showing the raw exchange, when the bot calls
+// an API path wxemu does not serve or a call is answered -1 system error, unless the spec opted
+// out with AllowUnknownRequests or AllowSystemErrors.
 type Emu struct {
-	*emulator.Emulator
-	g gomega.Gomega
-	h *harness
+	emu *emulator.Emulator
+	p   *platform.Platform
+	g   gomega.Gomega
+	h   *shared
 }
 
-// harness is what every view of one emulator (WithGomega) shares.
-type harness struct {
+// shared is what every view of one emulator (WithGomega) shares.
+type shared struct {
+	hx         *harness.Harness
 	clock      *clock.Fake
 	seed       uint64
 	defaultApp *platform.App
 	samples    map[string]*bots.Bot // by appid; written by Start only
 	client     *http.Client         // the API client's, closed with the emulator
 
-	mu    sync.Mutex // guards fresh and ids
+	mu    sync.Mutex // guards fresh, ids and checked
 	fresh map[string]string
 	ids   io.Reader // openids of fresh users
+	// checked is the journal seq up to which strictness has looked.
+	checked        uint64
+	allowUnknown   bool
+	allowSysErrors bool
 }
 
 // Start builds an emulator on a fake clock, starts it on 127.0.0.1:0 with the bots the options
@@ -155,14 +175,16 @@ func Start(opts ...Option) *Emu {
 		PushTimeout: s.pushTimeout, Logger: logger,
 	})
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: build the emulator")
-	ginkgo.DeferCleanup(followJournal(emu.Journal, ginkgo.GinkgoWriter, s.seed))
+	ginkgo.DeferCleanup(followJournal(emu.Platform(), ginkgo.GinkgoWriter, s.seed))
 	gomega.Expect(emu.Start("127.0.0.1:0")).To(gomega.Succeed(), "emutest: start the emulator")
 	ginkgo.DeferCleanup(emu.Close)
 
 	transport := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}
 	ginkgo.DeferCleanup(transport.CloseIdleConnections)
-	h := &harness{
+	h := &shared{
+		hx:    harness.New(emu.Platform()),
 		clock: clk, seed: s.seed, samples: map[string]*bots.Bot{},
+		allowUnknown: s.allowUnknown, allowSysErrors: s.allowSysErrors,
 		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		fresh:  map[string]string{}, ids: stream(s.seed, streamUsers),
 	}
@@ -182,7 +204,13 @@ func Start(opts ...Option) *Emu {
 		h.samples[app.AppID] = bot
 		p.late.set(bot)
 	}
-	return &Emu{Emulator: emu, g: gomega.Default, h: h}
+	e := &Emu{emu: emu, p: emu.Platform(), g: gomega.Default, h: h}
+	// Registered after Close, so it runs before it: the last calls are judged too.
+	ginkgo.DeferCleanup(func() {
+		ginkgo.GinkgoHelper()
+		e.checkStrict()
+	})
+	return e
 }
 
 // pendingBot is a sample bot whose server runs before the emulator's URL, its API base, is known.
@@ -272,7 +300,7 @@ func newLogger(w io.Writer, clk *clock.Fake, level slog.Level) *slog.Logger {
 
 // followJournal writes every journal entry to w at debug level, as it is added, until the
 // returned stop is called; stop waits for the entries already added to be written.
-func followJournal(j *state.Journal, w io.Writer, seed uint64) (stop func()) {
+func followJournal(p *platform.Platform, w io.Writer, seed uint64) (stop func()) {
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -284,13 +312,13 @@ func followJournal(j *state.Journal, w io.Writer, seed uint64) (stop func()) {
 	})).With("seed", seed)
 	// A burst larger than the buffer loses log lines, never journal entries: the journal skips a
 	// slow subscriber rather than wait for it.
-	entries, cancel := j.Subscribe(state.JournalFilter{}, 4096)
+	entries, cancel := p.Subscribe(platform.JournalFilter{}, 4096)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for e := range entries {
 			r := slog.NewRecord(e.Time, slog.LevelDebug, e.Summary, 0)
-			r.AddAttrs(slog.Uint64("seq", e.Seq), slog.String("kind", e.Kind))
+			r.AddAttrs(slog.Uint64("seq", e.Seq), slog.String("kind", e.Kind()))
 			if e.App != "" {
 				r.AddAttrs(slog.String("app", e.App))
 			}
@@ -320,7 +348,7 @@ func randomSeed() uint64 {
 // WithGomega returns a view of the emulator whose helpers assert with g, for use inside
 // Eventually(func(g Gomega) {…}); users and agents taken from it assert with g too.
 func (e *Emu) WithGomega(g gomega.Gomega) *Emu {
-	return &Emu{Emulator: e.Emulator, g: g, h: e.h}
+	return &Emu{emu: e.emu, p: e.p, g: g, h: e.h}
 }
 
 // Seed is the seed of the emulator's random stream; WithSeed(Seed()) reproduces the run.
@@ -346,7 +374,7 @@ func (e *Emu) app(key string) *platform.App {
 	if key == "" {
 		return e.h.defaultApp
 	}
-	a, err := e.LookupApp(key)
+	a, err := e.p.LookupApp(key)
 	e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: which app?")
 	return a
 }
@@ -354,33 +382,7 @@ func (e *Emu) app(key string) *platform.App {
 // BotReceived lists what the bot was pushed for the user after the journal entry sinceSeq (take
 // it from e.LastSeq() before acting): the user's messages and the kf_* events WeChat raised.
 func (e *Emu) BotReceived(u *User, sinceSeq uint64) []wire.Message {
-	return e.botReceived(u, sinceSeq, 0)
-}
-
-// botReceived lists the pushes for u in (since, until]; until 0 is no bound.
-func (e *Emu) botReceived(u *User, since, until uint64) []wire.Message {
-	var out []wire.Message
-	for _, en := range e.PushesSince(u.AppID, u.OpenID, since) {
-		if until > 0 && en.Seq > until {
-			break
-		}
-		if res, ok := pushResult(en); ok {
-			out = append(out, res.Message)
-		}
-	}
-	return out
-}
-
-// sendsBetween lists the customer-service sends to u in (since, until].
-func (e *Emu) sendsBetween(u *User, since, until uint64) []platform.SendRecord {
-	all := e.SendsSince(u.AppID, u.OpenID, since)
-	out := all[:0:0]
-	for _, s := range all {
-		if until == 0 || s.Seq <= until {
-			out = append(out, s)
-		}
-	}
-	return out
+	return e.h.hx.After(u.AppID, u.OpenID, sinceSeq).Received()
 }
 
 // background is the context of actions a spec takes: they are bounded by the push deadline, not
@@ -389,15 +391,69 @@ func background() context.Context { return context.Background() }
 
 // kfState describes where a user stands with the human agents, for messages.
 func (e *Emu) kfState(u *User) string {
-	now := e.Now()
-	if s, ok := e.KF.Session(u.AppID, u.OpenID, now); ok {
+	if s, ok := e.p.KFSession(u.AppID, u.OpenID); ok {
 		return "served by " + s.Account
 	}
-	if w, ok := e.KF.WaitingFor(u.AppID, u.OpenID); ok {
+	if w, ok := e.p.KFWaiting(u.AppID, u.OpenID); ok {
 		if w.Account != "" {
 			return "waiting for " + w.Account
 		}
 		return "waiting in the queue"
 	}
 	return "not transferred to customer service"
+}
+
+// Platform is the emulated WeChat itself, for what the methods here do not cover.
+func (e *Emu) Platform() *platform.Platform { return e.p }
+
+// Emulator is the running emulator (its API server's Handler, Export, Import …).
+func (e *Emu) Emulator() *emulator.Emulator { return e.emu }
+
+// URL is the base URL of the emulator's API: what replaces https://api.weixin.qq.com in a bot.
+func (e *Emu) URL() string { return e.emu.URL() }
+
+// Now is the virtual time.
+func (e *Emu) Now() time.Time { return e.p.Now() }
+
+// Advance moves virtual time forward by d; what falls due on the way (a kf session's 30
+// minutes) happens in order before it returns.
+func (e *Emu) Advance(d time.Duration) {
+	e.p.Advance(d)
+	e.checkStrict()
+}
+
+// Apps lists the configured apps with their credentials.
+func (e *Emu) Apps() []*platform.App { return e.p.Apps() }
+
+// LastSeq is the newest journal sequence number: take it before acting to find what the action
+// caused (BotReceived).
+func (e *Emu) LastSeq() uint64 { return e.p.LastSeq() }
+
+// Journal lists the journal entries that match f.
+func (e *Emu) Journal(f platform.JournalFilter) []platform.Entry { return e.p.Journal(f) }
+
+// checkStrict fails the spec for each finding since the last look: a request for a path or
+// method wxemu does not serve, or an API call answered -1 system error, unless the spec allowed
+// them. The failure shows the raw exchange, which is what a bot developer debugs with.
+func (e *Emu) checkStrict() {
+	ginkgo.GinkgoHelper()
+	e.h.mu.Lock()
+	since := e.h.checked
+	e.h.checked = e.p.LastSeq()
+	allowUnknown, allowSys := e.h.allowUnknown, e.h.allowSysErrors
+	e.h.mu.Unlock()
+	for _, en := range e.p.Journal(platform.JournalFilter{Since: since}) {
+		switch {
+		case en.Finding != nil && !allowUnknown:
+			e.g.Expect(en.Finding).To(gomega.BeNil(), "emutest: %s
+%s
+(emutest.AllowUnknownRequests() lets a spec allow this)",
+				en.Summary, renderExchange(en.Finding.Exchange))
+		case en.API != nil && en.API.Errcode == wire.CodeSystemError && !allowSys:
+			e.g.Expect(en.API.Errcode).NotTo(gomega.Equal(wire.CodeSystemError), "emutest: %s
+%s
+(a -1 is a bug of wxemu or of its use; emutest.AllowSystemErrors() lets a spec allow it)",
+				en.Summary, renderExchange(en.API.Exchange))
+		}
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -22,7 +22,7 @@ const maxBody = 4000
 
 // RenderTranscript writes a transcript one line per thing seen or done, oldest first. user names
 // the person in the From column.
-func RenderTranscript(lines []state.Line, user string) string {
+func RenderTranscript(lines []platform.Line, user string) string {
 	if len(lines) == 0 {
 		return "(nothing yet)"
 	}
@@ -54,27 +54,27 @@ func RenderTranscript(lines []state.Line, user string) string {
 }
 
 // who is the From column of a line: who said it, and how it reached the user.
-func who(l state.Line, user string) string {
+func who(l platform.Line, user string) string {
 	switch l.From {
-	case state.FromUser:
-		if l.Kind == state.LineEvent {
+	case platform.FromUser:
+		if l.Kind == platform.LineEvent {
 			return user + " (event)"
 		}
 		return user
-	case state.FromBot:
+	case platform.FromBot:
 		switch l.Kind {
-		case state.LineReply:
+		case platform.LineReply:
 			return "bot (reply)"
-		case state.LineCustom:
+		case platform.LineCustom:
 			return "bot (custom)"
 		}
 		return "bot"
-	case state.FromAgent:
+	case platform.FromAgent:
 		if l.KfAccount != "" {
 			return l.KfAccount
 		}
 		return "agent"
-	case state.FromSystem:
+	case platform.FromSystem:
 		return "WeChat"
 	}
 	return l.From
@@ -181,7 +181,7 @@ func RenderInteraction(in *platform.Interaction) string {
 }
 
 // RenderKF writes kf state changes in one line: "assigned to kf1@wxemu_demo; accepted by …".
-func RenderKF(events []state.KFEvent) string {
+func RenderKF(events []platform.KFEvent) string {
 	parts := make([]string, 0, len(events))
 	for _, ev := range events {
 		var s string
@@ -210,7 +210,7 @@ func RenderKF(events []state.KFEvent) string {
 }
 
 // RenderSends writes customer-service sends one per line: journal entry, message, errcode.
-func RenderSends(sends []platform.SendRecord) string {
+func RenderSends(sends []harness.SendRecord) string {
 	if len(sends) == 0 {
 		return "(none)"
 	}
@@ -288,3 +288,20 @@ func (r *AgentReply) GomegaString() string {
 }
 
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+// renderExchange shows a raw HTTP exchange of the journal.
+func renderExchange(x *platform.Exchange) string {
+	if x == nil {
+		return "  (no HTTP exchange)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  → %s %s\n", x.Method, x.URL)
+	if x.RequestBody != "" {
+		b.WriteString(indentBody(x.RequestBody))
+	}
+	fmt.Fprintf(&b, "  ← HTTP %d\n", x.Status)
+	if x.ResponseBody != "" {
+		b.WriteString(indentBody(x.ResponseBody))
+	}
+	return b.String()
+}

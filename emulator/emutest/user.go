@@ -9,8 +9,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/push"
-	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -46,7 +45,7 @@ func (e *Emu) User(name string) *User {
 		e.h.fresh[key] = openid
 	}
 	e.h.mu.Unlock()
-	e.Users.Ensure(app.AppID, openid, name, true)
+	e.p.EnsureUser(app.AppID, openid, name, true)
 	return &User{Name: name, OpenID: openid, App: alias(app), AppID: app.AppID, e: e}
 }
 
@@ -58,7 +57,7 @@ func (e *Emu) NewUser(app string) *User {
 	e.h.mu.Lock()
 	openid := e.freshOpenID(a)
 	e.h.mu.Unlock()
-	e.Users.Ensure(a.AppID, openid, "", true)
+	e.p.EnsureUser(a.AppID, openid, "", true)
 	return &User{OpenID: openid, App: alias(a), AppID: a.AppID, e: e}
 }
 
@@ -76,7 +75,7 @@ func (e *Emu) freshOpenID(app *platform.App) string {
 			panic(fmt.Sprintf("emutest: random openid: %v", err))
 		}
 		id := (prefix + base64.RawURLEncoding.EncodeToString(b[:]))[:28]
-		if _, taken := e.Users.Get(app.AppID, id); !taken {
+		if _, taken := e.p.User(app.AppID, id); !taken {
 			return id
 		}
 	}
@@ -121,14 +120,15 @@ func (u *User) Label() string {
 type Exchange struct {
 	*platform.Interaction
 	User *User
+	act  *harness.Act
 	// Message is what the user sent, as the spec built it; the push of it, with the header
 	// WeChat fills in, is Result.Message.
 	Message wire.Message
 	// Sends are the bot's calls of /cgi-bin/message/custom/send for this user during the push,
 	// refused ones included.
-	Sends []platform.SendRecord
+	Sends []harness.SendRecord
 	// Transcript is what the user had seen once the action was over.
-	Transcript []state.Line
+	Transcript []platform.Line
 	// Since and Until bound the journal entries the action caused: (Since, Until].
 	Since, Until uint64
 }
@@ -145,38 +145,36 @@ func (u *User) Send(m wire.Message) *Exchange {
 
 // TrySend is Send that returns the platform's error instead of failing the spec.
 func (u *User) TrySend(m wire.Message) (*Exchange, error) {
-	since := u.e.LastSeq()
-	in, err := u.e.UserSends(background(), u.AppID, u.OpenID, m)
+	ginkgo.GinkgoHelper()
+	in, act, err := u.e.h.hx.UserSends(background(), u.AppID, u.OpenID, m)
 	if err != nil {
 		return nil, err
 	}
-	until := u.e.LastSeq()
+	u.e.checkStrict()
 	return &Exchange{
-		Interaction: in, User: u, Message: m,
-		Sends:      u.e.sendsBetween(u, since, until),
+		Interaction: in, User: u, Message: m, act: act,
+		Sends:      act.Sends(),
 		Transcript: u.Transcript(),
-		Since:      since, Until: until,
+		Since:      act.Since, Until: act.Until,
 	}, nil
 }
 
 // BotReceived lists what the bot was pushed for the user during the action: the message itself,
 // and the kf_create_session a transfer to an auto-accepting agent raises.
-func (ex *Exchange) BotReceived() []wire.Message {
-	return ex.User.e.botReceived(ex.User, ex.Since, ex.Until)
-}
+func (ex *Exchange) BotReceived() []wire.Message { return ex.act.Received() }
 
 // Transcript is everything the user has seen and done so far, oldest first.
-func (u *User) Transcript() []state.Line { return u.e.Transcripts.Get(u.AppID, u.OpenID) }
+func (u *User) Transcript() []platform.Line { return u.e.p.Transcript(u.AppID, u.OpenID) }
 
 // Sends lists every customer-service send of the bot to the user the journal still holds.
-func (u *User) Sends() []platform.SendRecord { return u.e.SendsSince(u.AppID, u.OpenID, 0) }
+func (u *User) Sends() []harness.SendRecord { return u.e.h.hx.After(u.AppID, u.OpenID, 0).Sends() }
 
 // Grants are the user's open windows for customer-service messages, with what is left of each.
-func (u *User) Grants() []state.Grant { return u.e.Ledger.Grants(u.AppID, u.OpenID, u.e.Now()) }
+func (u *User) Grants() []platform.Grant { return u.e.p.Grants(u.AppID, u.OpenID) }
 
 // ServedBy is the kf account serving the user, or "" when none is.
 func (u *User) ServedBy() string {
-	s, ok := u.e.KF.Session(u.AppID, u.OpenID, u.e.Now())
+	s, ok := u.e.p.KFSession(u.AppID, u.OpenID)
 	if !ok {
 		return ""
 	}
@@ -185,27 +183,21 @@ func (u *User) ServedBy() string {
 
 // Waiting reports whether the user waits for an agent (in the queue or assigned to one).
 func (u *User) Waiting() bool {
-	_, ok := u.e.KF.WaitingFor(u.AppID, u.OpenID)
+	_, ok := u.e.p.KFWaiting(u.AppID, u.OpenID)
 	return ok
 }
 
 // Trigger opens a window without a push: "payment" (which has none), or any trigger by name
 // ("message", "click", "subscribe", "scan", "tempsession").
-func (u *User) Trigger(trigger string) []state.Grant {
+func (u *User) Trigger(trigger string) []platform.Grant {
 	ginkgo.GinkgoHelper()
-	g, err := u.e.Platform.Trigger(u.AppID, u.OpenID, trigger)
+	g, err := u.e.p.Trigger(u.AppID, u.OpenID, trigger)
 	u.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s: trigger %q", u, trigger)
 	return g
 }
 
 // Subscribed reports whether the user follows the app.
 func (u *User) Subscribed() bool {
-	su, ok := u.e.Users.Get(u.AppID, u.OpenID)
+	su, ok := u.e.p.User(u.AppID, u.OpenID)
 	return ok && su.Subscribed
-}
-
-// pushResult is the verdict a push entry of the journal holds.
-func pushResult(en state.Entry) (*push.Result, bool) {
-	res, ok := en.Data.(*push.Result)
-	return res, ok && res != nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
@@ -29,7 +30,7 @@ func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint6
 	if checks.Signature && x.app.HasBot() && !x.servedByAgent(openid) {
 		notes = append(notes, x.probe(ctx, sr, openid, msg)...)
 	}
-	in, err := x.p.UserSends(ctx, x.app.AppID, openid, msg)
+	in, _, err := x.h.UserSends(ctx, x.app.AppID, openid, msg)
 	if err != nil {
 		sr.fail("message", "the message reaches WeChat", "WeChat refused it", err.Error())
 		return
@@ -53,11 +54,12 @@ func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint6
 			sr.fail("user_sees", want, quoteOrNothing(seen), "")
 		}
 	}
-	var sends []platform.SendRecord
+	var sends []harness.SendRecord
 	if st.Sends != nil {
 		sends = x.checkSends(ctx, st.Sends, sr, mark)
 	} else {
-		sends = x.p.SendsSince(x.app.AppID, openid, mark)
+		// Since the step's mark, before the probes: a send a probe caused counts too.
+		sends = x.h.After(x.app.AppID, openid, mark).Sends()
 	}
 	result["sends"] = nonNilSends(sends)
 	if len(sends) > 0 {
@@ -73,9 +75,9 @@ func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint6
 	}
 }
 
-func nonNilSends(s []platform.SendRecord) []platform.SendRecord {
+func nonNilSends(s []harness.SendRecord) []harness.SendRecord {
 	if s == nil {
-		return []platform.SendRecord{}
+		return []harness.SendRecord{}
 	}
 	return s
 }
@@ -83,8 +85,7 @@ func nonNilSends(s []platform.SendRecord) []platform.SendRecord {
 // servedByAgent reports whether a human agent serves the user now: WeChat pushes nothing of
 // theirs to the bot then, so a probe would test what never happens.
 func (x *run) servedByAgent(openid string) bool {
-	x.p.Tick() // a session past its time ends here, journaled, rather than unseen in the lookup
-	_, in := x.p.KF.Session(x.app.AppID, openid, x.p.Now())
+	_, in := x.p.KFSession(x.app.AppID, openid)
 	return in
 }
 
@@ -103,15 +104,23 @@ func (x *run) probe(ctx context.Context, sr *StepResult, openid string, msg wire
 	}
 	var notes []string
 	for _, pr := range probes {
-		before := x.p.LastSeq()
-		res, err := x.p.ProbeSignature(ctx, x.app.AppID, openid, msg, pr.tamper)
+		var res *platform.PushResult
+		act, err := x.h.Do(x.app.AppID, openid, func() error {
+			var err error
+			res, err = x.p.ProbeSignature(ctx, x.app.AppID, openid, msg, pr.tamper)
+			return err
+		})
 		if err != nil {
 			sr.fail("signature", "a probe with a wrong "+pr.what, "it could not be pushed", err.Error())
 			continue
 		}
-		x.probes[res] = "signature probe (wrong " + pr.what + ")"
+		for _, p := range act.Pushes() {
+			if p.Probe != "" {
+				x.tampered[p.Seq] = pr.what
+			}
+		}
 		expected := "the bot refuses a push with a wrong " + pr.what + ": any status but 200 or no reply, and no API call"
-		calls := x.apiCallsSince(openid, before)
+		calls := act.APICalls()
 		switch {
 		case res.Outcome == push.Replied || res.Outcome == push.Transferred:
 			sr.fail("signature", expected, fmt.Sprintf("it answered HTTP %d with %s: it did not check the %s", res.Answer.Status, outcomeWords(res), pr.what), "")
@@ -130,18 +139,18 @@ func (x *run) probe(ctx context.Context, sr *StepResult, openid string, msg wire
 
 // replay delivers the message again, as WeChat's retry does: the bot must not send again.
 func (x *run) replay(ctx context.Context, st *Step, sr *StepResult, in *platform.Interaction) string {
-	before := x.p.LastSeq()
+	act := x.h.After(x.app.AppID, in.OpenID, x.h.Mark())
 	res, err := x.p.Replay(ctx, in)
 	if err != nil {
 		sr.fail("replay", "WeChat's retry of the message", "it could not be pushed", err.Error())
 		return ""
 	}
-	x.probes[res] = "retry"
 	if st.Sends != nil && st.Sends.Within > 0 {
-		// A bot that sends after it answers sends its duplicates after it too.
-		pause(ctx, st.Sends.Within)
+		// A bot that sends after it answers sends its duplicates after it too: none may come
+		// within the bound.
+		harness.Hold(ctx, st.Sends.Within)
 	}
-	dups := x.p.SendsSince(x.app.AppID, in.OpenID, before)
+	dups := act.Sends()
 	if len(dups) > 0 {
 		key := "MsgId " + res.Message.Get("MsgId")
 		if res.Message.IsEvent() {
@@ -243,27 +252,32 @@ func (x *run) checkReply(st *Step, in *platform.Interaction, sr *StepResult) {
 
 // checkSends compares the bot's customer-service sends to a user after mark with what must be,
 // waiting up to Within for a bot that sends after it answers.
-func (x *run) checkSends(ctx context.Context, e *SendsExpect, sr *StepResult, mark uint64) []platform.SendRecord {
+func (x *run) checkSends(ctx context.Context, e *SendsExpect, sr *StepResult, mark uint64) []harness.SendRecord {
 	name, openid, err := x.user(e.User)
 	if err != nil {
 		sr.fail("sends", "the sends of "+name, "the user could not be found", err.Error())
 		return nil
 	}
-	// Waiting for "no sends" or "at most" can only end at the bound.
-	full := e.Count != nil && *e.Count == 0
-	end := deadline(e.Within)
-	for {
-		sends := x.p.SendsSince(x.app.AppID, openid, mark)
-		fails := x.judgeSends(e, sends)
-		if (len(fails) == 0 && !full) || passed(end) || ctx.Err() != nil {
-			sr.Failures = append(sr.Failures, fails...)
-			return sends
-		}
-		pause(ctx, poll)
+	act := x.h.After(x.app.AppID, openid, mark)
+	var sends []harness.SendRecord
+	var fails []Failure
+	judge := func() bool {
+		sends = act.Sends()
+		fails = x.judgeSends(e, sends)
+		return len(fails) == 0
 	}
+	if e.Count != nil && *e.Count == 0 {
+		// Waiting for "no sends" can only end at the bound.
+		harness.Hold(ctx, e.Within)
+		judge()
+	} else {
+		x.h.Await(ctx, x.app.AppID, openid, e.Within, judge)
+	}
+	sr.Failures = append(sr.Failures, fails...)
+	return sends
 }
 
-func (x *run) judgeSends(e *SendsExpect, sends []platform.SendRecord) []Failure {
+func (x *run) judgeSends(e *SendsExpect, sends []harness.SendRecord) []Failure {
 	var out []Failure
 	detail := sendsDetail(sends)
 	add := func(check, exp, act string) {
@@ -339,71 +353,69 @@ func (x *run) checkReceives(ctx context.Context, e *ReceivesExpect, sr *StepResu
 			return nil
 		}
 	}
-	full := e.Count != nil && *e.Count == 0
-	end := deadline(e.Within)
-	for {
-		var all, matches []pushSeen
-		for _, ent := range x.p.PushesSince(x.app.AppID, openid, x.cursor[name]) {
-			r, ok := ent.Data.(*push.Result)
-			if !ok || x.probes[r] != "" {
+	var all, matches []harness.Push
+	look := func() bool {
+		all, matches = nil, nil
+		for _, p := range x.h.After(x.app.AppID, openid, x.cursor[name]).Pushes() {
+			if p.Probe != "" {
 				continue
 			}
-			all = append(all, pushSeen{ent.Seq, r})
-			if receives(e, want, &r.Message) {
-				matches = append(matches, pushSeen{ent.Seq, r})
+			all = append(all, p)
+			if receives(e, want, &p.Message) {
+				matches = append(matches, p)
 			}
 		}
-		ok := len(matches) > 0
 		if e.Count != nil {
-			ok = len(matches) == *e.Count
+			return len(matches) == *e.Count
 		}
-		if (ok && !full) || passed(end) || ctx.Err() != nil {
-			if !ok {
-				exp := receivesWords(e, want) + " pushed"
-				if e.Count != nil {
-					exp += " " + plural(*e.Count, "time")
-				}
-				var got []string
-				for _, p := range all {
-					got = append(got, pushWords(&p.r.Message))
-				}
-				actual := "nothing pushed"
-				if len(got) > 0 {
-					actual = strings.Join(got, ", ")
-				}
-				sr.fail("bot_receives", exp+" for "+name, actual, fmt.Sprintf("%d matching push(es) since the previous check of %s", len(matches), name))
-				return nil
-			}
-			var out []*push.Result
-			var words []string
-			for _, m := range matches {
-				out = append(out, m.r)
-				words = append(words, pushWords(&m.r.Message))
-			}
-			note := "received " + strings.Join(words, ", ")
-			if len(words) == 0 {
-				note = "received no " + receivesWords(e, want)
-			}
-			if sr.Summary == "" {
-				sr.Summary = note
-			} else {
-				sr.Summary += "; " + note
-			}
-			if len(matches) > 0 {
-				x.cursor[name] = matches[0].seq
-				if e.Count != nil {
-					x.cursor[name] = matches[len(matches)-1].seq
-				}
-			}
-			return out
-		}
-		pause(ctx, poll)
+		return len(matches) > 0
 	}
-}
-
-type pushSeen struct {
-	seq uint64
-	r   *push.Result
+	var ok bool
+	if e.Count != nil && *e.Count == 0 {
+		// Waiting for "none" can only end at the bound.
+		harness.Hold(ctx, e.Within)
+		ok = look()
+	} else {
+		ok = x.h.Await(ctx, x.app.AppID, openid, e.Within, look)
+	}
+	if !ok {
+		exp := receivesWords(e, want) + " pushed"
+		if e.Count != nil {
+			exp += " " + plural(*e.Count, "time")
+		}
+		var got []string
+		for _, p := range all {
+			got = append(got, pushWords(&p.Message))
+		}
+		actual := "nothing pushed"
+		if len(got) > 0 {
+			actual = strings.Join(got, ", ")
+		}
+		sr.fail("bot_receives", exp+" for "+name, actual, fmt.Sprintf("%d matching push(es) since the previous check of %s", len(matches), name))
+		return nil
+	}
+	var out []*push.Result
+	var words []string
+	for _, m := range matches {
+		out = append(out, m.PushResult)
+		words = append(words, pushWords(&m.Message))
+	}
+	note := "received " + strings.Join(words, ", ")
+	if len(words) == 0 {
+		note = "received no " + receivesWords(e, want)
+	}
+	if sr.Summary == "" {
+		sr.Summary = note
+	} else {
+		sr.Summary += "; " + note
+	}
+	if len(matches) > 0 {
+		x.cursor[name] = matches[0].Seq
+		if e.Count != nil {
+			x.cursor[name] = matches[len(matches)-1].Seq
+		}
+	}
+	return out
 }
 
 func receives(e *ReceivesExpect, want map[string]string, m *wire.Message) bool {
@@ -432,8 +444,8 @@ func (x *run) checkViolations(st *Step, sr *StepResult, mark uint64) {
 		}
 	}
 	seen := map[string]bool{}
-	for _, e := range x.pushesSince(mark, false) {
-		r := e.Data.(*push.Result)
+	for _, p := range x.pushesSince(mark, false) {
+		r := p.PushResult
 		for _, v := range r.Violations {
 			sr.Violations = append(sr.Violations, v)
 			seen[v.Rule] = true
@@ -504,12 +516,12 @@ func (x *run) agentStep(ctx context.Context, st *Step, sr *StepResult, result ma
 		}
 	case "status":
 		if _, saved := x.agents[account]; !saved {
-			if ag, ok := x.p.KF.Agent(appID, account, x.p.Now()); ok {
+			if ag, ok := x.p.Agent(appID, account); ok {
 				x.agents[account] = ag
 			}
 		}
 		var ag any
-		ag, err = x.p.AgentSet(ctx, appID, account, a.Online, a.AutoAccept, a.Capacity)
+		ag, err = x.p.AgentSet(ctx, appID, account, platform.AgentStatus{Online: a.Online, AutoAccept: a.AutoAccept, Capacity: a.Capacity})
 		result["agent"] = ag
 	}
 	x.judgeError(st, sr, err, result)

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/state"
 )
 
 // WriteScenario writes the text report of one scenario: a line for the scenario, a line per
@@ -91,15 +91,15 @@ func writeFailure(w io.Writer, res *ScenarioResult, st *StepResult) {
 	}
 }
 
-func lineText(l state.Line) string {
+func lineText(l platform.Line) string {
 	switch l.Kind {
-	case state.LineCustom:
+	case platform.LineCustom:
 		s := "(customer-service message"
 		if l.KfAccount != "" {
 			s += " as " + l.KfAccount
 		}
 		return s + ") " + l.Text
-	case state.LineEvent:
+	case platform.LineEvent:
 		return "(did) " + l.Text
 	}
 	return l.Text

@@ -3,9 +3,9 @@ package scenario
 import (
 	"encoding/json"
 
+	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/state"
 )
 
 // Statuses of scenarios and steps.
@@ -52,9 +52,9 @@ type ScenarioResult struct {
 
 // Transcript is one user's transcript.
 type Transcript struct {
-	User   string       `json:"user"`
-	OpenID string       `json:"openid"`
-	Lines  []state.Line `json:"lines"`
+	User   string          `json:"user"`
+	OpenID string          `json:"openid"`
+	Lines  []platform.Line `json:"lines"`
 }
 
 // StepResult is what came of one step.

@@ -17,36 +17,39 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/push"
-	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/random"
 )
 
-// Runner runs scenarios against one platform and the bots it pushes to. Scenarios that do not
-// run alone (see Scenario.Serial) run Parallel at a time; the others run one by one after them,
-// because they move the clock or change agents every scenario shares.
+// Runner runs scenarios against one platform and the bots it pushes to: it acts and observes
+// through a harness of the platform. Scenarios that do not run alone (see Scenario.Serial) run
+// Parallel at a time; the others run one by one after them, because they move the clock or
+// change agents every scenario shares.
 type Runner struct {
 	Platform *platform.Platform
 	// Parallel is how many scenarios run at once. Default 4.
 	Parallel int
-	// Random makes the users' fresh openids. Default crypto/rand.
+	// Random makes the users' fresh openids; a Run reads it one Read at a time, from every
+	// scenario it runs at once. Default crypto/rand.
 	Random io.Reader
 	// Getenv reads ${env.NAME}. Default os.Getenv.
 	Getenv func(string) string
 	// OnScenario, when set, is called as each scenario ends, one call at a time, with how many
 	// have ended and how many there are.
 	OnScenario func(done, total int, r *ScenarioResult)
-
-	randMu sync.Mutex // guards reads of Random
 }
-
-// poll is how often a step that waits (within:) looks again.
-const poll = 20 * time.Millisecond
 
 // Run runs the scenarios and reports on them in the order given. A canceled ctx ends the run:
 // the scenarios not yet run are reported failed.
 func (r *Runner) Run(ctx context.Context, scenarios []*Scenario) *Report {
 	start := clock.Real{}.Now()
+	h := harness.New(r.Platform)
+	src := r.Random
+	if src == nil {
+		src = rand.Reader
+	}
+	src = random.Locked(src) // the scenarios that run at once draw their openids from it together
 	results := make([]*ScenarioResult, len(scenarios))
 	var mu sync.Mutex // guards done and the OnScenario calls
 	done := 0
@@ -76,7 +79,7 @@ func (r *Runner) Run(ctx context.Context, scenarios []*Scenario) *Report {
 	for range min(workers, max(len(together), 1)) {
 		wg.Go(func() {
 			for i := range work {
-				finish(i, r.runOne(ctx, scenarios[i]))
+				finish(i, r.runOne(ctx, h, src, scenarios[i]))
 			}
 		})
 	}
@@ -86,7 +89,7 @@ func (r *Runner) Run(ctx context.Context, scenarios []*Scenario) *Report {
 	close(work)
 	wg.Wait()
 	for _, i := range alone {
-		finish(i, r.runOne(ctx, scenarios[i]))
+		finish(i, r.runOne(ctx, h, src, scenarios[i]))
 	}
 
 	rep := &Report{Passed: true, Scenarios: results}
@@ -112,6 +115,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // run is the state of one scenario while it runs; one goroutine owns it.
 type run struct {
 	r       *Runner
+	h       *harness.Harness
 	p       *platform.Platform
 	s       *Scenario
 	app     *platform.App
@@ -123,19 +127,19 @@ type run struct {
 	// lastAction is the journal mark taken before the latest action step, what a step that
 	// only checks sends looks after.
 	lastAction uint64
-	// probes are the pushes the checks made (signature probes, retries): they are not the
-	// bot's ordinary pushes, and are judged by their check alone.
-	probes map[*push.Result]string
+	// tampered names the signature each signature probe spoiled, by the probe's journal
+	// sequence number: the journal says a push is a probe, this says which, for the report.
+	tampered map[uint64]string
 	// agents holds the status of each agent before the scenario changed it, to put it back.
-	agents map[string]state.Agent
+	agents map[string]platform.Agent
 }
 
-func (r *Runner) runOne(ctx context.Context, s *Scenario) *ScenarioResult {
+func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, s *Scenario) *ScenarioResult {
 	start := clock.Real{}.Now()
 	res := &ScenarioResult{Name: s.Name, File: s.File, Line: s.Line, Status: Passed, Serial: s.SerialWhy, Users: map[string]string{}, Steps: []*StepResult{}}
 	defer func() { res.DurationMS = ms(clock.Since(start)) }()
-	x := &run{r: r, p: r.Platform, s: s, res: res, openids: map[string]string{}, results: map[string]json.RawMessage{},
-		cursor: map[string]uint64{}, probes: map[*push.Result]string{}, agents: map[string]state.Agent{}}
+	x := &run{r: r, h: h, p: h.Platform(), s: s, res: res, openids: map[string]string{}, results: map[string]json.RawMessage{},
+		cursor: map[string]uint64{}, tampered: map[uint64]string{}, agents: map[string]platform.Agent{}}
 	app, err := x.p.LookupApp(s.App)
 	if err != nil {
 		x.abort(0, err.Error())
@@ -145,13 +149,13 @@ func (r *Runner) runOne(ctx context.Context, s *Scenario) *ScenarioResult {
 	for _, u := range s.Users {
 		openid := u.OpenID
 		if openid == "" {
-			openid = r.freshOpenID()
+			openid = random.OpenID(src)
 		}
 		x.openids[u.Name], res.Users[u.Name] = openid, openid
 		// A Mini Program has no followers: its users are always reachable.
-		x.p.Users.Ensure(app.AppID, openid, u.Name, u.Subscribed || app.Kind == "mp")
+		x.p.EnsureUser(app.AppID, openid, u.Name, u.Subscribed || app.Kind == "mp")
 	}
-	x.lastAction = x.p.LastSeq()
+	x.lastAction = x.h.Mark()
 	for name := range x.openids {
 		x.cursor[name] = x.lastAction
 	}
@@ -189,74 +193,32 @@ func (x *run) skip(from int) {
 func (x *run) transcripts() {
 	for _, u := range x.s.Users {
 		openid := x.openids[u.Name]
-		lines := x.p.Transcripts.Get(x.app.AppID, openid)
+		lines := x.p.Transcript(x.app.AppID, openid)
 		if lines == nil {
-			lines = []state.Line{}
+			lines = []platform.Line{}
 		}
 		x.res.Transcripts = append(x.res.Transcripts, Transcript{User: u.Name, OpenID: openid, Lines: lines})
 	}
 }
 
-// freshOpenID makes an openid no one has: 'o' and 27 characters, as WeChat's look.
-func (r *Runner) freshOpenID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-	var b [27]byte
-	r.randMu.Lock()
-	src := r.Random
-	if src == nil {
-		src = rand.Reader
-	}
-	_, err := io.ReadFull(src, b[:])
-	r.randMu.Unlock()
-	if err != nil {
-		panic(fmt.Sprintf("scenario: random source: %v", err))
-	}
-	out := make([]byte, 0, 28)
-	out = append(out, 'o')
-	for _, c := range b {
-		out = append(out, alphabet[c&63])
-	}
-	return string(out)
-}
-
-// cleanup lets the next scenarios find the shared agents as they were: the users' sessions end
-// and their places in the queue go, quietly (the scenario is over, no one reads its pushes), and
-// agents the scenario changed get their status back.
+// cleanup lets the next scenarios find the shared agents as they were: the users leave the
+// queue and their sessions quietly (the scenario is over, no one reads its pushes), and agents
+// the scenario changed get their status back. Sessions past their time have ended already, on
+// the clock's timers, with their journal entries.
 func (x *run) cleanup() {
 	ctx := context.Background()
-	x.p.Tick() // sessions past their time end with their journal entries, not silently below
-	now := x.p.Now()
-	mine := map[string]bool{}
-	for _, openid := range x.openids {
-		mine[openid] = true
-	}
-	others := func(events []state.KFEvent) []state.KFEvent {
-		var out []state.KFEvent
-		for _, ev := range events {
-			if !mine[ev.OpenID] {
-				out = append(out, ev)
-			}
-		}
-		return out
-	}
 	appID := x.app.AppID
-	for _, openid := range sortedValues(x.openids) {
-		if _, waiting := x.p.KF.WaitingFor(appID, openid); waiting {
-			// The queue has no leave operation: a session with any usable agent takes the user
-			// out of it, and closing that session frees the agent again.
-			for _, ag := range x.p.KF.Agents(appID, now) {
-				if ag.WeChat == "" || !ag.Online {
-					continue
-				}
-				if events, err := x.p.KF.Create(appID, ag.Account, openid, now); err == nil {
-					x.p.ApplyKF(ctx, x.app, others(events))
-					break
-				}
-			}
+	users := sortedValues(x.openids)
+	// The waiting users leave first, so that an agent a session frees takes no user of this
+	// scenario, only those of others.
+	for _, openid := range users {
+		if _, waiting := x.p.KFWaiting(appID, openid); waiting {
+			_ = x.p.KFLeave(ctx, appID, openid)
 		}
-		if s, in := x.p.KF.Session(appID, openid, now); in {
-			events, _ := x.p.KF.Close(appID, s.Account, openid, now)
-			x.p.ApplyKF(ctx, x.app, others(events))
+	}
+	for _, openid := range users {
+		if _, in := x.p.KFSession(appID, openid); in {
+			_ = x.p.KFLeave(ctx, appID, openid)
 		}
 	}
 	accounts := make([]string, 0, len(x.agents))
@@ -267,7 +229,7 @@ func (x *run) cleanup() {
 	for _, account := range accounts {
 		ag := x.agents[account]
 		online, auto, capacity := ag.Online, ag.AutoAccept, ag.Capacity
-		_, _ = x.p.AgentSet(ctx, appID, account, &online, &auto, &capacity)
+		_, _ = x.p.AgentSet(ctx, appID, account, platform.AgentStatus{Online: &online, AutoAccept: &auto, Capacity: &capacity})
 	}
 }
 
@@ -349,7 +311,7 @@ func (x *run) user(name string) (string, string, error) {
 func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	start := clock.Real{}.Now()
 	sr := &StepResult{Index: st.Index + 1, ID: st.ID, Name: st.Name, Line: st.Line, Action: x.describe(st), Status: Passed}
-	mark := x.p.LastSeq()
+	mark := x.h.Mark()
 	if st.HasAction() {
 		x.lastAction = mark
 	}
@@ -420,26 +382,14 @@ func (sr *StepResult) fail(check, expected, actual, detail string) {
 	sr.Failures = append(sr.Failures, Failure{Check: check, Expected: expected, Actual: actual, Detail: detail})
 }
 
-// pause waits d of wall time, or less when ctx ends.
-func pause(ctx context.Context, d time.Duration) {
-	c, cancel := clock.WithTimeout(ctx, d)
-	defer cancel()
-	<-c.Done()
-}
-
-// deadline is when a wait of d from now ends.
-func deadline(d time.Duration) time.Time { return clock.Real{}.Now().Add(d) }
-
-func passed(t time.Time) bool { return !clock.Real{}.Now().Before(t) }
-
 // pushesSince lists the pushes of every user of the scenario after mark, in order, with the
-// checks' own pushes left out unless all is set.
-func (x *run) pushesSince(mark uint64, all bool) []state.Entry {
-	var out []state.Entry
+// checks' own pushes (probes) left out unless all is set.
+func (x *run) pushesSince(mark uint64, all bool) []harness.Push {
+	var out []harness.Push
 	for _, openid := range x.openids {
-		for _, e := range x.p.PushesSince(x.app.AppID, openid, mark) {
-			if r, ok := e.Data.(*push.Result); ok && (all || x.probes[r] == "") {
-				out = append(out, e)
+		for _, p := range x.h.After(x.app.AppID, openid, mark).Pushes() {
+			if all || p.Probe == "" {
+				out = append(out, p)
 			}
 		}
 	}
@@ -450,22 +400,19 @@ func (x *run) pushesSince(mark uint64, all bool) []state.Entry {
 // exchanges are the raw pushes of a failed step.
 func (x *run) exchanges(mark uint64) []Exchange {
 	var out []Exchange
-	for _, e := range x.pushesSince(mark, true) {
-		r := e.Data.(*push.Result)
-		label := x.probes[r]
+	for _, p := range x.pushesSince(mark, true) {
+		label := p.Probe
 		switch {
 		case label != "":
-		case r.Message.IsEvent() && strings.HasPrefix(r.Message.Event, "kf_"):
+			if what, ok := x.tampered[p.Seq]; ok {
+				label += " (wrong " + what + ")"
+			}
+		case p.Message.IsEvent() && strings.HasPrefix(p.Message.Event, "kf_"):
 			label = "kf event"
 		default:
 			label = "push"
 		}
-		out = append(out, Exchange{Label: label, Result: r})
+		out = append(out, Exchange{Label: label, Result: p.PushResult})
 	}
 	return out
-}
-
-// apiCallsSince lists the API calls the bot made about a user after mark.
-func (x *run) apiCallsSince(openid string, mark uint64) []state.Entry {
-	return x.p.Journal.List(state.JournalFilter{App: x.app.AppID, User: openid, Kind: state.EntryAPI, Since: mark})
 }

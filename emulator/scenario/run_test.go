@@ -355,16 +355,16 @@ steps:
   - agent: {account: kf2@wxemu_demo, capacity: 1, auto_accept: false}
 `)
 			Expect(rep.Passed).To(BeTrue(), describeResult(rep.Scenarios[0]))
-			p := e.emu.Platform
+			p := e.emu.Platform()
 			for _, account := range []string{"kf1@wxemu_demo", "kf2@wxemu_demo", "kf3@wxemu_demo"} {
-				ag, ok := p.KF.Agent(config.DemoOAAppID, account, p.Now())
+				ag, ok := p.Agent(config.DemoOAAppID, account)
 				Expect(ok).To(BeTrue())
 				Expect(ag.Accepted).To(BeZero(), account)
 			}
-			kf2, _ := p.KF.Agent(config.DemoOAAppID, "kf2@wxemu_demo", p.Now())
+			kf2, _ := p.Agent(config.DemoOAAppID, "kf2@wxemu_demo")
 			Expect(kf2.AutoAccept).To(BeTrue())
 			Expect(kf2.Capacity).To(Equal(5))
-			n, _ := p.KF.WaitCase(config.DemoOAAppID, p.Now())
+			n, _ := p.KFWaitCase(config.DemoOAAppID)
 			Expect(n).To(BeZero())
 		})
 

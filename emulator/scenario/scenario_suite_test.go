@@ -103,7 +103,7 @@ func mustParse(text string) []*scenario.Scenario {
 
 // runner runs scenarios on the env's emulator.
 func (e *env) runner() *scenario.Runner {
-	return &scenario.Runner{Platform: e.emu.Platform, Random: rand.NewChaCha8([32]byte{byte(GinkgoParallelProcess())})}
+	return &scenario.Runner{Platform: e.emu.Platform(), Random: rand.NewChaCha8([32]byte{byte(GinkgoParallelProcess())})}
 }
 
 // run runs the scenarios of a text and returns the report.

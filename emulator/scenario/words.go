@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/wire"
@@ -184,7 +185,7 @@ func plural(n int, what string) string {
 }
 
 // sendsSummary is `6 sends: 0 0 0 0 0 45047`.
-func sendsSummary(sends []platform.SendRecord) string {
+func sendsSummary(sends []harness.SendRecord) string {
 	codes := make([]string, len(sends))
 	for i, s := range sends {
 		codes[i] = strconv.Itoa(s.Errcode)
@@ -193,7 +194,7 @@ func sendsSummary(sends []platform.SendRecord) string {
 }
 
 // sendsDetail lists sends one per line with WeChat's answer.
-func sendsDetail(sends []platform.SendRecord) string {
+func sendsDetail(sends []harness.SendRecord) string {
 	if len(sends) == 0 {
 		return "the bot sent nothing to the user"
 	}

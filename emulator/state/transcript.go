@@ -1,6 +1,8 @@
 package state
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -96,7 +98,7 @@ type TranscriptSnapshot struct {
 	Lines  []Line `json:"lines"`
 }
 
-// Snapshot exports every transcript.
+// Snapshot exports every transcript, sorted by app and openid.
 func (t *Transcripts) Snapshot() []TranscriptSnapshot {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -104,6 +106,9 @@ func (t *Transcripts) Snapshot() []TranscriptSnapshot {
 	for k, ls := range t.lines {
 		out = append(out, TranscriptSnapshot{App: k.app, OpenID: k.openid, Lines: append([]Line(nil), t.newest(ls)...)})
 	}
+	slices.SortFunc(out, func(a, b TranscriptSnapshot) int {
+		return cmp.Or(cmp.Compare(a.App, b.App), cmp.Compare(a.OpenID, b.OpenID))
+	})
 	return out
 }
 

@@ -260,12 +260,12 @@ func AppendErrorBody(dst []byte, code int, errmsg, rid string) []byte {
 	dst = append(dst, `{"errcode":`...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, `,"errmsg":`...)
-	dst = appendJSONString(dst, errmsg)
+	dst = textenc.AppendJSONString(dst, errmsg)
 	if rid != "" {
 		// Reopen the string to add the suffix without building errmsg+rid.
 		dst = append(dst[:len(dst)-1], " rid: "...)
 		open := len(dst)
-		dst = appendJSONString(dst, rid)
+		dst = textenc.AppendJSONString(dst, rid)
 		copy(dst[open:], dst[open+1:])
 		dst = dst[:len(dst)-1]
 	}

@@ -663,3 +663,25 @@ func hex4(s string) rune {
 	}
 	return r
 }
+
+// replacement is U+FFFD, which invalid UTF-8 decodes to.
+const replacement = "\uFFFD"
+
+// validUTF8 returns s with each byte of invalid UTF-8 replaced by U+FFFD, as encoding/json
+// decodes strings; s itself when it is valid.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, replacement...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
+}

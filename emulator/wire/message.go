@@ -58,11 +58,11 @@ func (m *Message) xmlField(dst []byte, f field) []byte {
 	case kString:
 		s := *m.str(f)
 		dst = append(dst, fi.open...)
-		dst = appendCDATA(dst, s)
+		dst = textenc.AppendCDATA(dst, s)
 	case kDecimal:
 		s := *m.str(f)
 		dst = append(dst, fi.open...)
-		dst = appendXMLText(dst, s)
+		dst = textenc.AppendXMLText(dst, s)
 	case kInt:
 		dst = append(dst, fi.open...)
 		dst = strconv.AppendInt(dst, m.CreateTime, 10)
@@ -73,7 +73,7 @@ func (m *Message) xmlField(dst []byte, f field) []byte {
 			dst = strconv.AppendInt(dst, m.MsgId, 10)
 		case m.MsgIdText != "":
 			dst = append(dst, fi.open...)
-			dst = appendCDATA(dst, m.MsgIdText)
+			dst = textenc.AppendCDATA(dst, m.MsgIdText)
 		default:
 			return dst
 		}
@@ -83,9 +83,9 @@ func (m *Message) xmlField(dst []byte, f field) []byte {
 			return dst
 		}
 		dst = append(dst, "<ScanCodeInfo><ScanType>"...)
-		dst = appendCDATA(dst, s.ScanType)
+		dst = textenc.AppendCDATA(dst, s.ScanType)
 		dst = append(dst, "</ScanType><ScanResult>"...)
-		dst = appendCDATA(dst, s.ScanResult)
+		dst = textenc.AppendCDATA(dst, s.ScanResult)
 		dst = append(dst, "</ScanResult>"...)
 	case kSendPicsInfo:
 		s := m.SendPicsInfo
@@ -97,7 +97,7 @@ func (m *Message) xmlField(dst []byte, f field) []byte {
 		dst = append(dst, "</Count><PicList>"...)
 		for _, p := range s.PicList {
 			dst = append(dst, "<item><PicMd5Sum>"...)
-			dst = appendCDATA(dst, p)
+			dst = textenc.AppendCDATA(dst, p)
 			dst = append(dst, "</PicMd5Sum></item>"...)
 		}
 		dst = append(dst, "</PicList>"...)
@@ -107,15 +107,15 @@ func (m *Message) xmlField(dst []byte, f field) []byte {
 			return dst
 		}
 		dst = append(dst, "<SendLocationInfo><Location_X>"...)
-		dst = appendCDATA(dst, s.LocationX)
+		dst = textenc.AppendCDATA(dst, s.LocationX)
 		dst = append(dst, "</Location_X><Location_Y>"...)
-		dst = appendCDATA(dst, s.LocationY)
+		dst = textenc.AppendCDATA(dst, s.LocationY)
 		dst = append(dst, "</Location_Y><Scale>"...)
-		dst = appendCDATA(dst, s.Scale)
+		dst = textenc.AppendCDATA(dst, s.Scale)
 		dst = append(dst, "</Scale><Label>"...)
-		dst = appendCDATA(dst, s.Label)
+		dst = textenc.AppendCDATA(dst, s.Label)
 		dst = append(dst, "</Label><Poiname>"...)
-		dst = appendCDATA(dst, s.Poiname)
+		dst = textenc.AppendCDATA(dst, s.Poiname)
 		dst = append(dst, "</Poiname>"...)
 	}
 	return append(dst, fi.shut...)
@@ -143,14 +143,14 @@ func (m *Message) jsonField(dst []byte, f field) []byte {
 	case kString:
 		s := *m.str(f)
 		dst = append(dst, fi.key...)
-		return appendJSONString(dst, s)
+		return textenc.AppendJSONString(dst, s)
 	case kDecimal:
 		s := *m.str(f)
 		dst = append(dst, fi.key...)
 		if isJSONNumber(s) {
 			return append(dst, s...)
 		}
-		return appendJSONString(dst, s)
+		return textenc.AppendJSONString(dst, s)
 	case kInt:
 		dst = append(dst, fi.key...)
 		return strconv.AppendInt(dst, m.CreateTime, 10)
@@ -161,7 +161,7 @@ func (m *Message) jsonField(dst []byte, f field) []byte {
 			return strconv.AppendInt(dst, m.MsgId, 10)
 		case m.MsgIdText != "":
 			dst = append(dst, fi.key...)
-			return appendJSONString(dst, m.MsgIdText)
+			return textenc.AppendJSONString(dst, m.MsgIdText)
 		}
 		return dst
 	case kScanCodeInfo:
@@ -170,9 +170,9 @@ func (m *Message) jsonField(dst []byte, f field) []byte {
 			return dst
 		}
 		dst = append(dst, `"ScanCodeInfo":{"ScanType":`...)
-		dst = appendJSONString(dst, s.ScanType)
+		dst = textenc.AppendJSONString(dst, s.ScanType)
 		dst = append(dst, `,"ScanResult":`...)
-		dst = appendJSONString(dst, s.ScanResult)
+		dst = textenc.AppendJSONString(dst, s.ScanResult)
 		return append(dst, '}')
 	case kSendPicsInfo:
 		s := m.SendPicsInfo
@@ -186,7 +186,7 @@ func (m *Message) jsonField(dst []byte, f field) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, p)
+			dst = textenc.AppendJSONString(dst, p)
 		}
 		return append(dst, "]}"...)
 	case kSendLocationInfo:
@@ -195,16 +195,56 @@ func (m *Message) jsonField(dst []byte, f field) []byte {
 			return dst
 		}
 		dst = append(dst, `"SendLocationInfo":{"Location_X":`...)
-		dst = appendJSONString(dst, s.LocationX)
+		dst = textenc.AppendJSONString(dst, s.LocationX)
 		dst = append(dst, `,"Location_Y":`...)
-		dst = appendJSONString(dst, s.LocationY)
+		dst = textenc.AppendJSONString(dst, s.LocationY)
 		dst = append(dst, `,"Scale":`...)
-		dst = appendJSONString(dst, s.Scale)
+		dst = textenc.AppendJSONString(dst, s.Scale)
 		dst = append(dst, `,"Label":`...)
-		dst = appendJSONString(dst, s.Label)
+		dst = textenc.AppendJSONString(dst, s.Label)
 		dst = append(dst, `,"Poiname":`...)
-		dst = appendJSONString(dst, s.Poiname)
+		dst = textenc.AppendJSONString(dst, s.Poiname)
 		return append(dst, '}')
 	}
 	return dst
+}
+
+// isJSONNumber reports whether s is a number literal by the JSON grammar.
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i == len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i == len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(s)
 }

@@ -12,13 +12,13 @@ import (
 // text, ArticleCount and Articles for news) even when empty.
 func (r *Reply) AppendXML(dst []byte) []byte {
 	dst = append(dst, "<xml><ToUserName>"...)
-	dst = appendCDATA(dst, r.ToUserName)
+	dst = textenc.AppendCDATA(dst, r.ToUserName)
 	dst = append(dst, "</ToUserName><FromUserName>"...)
-	dst = appendCDATA(dst, r.FromUserName)
+	dst = textenc.AppendCDATA(dst, r.FromUserName)
 	dst = append(dst, "</FromUserName><CreateTime>"...)
 	dst = strconv.AppendInt(dst, r.CreateTime, 10)
 	dst = append(dst, "</CreateTime><MsgType>"...)
-	dst = appendCDATA(dst, r.MsgType)
+	dst = textenc.AppendCDATA(dst, r.MsgType)
 	dst = append(dst, "</MsgType>"...)
 	if r.Content != "" || r.MsgType == ReplyText {
 		dst = xmlElem(dst, "Content", r.Content, true)
@@ -77,7 +77,7 @@ func xmlElem(dst []byte, name, value string, always bool) []byte {
 		return dst
 	}
 	dst = append(append(append(dst, '<'), name...), '>')
-	dst = appendCDATA(dst, value)
+	dst = textenc.AppendCDATA(dst, value)
 	return append(append(append(dst, '<', '/'), name...), '>')
 }
 
@@ -86,29 +86,29 @@ func xmlElem(dst []byte, name, value string, always bool) []byte {
 // "Articles":[…] (the shape of news is not documented; this is the analogue of the XML).
 func (r *Reply) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"ToUserName":`...)
-	dst = appendJSONString(dst, r.ToUserName)
+	dst = textenc.AppendJSONString(dst, r.ToUserName)
 	dst = append(dst, `,"FromUserName":`...)
-	dst = appendJSONString(dst, r.FromUserName)
+	dst = textenc.AppendJSONString(dst, r.FromUserName)
 	dst = append(dst, `,"CreateTime":`...)
 	dst = strconv.AppendInt(dst, r.CreateTime, 10)
 	dst = append(dst, `,"MsgType":`...)
-	dst = appendJSONString(dst, r.MsgType)
+	dst = textenc.AppendJSONString(dst, r.MsgType)
 	if r.Content != "" || r.MsgType == ReplyText {
 		dst = jsonMember(dst, "Content", r.Content, true)
 	}
 	if r.Image != nil {
 		dst = append(dst, `,"Image":{"MediaId":`...)
-		dst = appendJSONString(dst, r.Image.MediaId)
+		dst = textenc.AppendJSONString(dst, r.Image.MediaId)
 		dst = append(dst, '}')
 	}
 	if r.Voice != nil {
 		dst = append(dst, `,"Voice":{"MediaId":`...)
-		dst = appendJSONString(dst, r.Voice.MediaId)
+		dst = textenc.AppendJSONString(dst, r.Voice.MediaId)
 		dst = append(dst, '}')
 	}
 	if v := r.Video; v != nil {
 		dst = append(dst, `,"Video":{"MediaId":`...)
-		dst = appendJSONString(dst, v.MediaId)
+		dst = textenc.AppendJSONString(dst, v.MediaId)
 		dst = jsonMember(dst, "Title", v.Title, false)
 		dst = jsonMember(dst, "Description", v.Description, false)
 		dst = append(dst, '}')
@@ -135,7 +135,7 @@ func (r *Reply) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"Title":`...)
-			dst = appendJSONString(dst, a.Title)
+			dst = textenc.AppendJSONString(dst, a.Title)
 			dst = jsonMember(dst, "Description", a.Description, true)
 			dst = jsonMember(dst, "PicUrl", a.PicUrl, true)
 			dst = jsonMember(dst, "Url", a.Url, true)
@@ -145,7 +145,7 @@ func (r *Reply) AppendJSON(dst []byte) []byte {
 	}
 	if r.TransInfo != nil {
 		dst = append(dst, `,"TransInfo":{"KfAccount":`...)
-		dst = appendJSONString(dst, r.TransInfo.KfAccount)
+		dst = textenc.AppendJSONString(dst, r.TransInfo.KfAccount)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
@@ -156,7 +156,7 @@ func jsonMember(dst []byte, key, value string, always bool) []byte {
 		return dst
 	}
 	dst = append(append(append(dst, ',', '"'), key...), '"', ':')
-	return appendJSONString(dst, value)
+	return textenc.AppendJSONString(dst, value)
 }
 
 // replyField numbers the top-level names of a reply.

@@ -8,13 +8,14 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/wxemu/wxemu/emulator/emutest"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 )
 
 // sendsOf reads the customer-service sends of an exchange (those during its push), of a user
 // (all of them), or a list of them.
-func sendsOf(name string, actual any) ([]platform.SendRecord, error) {
+func sendsOf(name string, actual any) ([]harness.SendRecord, error) {
 	switch a := actual.(type) {
 	case *emutest.Exchange:
 		if a == nil {
@@ -29,23 +30,23 @@ func sendsOf(name string, actual any) ([]platform.SendRecord, error) {
 			return nil, notMadeError(name, a)
 		}
 		return a.Sends(), nil
-	case []platform.SendRecord:
+	case []harness.SendRecord:
 		return a, nil
 	case *platform.Interaction, *push.Result:
 		return nil, fmt.Errorf("%s: a %T does not hold the customer-service sends the bot made meanwhile; match the *emutest.Exchange that emutest's Send returns", name, actual)
 	}
-	return nil, fmt.Errorf("%s reads the customer-service sends of a *emutest.Exchange (during its push), a *emutest.User (all) or a []platform.SendRecord; got\n%s", name, format.Object(actual, 1))
+	return nil, fmt.Errorf("%s reads the customer-service sends of a *emutest.Exchange (during its push), a *emutest.User (all) or a []harness.SendRecord; got\n%s", name, format.Object(actual, 1))
 }
 
 // HaveSent succeeds when the bot's customer-service sends satisfy every matcher, each given the
-// []platform.SendRecord: HaveSent(Sends(6), Errcodes(0, 0, 0, 0, 0, 45047)). With no matcher, it
+// []harness.SendRecord: HaveSent(Sends(6), Errcodes(0, 0, 0, 0, 0, 45047)). With no matcher, it
 // succeeds when there is at least one send.
 func HaveSent(matchers ...types.GomegaMatcher) types.GomegaMatcher {
 	const name = "HaveSent"
 	if len(matchers) == 0 {
 		matchers = []types.GomegaMatcher{gomega.Not(gomega.BeEmpty())}
 	}
-	firstMiss := func(sends []platform.SendRecord) (types.GomegaMatcher, error) {
+	firstMiss := func(sends []harness.SendRecord) (types.GomegaMatcher, error) {
 		for _, m := range matchers {
 			ok, err := m.Match(sends)
 			if err != nil {
@@ -80,7 +81,7 @@ func HaveSent(matchers ...types.GomegaMatcher) types.GomegaMatcher {
 
 // Sends matches a list of sends of length n, for HaveSent.
 func Sends(n int) types.GomegaMatcher {
-	return gomega.WithTransform(func(s []platform.SendRecord) int { return len(s) }, gomega.Equal(n))
+	return gomega.WithTransform(func(s []harness.SendRecord) int { return len(s) }, gomega.Equal(n))
 }
 
 // Errcodes matches the errcodes WeChat answered the sends, in order, for HaveSent.
@@ -88,7 +89,7 @@ func Errcodes(codes ...int) types.GomegaMatcher {
 	if codes == nil {
 		codes = []int{}
 	}
-	return gomega.WithTransform(func(s []platform.SendRecord) []int {
+	return gomega.WithTransform(func(s []harness.SendRecord) []int {
 		out := make([]int, len(s))
 		for i, r := range s {
 			out[i] = r.Errcode

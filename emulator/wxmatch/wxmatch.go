@@ -26,6 +26,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/wxemu/wxemu/emulator/emutest"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
@@ -109,7 +110,7 @@ func title(actual any) string {
 		return "the HTTP answer"
 	case []byte, json.RawMessage:
 		return "the API answer"
-	case []platform.SendRecord:
+	case []harness.SendRecord:
 		return "the customer-service sends"
 	case []rules.Violation:
 		return "the violations"
@@ -148,7 +149,7 @@ func report(actual any) string {
 		return "The answer:\n" + indent(string(a))
 	case json.RawMessage:
 		return "The answer:\n" + indent(string(a))
-	case []platform.SendRecord:
+	case []harness.SendRecord:
 		return "The sends:\n" + indent(emutest.RenderSends(a))
 	case []rules.Violation:
 		return "The violations:\n" + indent(renderViolations(a))

@@ -3,17 +3,19 @@
 package specs_test
 
 import (
+	"context"
 	"encoding/json"
 	"os/exec"
-	"regexp"
-	"syscall"
+	"strconv"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
+
+	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/harness"
 )
 
 func TestSpecs(t *testing.T) {
@@ -41,22 +43,24 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 
 var _ = SynchronizedAfterSuite(func() {}, func() { gexec.CleanupBuildArtifacts() })
 
-var readyLine = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/wx)`)
-
-// startSampleBot runs the sample bot binary on a free loopback port and returns its callback URL.
-// The bot is stopped with SIGTERM when the spec ends, and must exit cleanly.
+// startSampleBot runs the sample bot binary on a free loopback port, waits until it answers
+// WeChat's handshake, and returns its callback URL. The bot is stopped with SIGTERM when the spec
+// ends, and must exit cleanly.
 func startSampleBot(args ...string) string {
-	cmd := exec.Command(binaries.Samplebot, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
-	session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+	port, err := harness.FreePort()
+	Expect(err).NotTo(HaveOccurred())
+	bot, err := harness.StartBot(harness.BotSpec{
+		Args:   append([]string{binaries.Samplebot, "--listen", "127.0.0.1:" + strconv.Itoa(port)}, args...),
+		Output: GinkgoWriter,
+	})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
-		session.Signal(syscall.SIGTERM)
-		Eventually(session, 5*time.Second).Should(gexec.Exit(0))
+		Expect(bot.Stop(5 * time.Second)).To(Succeed())
+		Expect(bot.Err()).NotTo(HaveOccurred(), "the sample bot exits cleanly on SIGTERM:\n%s", bot.Output())
 	})
-	Eventually(session.Out, 10*time.Second).Should(gbytes.Say(`listening on http://`))
-	m := readyLine.FindSubmatch(session.Out.Contents())
-	Expect(m).NotTo(BeNil(), "ready line: %s", session.Out.Contents())
-	return string(m[1])
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + harness.CallbackPath
+	Expect(bot.WaitReady(context.Background(), url, config.DemoOAToken, 10*time.Second)).To(Succeed(), bot.Output())
+	return url
 }
 
 // wxemu runs the wxemu binary to completion and returns its session.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -20,6 +19,7 @@ import (
 	"github.com/wxemu/wxemu/emulator"
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/scenario"
 )
 
@@ -133,7 +133,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	var port int
 	var callback string
 	if o.exec != "" {
-		if port, err = freeLoopbackPort(); err != nil {
+		if port, err = harness.FreePort(); err != nil {
 			fmt.Fprintf(stderr, "wxemu run: %v\n", err)
 			return exitFail
 		}
@@ -166,14 +166,14 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wxemu run: %v\n", err)
 		return exitFail
 	}
-	var bot *botProcess
+	var bot *harness.Bot
 	defer func() {
 		// The emulator goes first: its idle keep-alive connections to the bot would otherwise
 		// hold the bot's graceful shutdown (a connection that never carried a request counts as
 		// busy for 5 s).
 		_ = emu.Close()
 		if bot != nil {
-			if err := bot.stop(5 * time.Second); err != nil {
+			if err := bot.Stop(5 * time.Second); err != nil {
 				fmt.Fprintf(stderr, "wxemu run: stopping the bot: %v\n", err)
 			}
 		}
@@ -193,15 +193,20 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		if o.verbose {
 			echo = stderr
 		}
-		bot, err = startBot(o.exec, env, echo)
+		t := app.Target()
+		if t == nil {
+			fmt.Fprintf(stderr, "wxemu run: the bot is not ready: app %s has no callback URL\n", app.Alias)
+			return exitFail
+		}
+		bot, err = harness.StartBot(harness.BotSpec{Command: o.exec, Env: env, Output: echo})
 		if err != nil {
 			fmt.Fprintf(stderr, "wxemu run: --exec: %v\n", err)
 			return exitFail
 		}
-		fmt.Fprintf(progress, "wxemu run: started the bot (pid %d): %s\n", bot.pid(), o.exec)
-		if err := waitReady(ctx, emu, app, bot, o.readyTimeout); err != nil {
-			fmt.Fprintf(stderr, "wxemu run: the bot is not ready: %v\n", err)
-			if out := bot.output(); out != "" {
+		fmt.Fprintf(progress, "wxemu run: started the bot (pid %d): %s\n", bot.Pid(), o.exec)
+		if err := bot.WaitReady(ctx, t.URL, t.Token, o.readyTimeout); err != nil {
+			fmt.Fprintf(stderr, "wxemu run: %s\n", notReady(err))
+			if out := bot.Output(); out != "" {
 				fmt.Fprintf(stderr, "the bot's output:\n%s\n", indentText(out))
 			} else {
 				fmt.Fprintln(stderr, "the bot printed nothing")
@@ -229,8 +234,8 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	runner := &scenario.Runner{Platform: emu.Platform, Parallel: o.parallel,
 		OnScenario: func(done, total int, r *scenario.ScenarioResult) { scenario.WriteScenario(progress, r, done, total) }}
 	rep := runner.Run(ctx, scenarios)
-	if bot != nil && bot.exited() {
-		fmt.Fprintf(stderr, "wxemu run: the bot exited during the run (%v); what it printed:\n%s\n", bot.err, indentText(bot.output()))
+	if bot != nil && bot.Exited() {
+		fmt.Fprintf(stderr, "wxemu run: the bot exited during the run (%v); what it printed:\n%s\n", bot.Err(), indentText(bot.Output()))
 	}
 
 	status := exitOK
@@ -301,16 +306,6 @@ func scenarioApp(cfg *config.Config, scenarios []*scenario.Scenario) string {
 		return used[0]
 	}
 	return cfg.Apps[0].Alias
-}
-
-// freeLoopbackPort finds a port nothing listens on, for the bot to take.
-func freeLoopbackPort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port for the bot: %w", err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	return port, ln.Close()
 }
 
 func indentText(s string) string {

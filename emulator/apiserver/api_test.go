@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,7 @@ var _ = Describe("the routing table", func() {
 		superseded := e.token(oa)
 		e.token(oa)
 		e.clk.Advance(6 * time.Minute)
-		for _, rt := range e.emu.API().Routes() {
+		for _, rt := range e.api.Routes() {
 			if rt.Access != apiserver.TokenRequired {
 				continue
 			}
@@ -54,9 +55,70 @@ var _ = Describe("the routing table", func() {
 		}
 	})
 
+	It("answers 44002 for an empty body and 47001 for anything but a JSON object on every JSON route", func() {
+		tk := e.token(oa)
+		routes := 0
+		for _, rt := range e.api.Routes() {
+			if rt.Access == apiserver.Control || rt.Body != apiserver.JSONBody {
+				continue
+			}
+			routes++
+			path := rt.Path
+			if rt.Access == apiserver.TokenRequired {
+				path += "?access_token=" + tk
+			}
+			for _, c := range []struct {
+				body string
+				code int
+			}{
+				{"", 44002},
+				{" \r\n\t ", 44002},
+				{"{", 47001},
+				{"not json", 47001},
+				{"[]", 47001},
+				{`"a string"`, 47001},
+				{"null", 47001},
+				{"{\"touser\":\"\xff\xfe\"}", 47001},
+				{`{"touser":1,"openid":1,"kf_account":1,"grant_type":1,"starttime":"x","command":1}`, 47001},
+			} {
+				a := e.post(path, c.body)
+				Expect(a.Status).To(Equal(200), rt.Path)
+				Expect(a.errcode()).To(Equal(c.code), "POST %s %q: %s", rt.Path, c.body, a.Raw)
+			}
+		}
+		Expect(routes).To(BeNumerically(">=", 10), "stable_token, send, typing, the kf accounts and sessions, getmsglist")
+	})
+
+	It("journals exactly one api entry per call of a WeChat route, with the raw exchange", func() {
+		tk := e.token(oa)
+		for _, rt := range e.api.Routes() {
+			if rt.Access == apiserver.Control {
+				continue
+			}
+			path := rt.Path + "?access_token=" + tk
+			mark := e.p().LastSeq()
+			var a answer
+			if rt.Methods[0] == http.MethodGet {
+				a = e.get(path)
+			} else {
+				a = e.post(path, "{}")
+			}
+			var apis []platform.Entry
+			for _, en := range e.p().Journal(platform.JournalFilter{Since: mark}) {
+				if en.API != nil {
+					apis = append(apis, en)
+				}
+			}
+			Expect(apis).To(HaveLen(1), rt.Path)
+			Expect(apis[0].API).To(And(HaveField("Path", rt.Path), HaveField("Via", "http"), HaveField("Errcode", a.errcode())), rt.Path)
+			Expect(apis[0].API.Exchange).NotTo(BeNil(), rt.Path)
+			Expect(apis[0].API.Exchange).To(And(HaveField("Method", rt.Methods[0]), HaveField("URL", path), HaveField("Status", 200)), rt.Path)
+		}
+	})
+
 	It("answers a GET on a POST-only API with 43002, after the token check", func() {
 		tk := e.token(oa)
-		for _, rt := range e.emu.API().Routes() {
+		for _, rt := range e.api.Routes() {
 			if rt.Access != apiserver.TokenRequired || rt.Methods[0] != http.MethodPost {
 				continue
 			}
@@ -68,7 +130,7 @@ var _ = Describe("the routing table", func() {
 
 	It("answers a POST on a GET-only API with 43001", func() {
 		tk := e.token(oa)
-		for _, rt := range e.emu.API().Routes() {
+		for _, rt := range e.api.Routes() {
 			if rt.Access != apiserver.TokenRequired || len(rt.Methods) != 1 || rt.Methods[0] != http.MethodGet {
 				continue
 			}
@@ -185,9 +247,36 @@ var _ = Describe("/cgi-bin/message/custom/send", func() {
 		e.say(oa, alice, "hi")
 		a := e.sendText(tk, alice, "客服消息 <a href=\"https://example.com\">link</a>")
 		Expect(a.JSON).To(Equal(map[string]any{"errcode": 0.0, "errmsg": "ok"}))
-		lines := e.p().Transcripts.Get(oa, alice)
+		lines := e.p().Transcript(oa, alice)
 		Expect(lines[len(lines)-1].Kind).To(Equal("custom"))
 		Expect(lines[len(lines)-1].Text).To(Equal(`客服消息 <a href="https://example.com">link</a>`))
+	})
+
+	It("journals one api entry with the decoded send, the caller and the raw body", func() {
+		e.say(oa, alice, "hi")
+		mark := e.p().LastSeq()
+		Expect(e.sendText(tk, alice, "journaled").errcode()).To(Equal(0))
+		j := e.get("/_emu/v1/journal?since=" + strconv.FormatUint(mark, 10)).JSON
+		entries := j["entries"].([]any)
+		Expect(entries).To(HaveLen(1), "one HTTP call, one entry")
+		entry := entries[0].(map[string]any)
+		Expect(entry).To(And(HaveKeyWithValue("kind", "api"), HaveKeyWithValue("app", oa), HaveKeyWithValue("user", alice),
+			HaveKeyWithValue("summary", "POST /cgi-bin/message/custom/send → ok")))
+		data := entry["data"].(map[string]any)
+		Expect(data).To(And(HaveKeyWithValue("via", "http"), HaveKeyWithValue("path", "/cgi-bin/message/custom/send"), HaveKeyWithValue("errcode", 0.0)))
+		Expect(data).To(HaveKeyWithValue("send", HaveKeyWithValue("msgtype", "text")))
+		Expect(data).To(HaveKeyWithValue("request_body", ContainSubstring(`"content":"journaled"`)))
+		Expect(data).To(HaveKeyWithValue("response_body", `{"errcode":0,"errmsg":"ok"}`))
+	})
+
+	It("journals a refused send once, with its errcode and what was wrong", func() {
+		mark := e.p().LastSeq()
+		Expect(e.sendText(tk, alice, "no window").errcode()).To(Equal(45015))
+		entries := e.p().Journal(platform.JournalFilter{Since: mark})
+		Expect(entries).To(HaveLen(1))
+		Expect(entries[0].API).To(And(HaveField("Errcode", 45015), HaveField("Detail", ContainSubstring("no open window"))))
+		Expect(entries[0].User).To(Equal(alice))
+		Expect(entries[0].Errors).To(Equal(1))
 	})
 
 	DescribeTable("answers each validation failure with the real code",
@@ -256,7 +345,7 @@ var _ = Describe("/cgi-bin/message/custom/send", func() {
 					defer wg.Done()
 					defer GinkgoRecover()
 					<-start
-					_, err := e.p().CustomSend(mustApp(e, oa), []byte(`{"touser":"`+alice+`","msgtype":"text","text":{"content":"x"}}`))
+					_, err := e.p().CustomSend(context.Background(), mustApp(e, oa), []byte(`{"touser":"`+alice+`","msgtype":"text","text":{"content":"x"}}`))
 					if err == nil {
 						okCount.Add(1)
 					} else if strings.Contains(err.Error(), "used up") {

@@ -5,17 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/apiserver"
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/platform"
@@ -37,26 +39,30 @@ const (
 	aliceM = config.DemoAliceMP
 )
 
-// env is one emulator on a fake clock with the demo config, the sample bots as its targets.
+// env is one platform on a fake clock with the demo config, served by the API server on a
+// loopback listener, the sample bots as its targets.
 type env struct {
 	clk  *clock.Fake
-	emu  *emulator.Emulator
+	plat *platform.Platform
+	api  *apiserver.Server
 	base string
 	oa   *bots.Bot
 	mp   *bots.Bot
+	log  *logBuffer // what the server and the platform logged at error level
 }
 
-func (e *env) p() *platform.Platform { return e.emu.Platform }
+func (e *env) p() *platform.Platform { return e.plat }
 
-// start runs the emulator; mutate may change the default config first.
+// start runs a platform and its API server; mutate may change the default config first. A spec
+// fails if wxemu logged an error: an unmapped error is a bug of wxemu.
 func start(mutate func(*config.Config)) *env {
-	e := &env{clk: clock.NewFake(epoch)}
+	e := &env{clk: clock.NewFake(epoch), log: &logBuffer{}}
 	cfg := config.Default()
 	if mutate != nil {
 		mutate(cfg)
 	}
-	// The bots call the emulator's API, and the emulator pushes to the bots: the servers start
-	// first with a handler filled in once the emulator's URL is known.
+	// The bots call the API, and the platform pushes to the bots: the servers start first with
+	// a handler filled in once the API's URL is known.
 	targets := map[string]string{}
 	type pending struct {
 		app     *config.App
@@ -80,19 +86,43 @@ func start(mutate func(*config.Config)) *env {
 		targets[a.alias] = srv.URL + "/wx"
 		bound = append(bound, pending{app, a.name, a.bot, hp})
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: nil})
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(GinkgoWriter, e.log), &slog.HandlerOptions{Level: slog.LevelError}))
+	p, err := platform.New(platform.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: logger})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(emu.Start("127.0.0.1:0")).To(Succeed())
-	DeferCleanup(emu.Close)
+	DeferCleanup(p.Close)
+	e.plat, e.api = p, apiserver.New(p, logger)
+	srv := httptest.NewServer(e.api.Handler())
+	DeferCleanup(srv.Close)
+	e.base = srv.URL
 	for _, b := range bound {
 		h, err := bots.New(b.name, bots.Config{Token: b.app.Token, EncodingAESKey: b.app.EncodingAESKey, AppID: b.app.AppID,
-			Format: b.app.Format, Now: e.clk.Now, APIBase: emu.URL(), AppSecret: b.app.Secret})
+			Format: b.app.Format, Now: e.clk.Now, APIBase: e.base, AppSecret: b.app.Secret})
 		Expect(err).NotTo(HaveOccurred())
 		*b.bot = h.(*bots.Bot)
 		*b.handler = h
 	}
-	e.emu, e.base = emu, emu.URL()
+	DeferCleanup(func() {
+		Expect(e.log.String()).To(BeEmpty(), "wxemu logged errors: each is a bug of wxemu, not of the bot")
+	})
 	return e
+}
+
+// logBuffer holds what wxemu logs; the server's goroutines write it while a spec reads it.
+type logBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // answer is a decoded API answer.

@@ -12,9 +12,10 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/apiserver"
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
 )
 
 // BenchmarkCustomSend measures /cgi-bin/message/custom/send with its token, schema and quota
@@ -48,11 +49,10 @@ func BenchmarkCustomSend(b *testing.B) {
 	})
 
 	b.Run("wxemu", func(b *testing.B) {
-		emu, tk := sendingEmulator(b)
-		defer emu.Close()
+		base, tk := sendingServer(b)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		defer client.CloseIdleConnections()
-		url := emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk
+		url := base + "/cgi-bin/message/custom/send?access_token=" + tk
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -68,11 +68,10 @@ func BenchmarkCustomSendInterleaved(b *testing.B) {
 	body := []byte(`{"touser":"` + config.DemoAliceOA + `","msgtype":"text","text":{"content":"Hello World"}}`)
 	bare := httptest.NewServer(bareSendRouter())
 	defer bare.Close()
-	emu, tk := sendingEmulator(b)
-	defer emu.Close()
+	base, tk := sendingServer(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	defer client.CloseIdleConnections()
-	urls := []string{bare.URL + "/cgi-bin/message/custom/send?access_token=x", emu.URL() + "/cgi-bin/message/custom/send?access_token=" + tk}
+	urls := []string{bare.URL + "/cgi-bin/message/custom/send?access_token=x", base + "/cgi-bin/message/custom/send?access_token=" + tk}
 	var spent [2]time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -96,24 +95,22 @@ func BenchmarkCustomSendInterleaved(b *testing.B) {
 }
 
 // BenchmarkStart measures how long `wxemu serve` takes from nothing to answering on its port,
-// with the embedded default config. The target is under 100 ms.
+// with the embedded default config: the platform, the API server and a loopback listener, as
+// the emulator facade puts them together. The target is under 100 ms.
 func BenchmarkStart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		emu, err := emulator.New(emulator.Options{})
+		p, err := platform.New(platform.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := emu.Start("127.0.0.1:0"); err != nil {
-			b.Fatal(err)
-		}
-		resp, err := http.Get(emu.URL() + "/_emu/v1/clock")
+		srv := httptest.NewServer(apiserver.New(p, nil).Handler())
+		resp, err := http.Get(srv.URL + "/_emu/v1/clock")
 		if err != nil {
 			b.Fatal(err)
 		}
 		resp.Body.Close()
-		if err := emu.Close(); err != nil && err != context.Canceled {
-			b.Fatal(err)
-		}
+		srv.Close()
+		p.Close()
 	}
 }
 
@@ -132,23 +129,23 @@ func bareSendRouter() http.Handler {
 	return r
 }
 
-// sendingEmulator starts an emulator where alice has a payment window, which has no count limit
+// sendingServer serves a platform where alice has a payment window, which has no count limit
 // under the 2023 rules, so every send passes the quota check rather than stopping at 5; it
-// returns the emulator and an access token of the demo OA.
-func sendingEmulator(b *testing.B) (*emulator.Emulator, string) {
-	emu, err := emulator.New(emulator.Options{Clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))})
+// returns the API's base URL and an access token of the demo OA. Both stop when b ends.
+func sendingServer(b *testing.B) (string, string) {
+	p, err := platform.New(platform.Options{Clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := emu.Start("127.0.0.1:0"); err != nil {
+	b.Cleanup(p.Close)
+	srv := httptest.NewServer(apiserver.New(p, nil).Handler())
+	b.Cleanup(srv.Close)
+	if _, err := p.Trigger("oa", config.DemoAliceOA, "payment"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := emu.Trigger("oa", config.DemoAliceOA, "payment"); err != nil {
-		b.Fatal(err)
-	}
-	tk, err := emu.IssueToken("client_credential", config.DemoOAAppID, config.DemoOASecret)
+	tk, err := p.IssueToken(context.Background(), "client_credential", config.DemoOAAppID, config.DemoOASecret)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return emu, tk.Value
+	return srv.URL, tk.Value
 }

@@ -34,7 +34,7 @@ var _ = Describe("a bot that answers with customer-service messages, end to end"
 		Expect(errcodes(e.oa.Sent())).To(Equal([]int{0, 0, 0, 0, 0, 45047, 45015}), "a location report opens no window")
 
 		var delivered []string
-		for _, l := range e.p().Transcripts.Get(oa, alice) {
+		for _, l := range e.p().Transcript(oa, alice) {
 			if l.Kind == "custom" {
 				delivered = append(delivered, l.Text)
 			}

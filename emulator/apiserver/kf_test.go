@@ -90,7 +90,7 @@ var _ = Describe("the transfer life cycle", func() {
 		Expect(e.routed(oa, alice, "thanks")).To(Equal("bot"))
 
 		var seen []string
-		for _, l := range e.p().Transcripts.Get(oa, alice) {
+		for _, l := range e.p().Transcript(oa, alice) {
 			seen = append(seen, l.From+": "+l.Text)
 		}
 		Expect(seen).To(ContainElements(
@@ -99,7 +99,7 @@ var _ = Describe("the transfer life cycle", func() {
 			ContainSubstring("system: 客服小王 为你服务"),
 			ContainSubstring("system: 客服小王 结束了会话"),
 		))
-		Expect(e.get("/_emu/v1/journal?kind=state&user=" + alice).JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("accepted"))))
+		Expect(e.get("/_emu/v1/journal?kind=kf&user=" + alice).JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("accepted"))))
 	})
 
 	It("lets an auto-accepting agent take the user at once", func() {
@@ -146,7 +146,7 @@ var _ = Describe("the transfer life cycle", func() {
 		e.clk.Advance(time.Second)
 		Expect(e.routed(oa, alice, "back to the bot")).To(Equal("bot"))
 		Expect(kfEvents(e.oa)).To(Equal([]string{"kf_create_session"}), "WeChat sends no event when a session times out")
-		Expect(e.get("/_emu/v1/journal?kind=state").JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("expired"))))
+		Expect(e.get("/_emu/v1/journal?kind=kf").JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("expired"))))
 	})
 
 	It("counts the 30 minutes from the last message with the activity anchor", func() {
@@ -164,7 +164,7 @@ var _ = Describe("the transfer life cycle", func() {
 		e := start(nil)
 		e.say(oa, alice, "人工")
 		e.post("/_emu/v1/clock/advance", `{"by":"31m"}`)
-		Expect(e.get("/_emu/v1/journal?kind=state").JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("expired"))))
+		Expect(e.get("/_emu/v1/journal?kind=kf").JSON["entries"]).To(ContainElement(HaveKeyWithValue("summary", ContainSubstring("expired"))))
 		Expect(e.get("/_emu/v1/queue?app=oa").JSON["sessions"]).To(BeEmpty())
 	})
 

@@ -134,7 +134,7 @@ type call struct {
 	s  *Server
 	rt Route
 	r  *http.Request
-	w http.ResponseWriter // for streaming handlers only
+	w  http.ResponseWriter // for streaming handlers only
 	// ctx is the request's context; on WeChat's routes it carries the platform's call, so that
 	// the operation names its app, user and decoded body in the one journal entry.
 	ctx  context.Context

@@ -1,8 +1,8 @@
-// Package harness is what a test of a bot needs around the emulator. This file is the bot's
-// side: starting it — a process (`wxemu run --exec`, the end-to-end specs) or a handler served in
-// the test's own process (emutest) — waiting until it answers WeChat's GET handshake, and
-// stopping it.
 package harness
+
+// The bot's side of a test: starting it — a process (`wxemu run --exec`, the end-to-end specs) or
+// a handler served in the test's own process (emutest) — waiting until it answers WeChat's GET
+// handshake, and stopping it. Nothing here knows the platform: a bot is a URL and a token.
 
 import (
 	"context"

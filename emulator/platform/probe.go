@@ -20,7 +20,11 @@ func (p *Platform) ProbeSignature(ctx context.Context, appKey, openid string, m 
 	}
 	m.FromUserName, m.ToUserName, m.CreateTime = openid, app.OriginalID, p.clock.Now().Unix()
 	res := p.engine.PushTampered(ctx, app.target, &m, tamper)
-	e := p.pushEntry(app, openid, res, "signature probe")
+	what := "signature"
+	if tamper.MsgSignature && !tamper.Signature {
+		what = "msg_signature"
+	}
+	e := p.pushEntry(app, openid, res, "signature probe (wrong "+what+")")
 	// The verdict is the probe's check to make: a bot that refuses the push is right to.
 	e.Errors = 0
 	p.record(e)

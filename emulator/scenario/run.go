@@ -127,9 +127,6 @@ type run struct {
 	// lastAction is the journal mark taken before the latest action step, what a step that
 	// only checks sends looks after.
 	lastAction uint64
-	// tampered names the signature each signature probe spoiled, by the probe's journal
-	// sequence number: the journal says a push is a probe, this says which, for the report.
-	tampered map[uint64]string
 	// agents holds the status of each agent before the scenario changed it, to put it back.
 	agents map[string]platform.Agent
 }
@@ -139,7 +136,7 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 	res := &ScenarioResult{Name: s.Name, File: s.File, Line: s.Line, Status: Passed, Serial: s.SerialWhy, Users: map[string]string{}, Steps: []*StepResult{}}
 	defer func() { res.DurationMS = ms(clock.Since(start)) }()
 	x := &run{r: r, h: h, p: h.Platform(), s: s, res: res, openids: map[string]string{}, results: map[string]json.RawMessage{},
-		cursor: map[string]uint64{}, tampered: map[uint64]string{}, agents: map[string]platform.Agent{}}
+		cursor: map[string]uint64{}, agents: map[string]platform.Agent{}}
 	app, err := x.p.LookupApp(s.App)
 	if err != nil {
 		x.abort(0, err.Error())
@@ -404,9 +401,6 @@ func (x *run) exchanges(mark uint64) []Exchange {
 		label := p.Probe
 		switch {
 		case label != "":
-			if what, ok := x.tampered[p.Seq]; ok {
-				label += " (wrong " + what + ")"
-			}
 		case p.Message.IsEvent() && strings.HasPrefix(p.Message.Event, "kf_"):
 			label = "kf event"
 		default:

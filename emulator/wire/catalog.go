@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // Error codes of the WeChat API (protocol §7.2, §6.1), named for what they say.

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // xmlReader reads a document as a stream of tokens, in one of two ways. The fast way scans the
@@ -296,7 +298,7 @@ func (r *xmlReader) decodeText(s string, cdata bool) (string, bool) {
 			continue
 		}
 		rn, size := utf8.DecodeRuneInString(s[i:])
-		if xmlIllegal(rn, size) {
+		if !textenc.IsXMLChar(rn, size) {
 			return "", false
 		}
 		i += size
@@ -373,7 +375,7 @@ func charRef(ref string) (rune, bool) {
 		}
 		n = n*rune(base) + d
 	}
-	if n > utf8.MaxRune || n >= 0xD800 && n < 0xE000 || xmlIllegal(n, 2) {
+	if !textenc.IsXMLChar(n, utf8.RuneLen(n)) {
 		return 0, false
 	}
 	return n, true

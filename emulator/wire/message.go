@@ -3,6 +3,8 @@ package wire
 import (
 	"math/bits"
 	"strconv"
+
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // The encoders walk the fields in the order of the message's type (protocol §2), then any other

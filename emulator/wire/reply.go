@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // AppendXML appends r as a passive reply in XML (protocol §3.2). The header is always written;

@@ -1,8 +1,8 @@
 // Package wire is the message model of wxemu and its codecs: inbound messages and events
 // (protocol §2), passive replies (protocol §3), in XML and JSON, and the errcode catalog (§7).
 //
-// It imports nothing of the project. Encoders append to a caller's buffer and avoid reflection,
-// because pushing a message is the emulator's hot path.
+// Of the project it imports only the leaf textenc, which escapes strings. Encoders append to a
+// caller's buffer and avoid reflection, because pushing a message is the emulator's hot path.
 package wire
 
 // Kind is the kind of account a message belongs to.

@@ -1,9 +1,6 @@
 package wxcrypto
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "github.com/wxemu/wxemu/emulator/textenc"
 
 // The envelopes are written by hand rather than with encoding/xml and encoding/json: WeChat puts
 // strings in CDATA, which encoding/xml cannot emit for a plain field, it orders the keys as below,
@@ -15,9 +12,9 @@ import (
 //	<xml><ToUserName><![CDATA[gh_…]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>
 func AppendRequestXML(dst []byte, toUserName, encrypt string) []byte {
 	dst = append(dst, "<xml><ToUserName>"...)
-	dst = appendCDATA(dst, toUserName)
+	dst = textenc.AppendCDATA(dst, toUserName)
 	dst = append(dst, "</ToUserName><Encrypt>"...)
-	dst = appendCDATA(dst, encrypt)
+	dst = textenc.AppendCDATA(dst, encrypt)
 	return append(dst, "</Encrypt></xml>"...)
 }
 
@@ -26,9 +23,9 @@ func AppendRequestXML(dst []byte, toUserName, encrypt string) []byte {
 //	{"ToUserName":"gh_…","Encrypt":"…"}
 func AppendRequestJSON(dst []byte, toUserName, encrypt string) []byte {
 	dst = append(dst, `{"ToUserName":`...)
-	dst = appendJSONString(dst, toUserName)
+	dst = textenc.AppendJSONStringMinimal(dst, toUserName)
 	dst = append(dst, `,"Encrypt":`...)
-	dst = appendJSONString(dst, encrypt)
+	dst = textenc.AppendJSONStringMinimal(dst, encrypt)
 	return append(dst, '}')
 }
 
@@ -37,13 +34,13 @@ func AppendRequestJSON(dst []byte, toUserName, encrypt string) []byte {
 //	<xml><Encrypt><![CDATA[…]]></Encrypt><MsgSignature><![CDATA[…]]></MsgSignature><TimeStamp>1713424427</TimeStamp><Nonce><![CDATA[…]]></Nonce></xml>
 func AppendReplyXML(dst []byte, encrypt, msgSignature, timestamp, nonce string) []byte {
 	dst = append(dst, "<xml><Encrypt>"...)
-	dst = appendCDATA(dst, encrypt)
+	dst = textenc.AppendCDATA(dst, encrypt)
 	dst = append(dst, "</Encrypt><MsgSignature>"...)
-	dst = appendCDATA(dst, msgSignature)
+	dst = textenc.AppendCDATA(dst, msgSignature)
 	dst = append(dst, "</MsgSignature><TimeStamp>"...)
-	dst = appendXMLText(dst, timestamp, true)
+	dst = textenc.AppendXMLText(dst, timestamp)
 	dst = append(dst, "</TimeStamp><Nonce>"...)
-	dst = appendCDATA(dst, nonce)
+	dst = textenc.AppendCDATA(dst, nonce)
 	return append(dst, "</Nonce></xml>"...)
 }
 
@@ -56,17 +53,17 @@ func AppendReplyXML(dst []byte, encrypt, msgSignature, timestamp, nonce string) 
 // makes invalid JSON.
 func AppendReplyJSON(dst []byte, encrypt, msgSignature, timestamp, nonce string) []byte {
 	dst = append(dst, `{"Encrypt":`...)
-	dst = appendJSONString(dst, encrypt)
+	dst = textenc.AppendJSONStringMinimal(dst, encrypt)
 	dst = append(dst, `,"MsgSignature":`...)
-	dst = appendJSONString(dst, msgSignature)
+	dst = textenc.AppendJSONStringMinimal(dst, msgSignature)
 	dst = append(dst, `,"TimeStamp":`...)
 	if isJSONUint(timestamp) {
 		dst = append(dst, timestamp...)
 	} else {
-		dst = appendJSONString(dst, timestamp)
+		dst = textenc.AppendJSONStringMinimal(dst, timestamp)
 	}
 	dst = append(dst, `,"Nonce":`...)
-	dst = appendJSONString(dst, nonce)
+	dst = textenc.AppendJSONStringMinimal(dst, nonce)
 	return append(dst, '}')
 }
 
@@ -83,137 +80,3 @@ func isJSONUint(s string) bool {
 	}
 	return true
 }
-
-// appendCDATA writes s as one CDATA section, or several when s contains "]]>": that sequence
-// would end the section early, so it is split between two sections as "]]" and ">".
-func appendCDATA(dst []byte, s string) []byte {
-	dst = append(dst, "<![CDATA["...)
-	for {
-		i := strings.Index(s, "]]>")
-		if i < 0 {
-			break
-		}
-		dst = appendXMLText(dst, s[:i+2], false)
-		dst = append(dst, "]]><![CDATA["...)
-		s = s[i+2:]
-	}
-	dst = appendXMLText(dst, s, false)
-	return append(dst, "]]>"...)
-}
-
-// appendXMLText writes s as XML character data, replacing what XML 1.0 cannot hold (most C0
-// controls, U+FFFE, U+FFFF, invalid UTF-8) with U+FFFD. With escape it also writes &, < and > as
-// entities, for text outside CDATA.
-func appendXMLText(dst []byte, s string, escape bool) []byte {
-	safe := &cdataSafe
-	if escape {
-		safe = &textSafe
-	}
-	start := 0
-	for i := 0; i < len(s); {
-		if safe[s[i]] {
-			i++
-			continue
-		}
-		var repl string
-		size := 1
-		switch b := s[i]; {
-		case b == '&':
-			repl = "&amp;"
-		case b == '<':
-			repl = "&lt;"
-		case b == '>':
-			repl = "&gt;"
-		case b < utf8.RuneSelf:
-			repl = "\uFFFD"
-		default:
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			if isXMLChar(r, size) {
-				i += size
-				continue
-			}
-			repl = "\uFFFD"
-		}
-		dst = append(dst, s[start:i]...)
-		dst = append(dst, repl...)
-		i += size
-		start = i
-	}
-	return append(dst, s[start:]...)
-}
-
-// cdataSafe and textSafe mark the bytes that appendXMLText copies without a second look: the
-// ASCII that XML 1.0 allows, minus &, < and > for text outside CDATA. Everything else takes the
-// slow path, so the common all-ASCII field is one tight loop.
-var cdataSafe, textSafe = func() (cdata, text [256]bool) {
-	for b := range utf8.RuneSelf {
-		cdata[b] = b >= 0x20 || b == '\t' || b == '\n' || b == '\r'
-		text[b] = cdata[b] && b != '&' && b != '<' && b != '>'
-	}
-	return cdata, text
-}()
-
-// isXMLChar reports whether the non-ASCII rune r, decoded from size bytes, is an XML 1.0 Char.
-func isXMLChar(r rune, size int) bool {
-	if r == utf8.RuneError {
-		return size > 1 // a literal U+FFFD, not a decoding failure
-	}
-	return r <= 0xD7FF || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= utf8.MaxRune)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string. Unlike encoding/json it leaves <, > and & alone:
-// these bodies go to a JSON parser, never into HTML, and \u003c in a captured body only makes it
-// harder to read.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if jsonSafe[b] {
-			i++
-			continue
-		}
-		if b >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\ufffd`...)
-				start = i + 1
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch b {
-		case '"', '\\':
-			dst = append(dst, '\\', b)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// jsonSafe marks the ASCII bytes a JSON string holds as they are.
-var jsonSafe = func() (safe [256]bool) {
-	for b := range utf8.RuneSelf {
-		safe[b] = b >= 0x20 && b != '"' && b != '\\'
-	}
-	return safe
-}()

@@ -1,6 +1,6 @@
 // Package wxcrypto is WeChat's message security: the signature, msg_signature, the WXBizMsgCrypt
-// AES scheme and the XML/JSON envelopes (protocol §1.2, §1.5, §1.6). It imports nothing of the
-// project.
+// AES scheme and the XML/JSON envelopes (protocol §1.2, §1.5, §1.6). Of the project it
+// imports only the leaf textenc, which escapes strings.
 package wxcrypto
 
 import (

@@ -187,14 +187,13 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		progress = stderr
 	}
 	if o.exec != "" {
-		app, _ := emu.App(envApp)
+		app, _ := emu.Platform().App(envApp)
 		env := botEnv(emu, app.Alias, port, callback)
 		var echo io.Writer
 		if o.verbose {
 			echo = stderr
 		}
-		t := app.Target()
-		if t == nil {
+		if !app.HasBot() {
 			fmt.Fprintf(stderr, "wxemu run: the bot is not ready: app %s has no callback URL\n", app.Alias)
 			return exitFail
 		}
@@ -204,7 +203,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 		fmt.Fprintf(progress, "wxemu run: started the bot (pid %d): %s\n", bot.Pid(), o.exec)
-		if err := bot.WaitReady(ctx, t.URL, t.Token, o.readyTimeout); err != nil {
+		if err := bot.WaitReady(ctx, app.URL, app.Token, o.readyTimeout); err != nil {
 			fmt.Fprintf(stderr, "wxemu run: %s\n", notReady(err))
 			if out := bot.Output(); out != "" {
 				fmt.Fprintf(stderr, "the bot's output:\n%s\n", indentText(out))
@@ -231,7 +230,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(progress)
 
-	runner := &scenario.Runner{Platform: emu.Platform, Parallel: o.parallel,
+	runner := &scenario.Runner{Platform: emu.Platform(), Parallel: o.parallel,
 		OnScenario: func(done, total int, r *scenario.ScenarioResult) { scenario.WriteScenario(progress, r, done, total) }}
 	rep := runner.Run(ctx, scenarios)
 	if bot != nil && bot.Exited() {

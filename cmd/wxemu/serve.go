@@ -87,7 +87,7 @@ Flags:
 		return exitUsage
 	}
 	if *importPath != "" {
-		if err := importState(emu.Platform, *importPath); err != nil {
+		if err := importState(emu.Platform(), *importPath); err != nil {
 			fmt.Fprintf(stderr, "wxemu serve: --import %s: %v\n", *importPath, err)
 			return exitUsage
 		}
@@ -106,7 +106,7 @@ Flags:
 
 	status := exitOK
 	if *exportPath != "" {
-		if err := exportState(emu.Platform, *exportPath); err != nil {
+		if err := exportState(emu.Platform(), *exportPath); err != nil {
 			fmt.Fprintf(stderr, "wxemu serve: --export-on-exit %s: %v\n", *exportPath, err)
 			status = exitFail
 		} else {

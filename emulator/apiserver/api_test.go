@@ -146,6 +146,9 @@ var _ = Describe("the routing table", func() {
 		entries := e.get("/_emu/v1/journal?kind=unknown").JSON["entries"].([]any)
 		Expect(entries).To(HaveLen(1))
 		Expect(entries[0].(map[string]any)["summary"]).To(ContainSubstring("/cgi-bin/no/such/api"))
+		Expect(entries[0].(map[string]any)["data"]).To(And(HaveKeyWithValue("problem", ContainSubstring("not an API wxemu serves")),
+			HaveKeyWithValue("url", "/cgi-bin/no/such/api?access_token=x"), HaveKeyWithValue("response_body", string(a.Raw))))
+		Expect(e.p().Journal(platform.JournalFilter{Kind: "api"})).To(BeEmpty(), "a finding, not an API call")
 	})
 
 	It("writes errmsg with the current rid suffix", func() {
@@ -185,6 +188,7 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 		a := e.get(tokenURL("client_credential", oa, config.DemoOASecret))
 		Expect(a.JSON).To(HaveKeyWithValue("expires_in", BeNumerically("==", 7200)))
 		Expect(a.JSON).NotTo(HaveKey("errcode"))
+		Expect(string(a.Raw)).To(MatchRegexp(`^\{"access_token":"[^"]{100,}","expires_in":7200\}$`), "WeChat's bytes, no errcode")
 		first := a.JSON["access_token"].(string)
 		Expect(len(first)).To(BeNumerically(">", 100))
 		second := e.token(oa)
@@ -456,6 +460,17 @@ var _ = Describe("/cgi-bin/media/upload and /cgi-bin/media/get", func() {
 		Entry("empty file", "image", "media", "a.png", "image/png", []byte{}, 44001),
 		Entry("thumb over 64 KB", "thumb", "media", "a.jpg", "image/jpeg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 70<<10)...), 45001),
 	)
+
+	It("answers 45001 for an upload larger than 12 MB", func() {
+		body, ct := multipartBody("media", "big.jpg", "image/jpeg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 13<<20)...))
+		Expect(e.do(http.MethodPost, "/cgi-bin/media/upload?access_token="+tk+"&type=image", body, ct).errcode()).To(Equal(45001))
+	})
+
+	It("answers 41005 for a body that is not multipart, or not well-formed", func() {
+		Expect(e.post("/cgi-bin/media/upload?access_token="+tk+"&type=image", `{"media":"x"}`).errcode()).To(Equal(41005))
+		body, ct := multipartBody("media", "a.png", "image/png", png)
+		Expect(e.do(http.MethodPost, "/cgi-bin/media/upload?access_token="+tk+"&type=image", body[:len(body)/2], ct).errcode()).To(Equal(41005))
+	})
 
 	It("answers both media_id and thumb_media_id for a thumb", func() {
 		a := upload("thumb", "media", "t.jpg", "image/jpeg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 100)...))

@@ -125,6 +125,15 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
+// Take returns what was logged and forgets it, for a spec that provokes a logged error.
+func (l *logBuffer) Take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.buf.String()
+	l.buf.Reset()
+	return s
+}
+
 // answer is a decoded API answer.
 type answer struct {
 	Status      int

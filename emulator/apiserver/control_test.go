@@ -2,9 +2,11 @@ package apiserver_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
 )
 
 var _ = Describe("the control API", func() {
@@ -215,6 +218,49 @@ var _ = Describe("the control API", func() {
 		Expect(e.do(http.MethodPut, "/_emu/v1/state", []byte(`{"version":9}`), "application/json").Status).To(Equal(400))
 	})
 
+	It("journals the control calls that change something, and every failure, with the raw exchange", func() {
+		mark := e.p().LastSeq()
+		e.get("/_emu/v1/clock")
+		e.get("/_emu/v1/users/" + alice + "/grants?app=oa")
+		Expect(e.p().Journal(platform.JournalFilter{Since: mark, Kind: "control"})).To(BeEmpty(), "reading changes nothing")
+
+		e.post("/_emu/v1/users/"+bob+"/trigger", `{"app":"oa","trigger":"payment"}`)
+		calls := e.p().Journal(platform.JournalFilter{Since: mark, Kind: "control"})
+		Expect(calls).To(HaveLen(1))
+		Expect(calls[0]).To(And(HaveField("App", oa), HaveField("User", bob), HaveField("Errors", 0),
+			HaveField("Summary", "POST /_emu/v1/users/{openid}/trigger → ok")))
+		Expect(calls[0].Control.Exchange).To(And(HaveField("Status", 200), HaveField("RequestBody", ContainSubstring("payment"))))
+
+		mark = e.p().LastSeq()
+		Expect(e.get("/_emu/v1/queue?app=nope").Status).To(Equal(404))
+		Expect(e.do(http.MethodDelete, "/_emu/v1/reset", nil, "").Status).To(Equal(405))
+		calls = e.p().Journal(platform.JournalFilter{Since: mark, Kind: "control"})
+		Expect(calls).To(HaveLen(2))
+		Expect(calls[0]).To(And(HaveField("Errors", 1), HaveField("Summary", ContainSubstring("GET /_emu/v1/queue → HTTP 404"))))
+		Expect(calls[1]).To(And(HaveField("Errors", 1), HaveField("Summary", ContainSubstring("DELETE /_emu/v1/reset → HTTP 405"))))
+	})
+
+	It("says which WeChat errcode a refused agent action would get", func() {
+		a := e.post("/_emu/v1/agents/"+config.DemoOAAgent1+"/close", `{"app":"oa","openid":"`+alice+`"}`)
+		Expect(a.Status).To(Equal(409), string(a.Raw))
+		Expect(a.JSON["error"]).To(ContainSubstring("(WeChat's API answers 65413 "))
+		a = e.post("/_emu/v1/agents/"+config.DemoOAAgent1+"/accept", `{"app":"oa","openid":"`+alice+`"}`)
+		Expect(a.Status).To(Equal(409), "no WeChat API accepts a waiting user, but it is a refusal all the same: "+string(a.Raw))
+		Expect(a.JSON["error"]).To(ContainSubstring("not waiting"))
+	})
+
+	It("answers an error no rule maps with 500, never 404, and logs it", func() {
+		// A ResponseWriter that cannot flush makes the journal stream fail inside wxemu.
+		w := &unflushable{header: http.Header{}}
+		req := httptest.NewRequest(http.MethodGet, "/_emu/v1/journal/stream", nil)
+		e.api.Handler().ServeHTTP(w, req)
+		Expect(w.status).To(Equal(500))
+		Expect(w.body.String()).To(ContainSubstring(`"error":"wxemu failed: `))
+		Expect(e.log.Take()).To(ContainSubstring("unmapped error"))
+		calls := e.p().Journal(platform.JournalFilter{Kind: "control"})
+		Expect(calls).To(ContainElement(HaveField("Summary", ContainSubstring("→ HTTP 500"))))
+	})
+
 	It("answers an unknown control route with 404 and a pointer to the routes", func() {
 		a := e.get("/_emu/v1/nope")
 		Expect(a.Status).To(Equal(404))
@@ -226,4 +272,22 @@ var _ = Describe("the control API", func() {
 func jsonNum(f float64) string {
 	b, _ := json.Marshal(f)
 	return string(b)
+}
+
+// unflushable is a ResponseWriter without http.Flusher.
+type unflushable struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (u *unflushable) Header() http.Header { return u.header }
+
+func (u *unflushable) WriteHeader(status int) { u.status = status }
+
+func (u *unflushable) Write(b []byte) (int, error) {
+	if u.status == 0 {
+		u.status = 200
+	}
+	return u.body.Write(b)
 }

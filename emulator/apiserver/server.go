@@ -209,7 +209,7 @@ func (s *Server) serveWeChat(rt Route, w http.ResponseWriter, r *http.Request) {
 		res, err = success(v)
 	}
 	if err != nil {
-		res = s.wechatError(rt.Path, err)
+		res = s.wechatError(err)
 	}
 	write(w, res)
 	s.p.EndCall(pc, platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, res.status, res.contentType, res.body), err, sinceMS(start))
@@ -354,13 +354,9 @@ func encodeJSON(v any) ([]byte, error) {
 }
 
 // wechatError is WeChat's answer to err: its errcode with the catalog's errmsg. An error no rule
-// maps is -1 system error, a bug of wxemu, and logged.
-func (s *Server) wechatError(path string, err error) answer {
-	code, _, mapped := platform.Answer(err)
-	if !mapped {
-		s.log.Error("unmapped error answered as -1 system error", "path", path, "err", err)
-	}
-	return s.errcodeAnswer(code)
+// maps is -1 system error, a bug of wxemu, which the platform logs as it journals the call.
+func (s *Server) wechatError(err error) answer {
+	return s.errcodeAnswer(platform.Code(err))
 }
 
 // errcodeAnswer is {"errcode":N,"errmsg":"… rid: …"}, the rid left out when configured so.

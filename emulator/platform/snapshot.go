@@ -89,4 +89,3 @@ func ParseSince(s string) (uint64, time.Time, error) { return journal.ParseSince
 
 // JournalKinds lists the kinds of journal entries.
 func JournalKinds() []string { return append([]string(nil), journal.Kinds...) }
-

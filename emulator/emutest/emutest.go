@@ -432,6 +432,21 @@ func (e *Emu) LastSeq() uint64 { return e.p.LastSeq() }
 // Journal lists the journal entries that match f.
 func (e *Emu) Journal(f platform.JournalFilter) []platform.Entry { return e.p.Journal(f) }
 
+// AllowUnknownRequests lets the bot call API paths wxemu does not serve from now on without
+// failing the spec; they stay findings in the journal (kind unknown).
+func (e *Emu) AllowUnknownRequests() {
+	e.h.mu.Lock()
+	defer e.h.mu.Unlock()
+	e.h.allowUnknown = true
+}
+
+// AllowSystemErrors lets API calls answered -1 system error pass from now on.
+func (e *Emu) AllowSystemErrors() {
+	e.h.mu.Lock()
+	defer e.h.mu.Unlock()
+	e.h.allowSysErrors = true
+}
+
 // checkStrict fails the spec for each finding since the last look: a request for a path or
 // method wxemu does not serve, or an API call answered -1 system error, unless the spec allowed
 // them. The failure shows the raw exchange, which is what a bot developer debugs with.

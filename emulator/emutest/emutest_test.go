@@ -13,6 +13,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/emutest"
+	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
@@ -397,6 +398,7 @@ var _ = Describe("the API client", func() {
 	})
 
 	It("returns any answer, WeChat's refusals included", func() {
+		e.AllowUnknownRequests()
 		r := e.API().Call(http.MethodGet, "/cgi-bin/no/such/api", nil)
 		Expect(r.Errcode).To(Equal(40066))
 		Expect(r.JSON).To(HaveKey("errmsg"))
@@ -442,4 +444,39 @@ var _ = Describe("message builders", func() {
 		Entry("location", emutest.Location("1.5", "2.5"), "location 1.5,2.5"),
 		Entry("card", emutest.MiniProgramPage("订单详情", "pages/order/index"), `miniprogrampage "订单详情"`),
 	)
+})
+
+var _ = Describe("strictness, as gomega's ghttp", func() {
+	// A bot that calls an API wxemu does not serve while it answers a push.
+	var base atomic.Value
+	strayBot := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if resp, err := http.Get(base.Load().(string) + "/cgi-bin/menu/get?access_token=x"); err == nil {
+				resp.Body.Close()
+			}
+		}
+		_, _ = w.Write([]byte("success"))
+	})
+
+	It("fails the spec, showing the raw exchange, when the bot calls an API path wxemu does not serve", func() {
+		e := emutest.Start(emutest.WithBotHandler("oa", strayBot))
+		base.Store(e.URL())
+		failures := InterceptGomegaFailures(func() { e.User("alice").Send(emutest.Text("hi")) })
+		Expect(failures).To(ConsistOf(And(
+			ContainSubstring("GET /cgi-bin/menu/get"),
+			ContainSubstring("40066"),
+			ContainSubstring("← HTTP 200"),
+			ContainSubstring("emutest.AllowUnknownRequests()"),
+		)))
+		// What failed once is not failed again when the spec ends.
+		Expect(InterceptGomegaFailures(func() { e.Advance(time.Second) })).To(BeEmpty())
+	})
+
+	It("lets a spec allow unknown requests, which stay findings in the journal", func() {
+		e := emutest.Start(emutest.WithBotHandler("oa", strayBot), emutest.AllowUnknownRequests())
+		base.Store(e.URL())
+		Expect(InterceptGomegaFailures(func() { e.User("alice").Send(emutest.Text("hi")) })).To(BeEmpty())
+		Expect(e.Journal(platform.JournalFilter{Kind: platform.KindUnknown})).To(ConsistOf(
+			HaveField("Summary", ContainSubstring("/cgi-bin/menu/get"))))
+	})
 })

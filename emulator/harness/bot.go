@@ -208,7 +208,7 @@ func (e *NotReadyError) Error() string {
 	}
 	msg := fmt.Sprintf("the bot is not ready: nothing answers at %s after %s", e.URL, e.Timeout)
 	if e.Last != nil && e.Last.Error != "" {
-		msg += " (the last try: " + e.Last.Error + ")"
+		msg += ": " + e.Last.Error
 	}
 	return msg
 }

@@ -157,7 +157,7 @@ var _ = Describe("WaitReady", func() {
 		ne := notReady(err)
 		Expect(ne.Reason).To(Equal(harness.BotTimedOut))
 		Expect(ne.URL).To(Equal(url))
-		Expect(err.Error()).To(HavePrefix("the bot is not ready: nothing answers at " + url + " after 300ms (the last try: "))
+		Expect(err.Error()).To(HavePrefix("the bot is not ready: nothing answers at " + url + " after 300ms: dial tcp "))
 		Expect(err.Error()).To(ContainSubstring("connection refused"))
 	})
 

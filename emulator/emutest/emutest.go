@@ -35,8 +35,8 @@ import (
 	"github.com/wxemu/wxemu/emulator"
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
-	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/harness"
+	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/wire"
 	"github.com/wxemu/wxemu/fixtures/bots"
 )

@@ -64,4 +64,3 @@ var _ = Describe("Journal", func() {
 		Expect(err).To(HaveOccurred())
 	})
 })
-

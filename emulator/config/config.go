@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -331,16 +330,17 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c := new(Config)
 	c.SetDefaults()
-	d := newDecoder(file, root)
-	d.decode(root, reflect.ValueOf(c).Elem(), "", nil)
+	var ps problems
+	d := NewDecoder(file, root, ps.add)
+	d.Decode(root, "", c)
 	c.complete()
 	if !d.exhausted {
 		// What was decoded before the budget ran out is a fragment; judging it would only add
 		// noise to the one message that matters.
 		d.addValidation(c.validate(d.lineOf))
 	}
-	if errs := d.errors(); len(errs) > 0 {
-		return nil, joinErrors(errs)
+	if err := ps.report(file); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

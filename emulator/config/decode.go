@@ -33,12 +33,9 @@ func DecodeStrict(file string, node *yaml.Node, out any) error {
 	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
 		return fmt.Errorf("decode config: need a non-nil pointer, got %T", out)
 	}
-	d := newDecoder(file, node)
-	d.decode(node, v.Elem(), "", nil)
-	if errs := d.errors(); len(errs) > 0 {
-		return joinErrors(errs)
-	}
-	return nil
+	var ps problems
+	NewDecoder(file, node, ps.add).Decode(node, "", out)
+	return ps.report(file)
 }
 
 // countNodes counts the nodes written in the file, not following aliases, up to limit.
@@ -58,12 +55,15 @@ func countNodes(n *yaml.Node, limit int) int {
 
 type position struct{ line, col int }
 
-// decoder is the state of one strict decode; it is used once and by one goroutine.
-type decoder struct {
+// A Decoder walks the YAML of one document strictly, and is used by one goroutine. Parse and
+// DecodeStrict fill whole structs with it; the scenario loader walks its own schema by hand with
+// Pairs and UnknownKey and hands the regular parts to Decode, so that every problem in either
+// kind of file is found and worded the same way.
+type Decoder struct {
 	file string
-	errs []*Error
-	// dropped counts problems not kept once errs is long enough that no one reads further.
-	dropped int
+	// add takes each problem found; found counts them.
+	add   func(*Error)
+	found int
 	// pos holds where each decoded path is written, so later semantic checks can point there.
 	pos map[string]position
 	// bad holds paths already reported, so a semantic check does not report them a second time
@@ -75,15 +75,20 @@ type decoder struct {
 	exhausted bool
 	// active holds the anchors being expanded; meeting one again is a cycle.
 	active map[*yaml.Node]bool
-	// rootType and keyHomes answer "where does this key belong" for an unknown key.
+	// rootType, at rootPath, and keyHomes answer "where does this key belong" for an unknown key
+	// of the value Decode is filling.
 	rootType reflect.Type
+	rootPath string
 	keyHomes map[string][]string
 	structs  map[reflect.Type]*structInfo
 }
 
-func newDecoder(file string, root *yaml.Node) *decoder {
-	return &decoder{
+// NewDecoder starts a walk of file, whose root node (nil for a small fragment) sizes the budget
+// of values that aliases may expand to. add takes each problem found.
+func NewDecoder(file string, root *yaml.Node, add func(*Error)) *Decoder {
+	return &Decoder{
 		file:    file,
+		add:     add,
 		pos:     map[string]position{},
 		bad:     map[string]bool{},
 		budget:  min(10000+100*countNodes(root, 1<<20), 10_000_000),
@@ -92,45 +97,50 @@ func newDecoder(file string, root *yaml.Node) *decoder {
 	}
 }
 
-// fail records a problem at node n.
-func (d *decoder) fail(n *yaml.Node, path, msg, fix string) {
+// Decode fills out, a non-nil pointer, from n as DecodeStrict does, naming the values it reports
+// on below path. It reports whether it found no problem.
+func (d *Decoder) Decode(n *yaml.Node, path string, out any) bool {
+	v := reflect.ValueOf(out).Elem()
+	d.rootType, d.rootPath, d.keyHomes = v.Type(), path, nil
+	before := d.found
+	d.decode(n, v, path, nil)
+	return d.found == before && !d.exhausted
+}
+
+// Fail records a problem at node n (or at no position when n is nil).
+func (d *Decoder) Fail(n *yaml.Node, path, msg, fix string) {
 	e := &Error{File: d.file, Path: path, Msg: msg, Fix: fix}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
+	d.record(e)
+}
+
+func (d *Decoder) record(e *Error) {
+	d.found++
 	d.add(e)
 }
 
-func (d *decoder) add(e *Error) {
-	if len(d.errs) >= 10*maxErrors {
-		d.dropped++
-		return
-	}
-	d.errs = append(d.errs, e)
+// problems keeps what a Decoder finds, up to a bound: past it no one reads on, and a hostile file
+// (aliases multiplying one bad value) must not fill memory.
+type problems struct {
+	list    []*Error
+	dropped int
 }
 
-// errors returns the problems found, deduplicated (an anchor used twice is wrong twice), in file
-// order and capped.
-func (d *decoder) errors() []*Error {
-	seen := map[string]bool{}
-	var out []*Error
-	for _, e := range d.errs {
-		if s := e.Error(); !seen[s] {
-			seen[s] = true
-			out = append(out, e)
-		}
+func (p *problems) add(e *Error) {
+	if len(p.list) >= 10*maxErrors {
+		p.dropped++
+		return
 	}
-	sortErrors(out)
-	if total := len(out) + d.dropped; total > maxErrors {
-		out = out[:min(len(out), maxErrors)]
-		out = append(out, &Error{File: d.file, Msg: fmt.Sprintf("%d more problems not shown", total-len(out)), Fix: "fix the ones above first"})
-	}
-	return out
+	p.list = append(p.list, e)
 }
+
+func (p *problems) report(file string) error { return Report(file, p.list, p.dropped, maxErrors) }
 
 // addValidation adds semantic problems, placing each at the value its path names or, when the
 // file does not write that value, at the nearest enclosing one.
-func (d *decoder) addValidation(errs []*Error) {
+func (d *Decoder) addValidation(errs []*Error) {
 	for _, e := range errs {
 		if d.reported(e.Path) {
 			continue
@@ -145,12 +155,12 @@ func (d *decoder) addValidation(errs []*Error) {
 				break
 			}
 		}
-		d.add(e)
+		d.record(e)
 	}
 }
 
 // lineOf gives the line the value at path, or the nearest enclosing value, is written on.
-func (d *decoder) lineOf(path string) int {
+func (d *Decoder) lineOf(path string) int {
 	for p := path; ; p = parentPath(p) {
 		if at, ok := d.pos[p]; ok {
 			return at.line
@@ -161,7 +171,7 @@ func (d *decoder) lineOf(path string) int {
 	}
 }
 
-func (d *decoder) reported(path string) bool {
+func (d *Decoder) reported(path string) bool {
 	for p := path; ; p = parentPath(p) {
 		if d.bad[p] {
 			return true
@@ -201,12 +211,9 @@ func isNull(n *yaml.Node) bool {
 }
 
 // decode fills v from n. enum, when not nil, lists the values a string may take.
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []string) {
+func (d *Decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []string) {
 	if n == nil || n.Kind == 0 {
 		return
-	}
-	if d.rootType == nil {
-		d.rootType = v.Type()
 	}
 	if !d.spend(n, path) {
 		return
@@ -223,7 +230,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []stri
 			return
 		}
 		if d.active[target] {
-			d.fail(n, path, fmt.Sprintf("alias *%s is used inside its own anchor", n.Value), "an anchored value cannot contain itself")
+			d.Fail(n, path, fmt.Sprintf("alias *%s is used inside its own anchor", n.Value), "an anchored value cannot contain itself")
 			d.bad[path] = true
 			return
 		}
@@ -274,12 +281,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []stri
 		d.decodeFloat(n, v, path)
 	case reflect.Interface:
 		if v.NumMethod() != 0 {
-			d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+			d.Fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
 			return
 		}
 		var x any
 		if err := n.Decode(&x); err != nil {
-			d.fail(n, path, "unreadable value: "+strings.TrimPrefix(err.Error(), "yaml: "), "")
+			d.Fail(n, path, "unreadable value: "+strings.TrimPrefix(err.Error(), "yaml: "), "")
 			d.bad[path] = true
 			return
 		}
@@ -289,19 +296,19 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, enum []stri
 			v.Set(reflect.ValueOf(x))
 		}
 	default:
-		d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+		d.Fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
 	}
 }
 
 // spend takes one step of the budget and says whether there was one; the first refusal is
 // reported.
-func (d *decoder) spend(n *yaml.Node, path string) bool {
+func (d *Decoder) spend(n *yaml.Node, path string) bool {
 	if d.budget--; d.budget >= 0 {
 		return true
 	}
 	if !d.exhausted {
 		d.exhausted = true
-		d.fail(n, path, "the file expands to too many values", "use fewer aliases (*name)")
+		d.Fail(n, path, "the file expands to too many values", "use fewer aliases (*name)")
 	}
 	return false
 }
@@ -312,13 +319,13 @@ func setDefaults(p reflect.Value) {
 	}
 }
 
-// typeError reports a value of the wrong kind.
-func (d *decoder) typeError(n *yaml.Node, path, want, fix string) {
-	d.fail(n, path, fmt.Sprintf("expected %s, got %s", want, describe(n)), fix)
+// TypeError reports a value that is not the kind wanted ("a mapping", "text").
+func (d *Decoder) TypeError(n *yaml.Node, path, want, fix string) {
+	d.Fail(n, path, fmt.Sprintf("expected %s, got %s", want, describe(n)), fix)
 	d.bad[path] = true
 }
 
-func (d *decoder) unmarshaler(u yaml.Unmarshaler, n *yaml.Node, path string) {
+func (d *Decoder) unmarshaler(u yaml.Unmarshaler, n *yaml.Node, path string) {
 	err := u.UnmarshalYAML(n)
 	if err == nil {
 		return
@@ -333,7 +340,7 @@ func (d *decoder) unmarshaler(u yaml.Unmarshaler, n *yaml.Node, path string) {
 	for _, err := range list {
 		var e *Error
 		if !errors.As(err, &e) {
-			d.fail(n, path, strings.TrimPrefix(err.Error(), "yaml: "), "")
+			d.Fail(n, path, strings.TrimPrefix(err.Error(), "yaml: "), "")
 			continue
 		}
 		c := *e
@@ -346,20 +353,23 @@ func (d *decoder) unmarshaler(u yaml.Unmarshaler, n *yaml.Node, path string) {
 		if c.Path == "" {
 			c.Path = path
 		}
-		d.add(&c)
+		d.record(&c)
 	}
 }
 
-type pair struct {
-	key   string
-	knode *yaml.Node
-	value *yaml.Node
+// Pair is one entry of a mapping: the key, the node that writes it (an alias resolved) and the
+// value.
+type Pair struct {
+	Key     string
+	KeyNode *yaml.Node
+	Value   *yaml.Node
 }
 
-// pairs lists a mapping's entries: its own keys in order, then keys merged in with << that it
-// does not set itself. Duplicate and non-text keys are reported and left out.
-func (d *decoder) pairs(n *yaml.Node, path string) []pair {
-	var own, merged []pair
+// Pairs lists the entries of mapping n: its own keys in order, then keys merged in with << that it
+// does not set itself. Duplicate and non-text keys are reported and left out, as are merges that
+// are not mappings or that contain themselves.
+func (d *Decoder) Pairs(n *yaml.Node, path string) []Pair {
+	var own, merged []Pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -367,23 +377,23 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 			k = k.Alias
 		}
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			merged = append(merged, d.mergeSources(val, path)...)
+			merged = append(merged, d.mergeSources(val, val, path)...)
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.fail(k, path, "a key must be a plain word, got "+describe(k), "write key: value")
+			d.Fail(k, path, "a key must be a plain word, got "+describe(k), "write key: value")
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			d.fail(k, path, fmt.Sprintf("duplicate key %q", k.Value), fmt.Sprintf("it is already set at line %d; keep one", first.Line))
+			d.Fail(k, path, fmt.Sprintf("duplicate key %q", k.Value), fmt.Sprintf("it is already set at line %d; keep one", first.Line))
 			continue
 		}
 		seen[k.Value] = k
-		own = append(own, pair{k.Value, k, val})
+		own = append(own, Pair{k.Value, k, val})
 	}
 	for _, p := range merged {
-		if _, ok := seen[p.key]; !ok {
-			seen[p.key] = p.knode
+		if _, ok := seen[p.Key]; !ok {
+			seen[p.Key] = p.KeyNode
 			own = append(own, p)
 		}
 	}
@@ -391,40 +401,41 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 }
 
 // mergeSources reads the value of a << key: a mapping, an alias of one, or a list of those, the
-// earlier ones winning as YAML specifies.
-func (d *decoder) mergeSources(n *yaml.Node, path string) []pair {
+// earlier ones winning as YAML specifies. at is where n is written: the alias, when n is what it
+// names.
+func (d *Decoder) mergeSources(n, at *yaml.Node, path string) []Pair {
 	if !d.spend(n, path) {
 		return nil
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil || d.active[n.Alias] {
-			d.fail(n, path, "merge of an anchor inside itself", "an anchored value cannot contain itself")
+			d.Fail(n, path, "merge of an anchor inside itself", "an anchored value cannot contain itself")
 			return nil
 		}
 		d.active[n.Alias] = true
 		defer delete(d.active, n.Alias)
-		return d.mergeSources(n.Alias, path)
+		return d.mergeSources(n.Alias, n, path)
 	case yaml.MappingNode:
-		return d.pairs(n, path)
+		return d.Pairs(n, path)
 	case yaml.SequenceNode:
-		var out []pair
+		var out []Pair
 		seen := map[string]bool{}
 		for _, item := range n.Content {
 			if item.Kind == yaml.SequenceNode {
-				d.fail(item, path, "<< takes mappings, got a list inside the list", "write <<: [*a, *b]")
+				d.Fail(item, path, "<< takes mappings, got a list inside the list", "write <<: [*a, *b]")
 				continue
 			}
-			for _, p := range d.mergeSources(item, path) {
-				if !seen[p.key] {
-					seen[p.key] = true
+			for _, p := range d.mergeSources(item, item, path) {
+				if !seen[p.Key] {
+					seen[p.Key] = true
 					out = append(out, p)
 				}
 			}
 		}
 		return out
 	}
-	d.fail(n, path, "<< takes a mapping or a list of mappings, got "+describe(n), "write <<: *anchor")
+	d.Fail(at, path, "<< takes a mapping or a list of mappings, got "+describe(n), "write <<: *anchor")
 	return nil
 }
 
@@ -439,7 +450,7 @@ type structInfo struct {
 	names  []string // in declaration order
 }
 
-func (d *decoder) structOf(t reflect.Type) *structInfo {
+func (d *Decoder) structOf(t reflect.Type) *structInfo {
 	if s, ok := d.structs[t]; ok {
 		return s
 	}
@@ -479,62 +490,70 @@ func collectFields(t reflect.Type, prefix []int, s *structInfo) {
 	}
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(n) {
 		return
 	}
 	info := d.structOf(v.Type())
 	if n.Kind != yaml.MappingNode {
-		d.typeError(n, path, "a mapping", "write it as key: value lines; its keys are "+strings.Join(info.names, ", "))
+		d.TypeError(n, path, "a mapping", "write it as key: value lines; its keys are "+strings.Join(info.names, ", "))
 		return
 	}
-	pairs := d.pairs(n, path)
+	pairs := d.Pairs(n, path)
 	present := make(map[string]bool, len(pairs))
 	for _, p := range pairs {
-		present[p.key] = true
+		present[p.Key] = true
 	}
 	for _, p := range pairs {
-		f, ok := info.byName[p.key]
-		if !ok && strings.HasPrefix(p.key, "x-") {
+		f, ok := info.byName[p.Key]
+		if !ok && strings.HasPrefix(p.Key, "x-") {
 			continue
 		}
 		if !ok {
-			d.unknownKey(p.knode, path, info, present)
+			d.unknownKey(p.KeyNode, path, info.names, present)
 			continue
 		}
-		d.decode(p.value, v.FieldByIndex(f.index), joinPath(path, f.name), f.enum)
+		d.decode(p.Value, v.FieldByIndex(f.index), joinPath(path, f.name), f.enum)
 	}
 }
 
-// unknownKey reports a key the struct does not have. present holds the keys of the same mapping:
-// when the key it probably meant is absent, that key's own checks ("required") are silenced.
-func (d *decoder) unknownKey(k *yaml.Node, path string, info *structInfo, present map[string]bool) {
+// UnknownKey reports the key k, which is not among allowed, with the allowed key it probably
+// meant, or else the keys allowed.
+func (d *Decoder) UnknownKey(k *yaml.Node, path string, allowed []string) {
+	d.unknownKey(k, path, allowed, nil)
+}
+
+// unknownKey is UnknownKey for a key of a struct, present holding the keys of the same mapping
+// (nil for a mapping walked by hand). A key that belongs elsewhere in the value Decode fills is
+// pointed there; when the key it probably meant is absent, that key's own checks ("required")
+// are silenced.
+func (d *Decoder) unknownKey(k *yaml.Node, path string, allowed []string, present map[string]bool) {
 	msg := fmt.Sprintf("unknown key %q", k.Value)
-	if s, ok := suggest(k.Value, info.names); ok {
-		d.fail(k, path, msg, fmt.Sprintf("did you mean %q?", s))
+	if s, ok := suggest(k.Value, allowed); ok {
+		d.Fail(k, path, msg, fmt.Sprintf("did you mean %q?", s))
 		if !present[s] {
 			d.bad[joinPath(path, s)] = true
 		}
 		return
 	}
-	here := path
-	if here == "" {
-		here = "the top level"
-	}
-	if name, homes := d.homeOf(k.Value); len(homes) > 0 {
-		d.fail(k, path, msg, fmt.Sprintf("%q is a key of %s, not of %s: move it there", name, strings.Join(homes, " or "), here))
+	if name, homes := d.homeOf(k.Value); present != nil && len(homes) > 0 {
+		here := path
+		if here == "" {
+			here = "the top level"
+		}
+		d.Fail(k, path, msg, fmt.Sprintf("%q is a key of %s, not of %s: move it there", name, strings.Join(homes, " or "), here))
 		return
 	}
-	d.fail(k, path, msg, "allowed keys here: "+strings.Join(info.names, ", "))
+	d.Fail(k, path, msg, "allowed keys here: "+strings.Join(allowed, ", "))
 }
 
 // homeOf finds where else in the configuration a key (or its other spelling) belongs, as
 // templates like "push" or "apps[N]".
-func (d *decoder) homeOf(key string) (string, []string) {
+func (d *Decoder) homeOf(key string) (string, []string) {
 	if d.keyHomes == nil {
 		d.keyHomes = map[string][]string{}
 		if d.rootType != nil {
-			d.indexKeys(d.rootType, "", map[reflect.Type]bool{})
+			d.indexKeys(d.rootType, d.rootPath, map[reflect.Type]bool{})
 		}
 	}
 	if homes, ok := d.keyHomes[key]; ok {
@@ -554,7 +573,7 @@ func (d *decoder) homeOf(key string) (string, []string) {
 	return "", nil
 }
 
-func (d *decoder) indexKeys(t reflect.Type, at string, visiting map[reflect.Type]bool) {
+func (d *Decoder) indexKeys(t reflect.Type, at string, visiting map[reflect.Type]bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -588,12 +607,12 @@ func (d *decoder) indexKeys(t reflect.Type, at string, visiting map[reflect.Type
 	}
 }
 
-func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string, enum []string) {
+func (d *Decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string, enum []string) {
 	if isNull(n) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.typeError(n, path, "a list", `write one item per line, each starting with "- "`)
+		d.TypeError(n, path, "a list", `write one item per line, each starting with "- "`)
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), 0, min(len(n.Content), 1024))
@@ -609,39 +628,39 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string, enum [
 	v.Set(out)
 }
 
-func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string, enum []string) {
+func (d *Decoder) decodeMap(n *yaml.Node, v reflect.Value, path string, enum []string) {
 	if isNull(n) {
 		return
 	}
 	if v.Type().Key().Kind() != reflect.String {
-		d.fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
+		d.Fail(n, path, fmt.Sprintf("a %s cannot be read from a file", v.Type()), "")
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.typeError(n, path, "a mapping", "write it as name: value lines")
+		d.TypeError(n, path, "a mapping", "write it as name: value lines")
 		return
 	}
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
-	for _, p := range d.pairs(n, path) {
+	for _, p := range d.Pairs(n, path) {
 		ev := reflect.New(v.Type().Elem())
 		setDefaults(ev)
-		d.decode(p.value, ev.Elem(), joinPath(path, p.key), enum)
-		v.SetMapIndex(reflect.ValueOf(p.key).Convert(v.Type().Key()), ev.Elem())
+		d.decode(p.Value, ev.Elem(), joinPath(path, p.Key), enum)
+		v.SetMapIndex(reflect.ValueOf(p.Key).Convert(v.Type().Key()), ev.Elem())
 		if d.exhausted {
 			return
 		}
 	}
 }
 
-func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string, enum []string) {
+func (d *Decoder) decodeString(n *yaml.Node, v reflect.Value, path string, enum []string) {
 	if n.Kind != yaml.ScalarNode {
 		want := "text"
 		if enum != nil {
 			want = "one of " + strings.Join(enum, ", ")
 		}
-		d.typeError(n, path, want, "")
+		d.TypeError(n, path, want, "")
 		return
 	}
 	// Any scalar is text: "token: 12345" or "rules: 2023-06-12" mean the characters written,
@@ -659,14 +678,14 @@ func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string, enum 
 		if g, ok := suggest(s, enum); ok && s != "" {
 			fix = fmt.Sprintf("did you mean %q? %s", g, fix)
 		}
-		d.fail(n, path, msg, fix)
+		d.Fail(n, path, msg, fix)
 		d.bad[path] = true
 		return
 	}
 	v.SetString(s)
 }
 
-func (d *decoder) decodeBool(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeBool(n *yaml.Node, v reflect.Value, path string) {
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
 		fix := "write true or false"
@@ -674,13 +693,13 @@ func (d *decoder) decodeBool(n *yaml.Node, v reflect.Value, path string) {
 		case "yes", "no", "on", "off", "y", "n":
 			fix += "; yes, no, on and off are text in YAML 1.2"
 		}
-		d.typeError(n, path, "true or false", fix)
+		d.TypeError(n, path, "true or false", fix)
 		return
 	}
 	v.SetBool(b)
 }
 
-func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 	example := "e.g. " + lastKey(path) + ": "
 	if v.CanInt() && v.Int() != 0 {
 		example += strconv.FormatInt(v.Int(), 10)
@@ -690,13 +709,13 @@ func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 		example += "1"
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		d.typeError(n, path, "a whole number", "write a whole number, "+example)
+		d.TypeError(n, path, "a whole number", "write a whole number, "+example)
 		return
 	}
 	if v.CanInt() {
 		var i int64
 		if n.Decode(&i) != nil || v.OverflowInt(i) {
-			d.fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a smaller number, "+example)
+			d.Fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a smaller number, "+example)
 			d.bad[path] = true
 			return
 		}
@@ -705,18 +724,18 @@ func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 	}
 	var u uint64
 	if n.Decode(&u) != nil || v.OverflowUint(u) {
-		d.fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a number from 0 up, "+example)
+		d.Fail(n, path, fmt.Sprintf("number %s is out of range", n.Value), "write a number from 0 up, "+example)
 		d.bad[path] = true
 		return
 	}
 	v.SetUint(u)
 }
 
-func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
 	var f float64
 	t := n.ShortTag()
 	if n.Kind != yaml.ScalarNode || (t != "!!float" && t != "!!int") || n.Decode(&f) != nil {
-		d.typeError(n, path, "a number", "write a number such as 1.5")
+		d.TypeError(n, path, "a number", "write a number such as 1.5")
 		return
 	}
 	v.SetFloat(f)

@@ -49,10 +49,20 @@ func (e *Error) Error() string {
 // a hostile file (aliases multiplying one bad value) must not make the report huge.
 const maxErrors = 100
 
-// sortErrors puts errors in file order; those without a line come last, in the order found.
-func sortErrors(errs []*Error) {
-	sort.SliceStable(errs, func(i, j int) bool {
-		a, b := errs[i], errs[j]
+// Report joins the problems found in file into one error, nil when there are none: deduplicated
+// (an anchor used twice is wrong twice), in file order (those without a line last), at most limit
+// of them and then a count of the rest. dropped counts problems found but not kept in errs.
+func Report(file string, errs []*Error, dropped, limit int) error {
+	seen := map[string]bool{}
+	var out []*Error
+	for _, e := range errs {
+		if s := e.Error(); !seen[s] {
+			seen[s] = true
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if (a.Line == 0) != (b.Line == 0) {
 			return b.Line == 0
 		}
@@ -61,6 +71,14 @@ func sortErrors(errs []*Error) {
 		}
 		return a.Column < b.Column
 	})
+	if total := len(out) + dropped; total > limit {
+		out = out[:min(len(out), limit)]
+		out = append(out, &Error{File: file, Msg: fmt.Sprintf("%d more problems not shown", total-len(out)), Fix: "fix the ones above first"})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return joinErrors(out)
 }
 
 // Describe names what a node holds, for "expected X, got Y"; the scenario loader shares it.

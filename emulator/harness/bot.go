@@ -47,7 +47,7 @@ type BotSpec struct {
 	Command string
 	// Args is the program and its arguments, run without a shell, when Command is empty.
 	Args []string
-	// Env is added to the environment wxemu runs in: WXEMU_API_BASE, PORT, the app's credentials.
+	// Env is added to this process's environment: WXEMU_API_BASE, PORT, the app's credentials.
 	Env []string
 	// Output, if not nil, gets what the bot prints, each line prefixed with Prefix, as it comes.
 	// Bot.Output keeps the last of it either way.
@@ -168,10 +168,12 @@ func WaitReady(ctx context.Context, url, token string, timeout time.Duration) er
 	return waitReady(ctx, url, token, timeout, nil)
 }
 
-// Why a bot is not ready.
+// NotReadyReason says why a bot is not ready.
+type NotReadyReason int
+
 const (
 	// BotExited: the process exited before answering the handshake.
-	BotExited = iota + 1
+	BotExited NotReadyReason = iota + 1
 	// BotAnswersWrongly: it answered the handshake wrongly too often: a status other than 200, or
 	// not the echostr — usually a token that is not the app's.
 	BotAnswersWrongly
@@ -184,8 +186,8 @@ const wrongAnswers = 10
 
 // NotReadyError says why a bot did not answer the handshake.
 type NotReadyError struct {
-	URL     string        // the callback URL
-	Reason  int           // BotExited, BotAnswersWrongly or BotTimedOut
+	URL     string // the callback URL
+	Reason  NotReadyReason
 	Timeout time.Duration // how long WaitReady would wait
 	ExitErr error         // BotExited: how the process exited (nil for status 0)
 	// Last is the last handshake made: its answer (Status 0 when none came) and the violations.
@@ -240,7 +242,7 @@ func waitReady(ctx context.Context, url, token string, timeout time.Duration, bo
 	if bot != nil {
 		exited = bot.done
 	}
-	notReady := func(reason int, last *push.VerifyResult) error {
+	notReady := func(reason NotReadyReason, last *push.VerifyResult) error {
 		ne := &NotReadyError{URL: url, Reason: reason, Timeout: timeout, Last: last}
 		if bot != nil && bot.Exited() {
 			ne.Reason, ne.ExitErr = BotExited, bot.err
@@ -328,16 +330,16 @@ func (s *BotServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(1)
 	}
 	s.mu.Unlock()
-	switch {
-	case closed:
+	if closed {
 		http.Error(w, "the bot has stopped", http.StatusServiceUnavailable)
 		return
-	case h == nil:
-		http.Error(w, "the bot is not ready: its handler is set once the emulator has started", http.StatusServiceUnavailable)
-	default:
-		h.ServeHTTP(w, r)
 	}
-	s.active.Done()
+	defer s.active.Done() // also when the handler panics: net/http recovers it
+	if h == nil {
+		http.Error(w, "the bot is not ready: its handler is set once the emulator has started", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
 }
 
 // Close stops the server and waits for the requests it is serving. A handler with a Close method

@@ -68,7 +68,9 @@ func botProcess(port int, token string) harness.BotSpec {
 	}
 }
 
-func callbackURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) + harness.CallbackPath }
+func callbackURL(port int) string {
+	return "http://127.0.0.1:" + strconv.Itoa(port) + harness.CallbackPath
+}
 
 // notReady asserts that err is a *harness.NotReadyError and returns it.
 func notReady(err error) *harness.NotReadyError {

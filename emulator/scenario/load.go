@@ -127,12 +127,13 @@ func Parse(cfg *config.Config, file string, data []byte) ([]*Scenario, error) {
 			break
 		}
 		if err != nil {
-			d.errs = append(d.errs, syntaxError(file, data, err))
+			d.errs = append(d.errs, config.YAMLSyntaxError(file, data, err))
 			break
 		}
 		if isNull(&root) {
 			continue
 		}
+		d.start(&root)
 		if s := d.scenario(&root, cfg, doc); s != nil {
 			out = append(out, s)
 		}

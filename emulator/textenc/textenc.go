@@ -22,17 +22,17 @@ func AppendCDATA(dst []byte, s string) []byte {
 		if i < 0 {
 			break
 		}
-		dst = appendXML(dst, s[:i+2], &cdataSafe)
+		dst = appendXML(dst, s[:i+2], true)
 		dst = append(dst, "]]><![CDATA["...)
 		s = s[i+2:]
 	}
-	dst = appendXML(dst, s, &cdataSafe)
+	dst = appendXML(dst, s, true)
 	return append(dst, "]]>"...)
 }
 
 // AppendXMLText appends s as character data outside CDATA: &, < and > as entities, CR as "&#13;".
 func AppendXMLText(dst []byte, s string) []byte {
-	return appendXML(dst, s, &textSafe)
+	return appendXML(dst, s, false)
 }
 
 // cdataSafe and textSafe mark the bytes appendXML copies without a second look: the ASCII that
@@ -46,7 +46,11 @@ var cdataSafe, textSafe = func() (cdata, text [256]bool) {
 	return cdata, text
 }()
 
-func appendXML(dst []byte, s string, safe *[256]bool) []byte {
+func appendXML(dst []byte, s string, cdata bool) []byte {
+	safe := &textSafe
+	if cdata {
+		safe = &cdataSafe
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		if safe[s[i]] {
@@ -62,7 +66,7 @@ func appendXML(dst []byte, s string, safe *[256]bool) []byte {
 			repl = "&lt;"
 		case b == '>':
 			repl = "&gt;"
-		case b == '\r' && safe == &cdataSafe:
+		case b == '\r' && cdata:
 			repl = "]]>&#13;<![CDATA["
 		case b == '\r':
 			repl = "&#13;"

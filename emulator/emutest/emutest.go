@@ -23,7 +23,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -202,7 +201,7 @@ func Start(opts ...Option) *Emu {
 		// A held push of the slow bot must not keep its server's Close waiting.
 		ginkgo.DeferCleanup(bot.Close)
 		h.samples[app.AppID] = bot
-		p.late.set(bot)
+		p.srv.SetHandler(bot)
 	}
 	e := &Emu{emu: emu, p: emu.Platform(), g: gomega.Default, h: h}
 	// Registered after Close, so it runs before it: the last calls are judged too.
@@ -217,7 +216,7 @@ func Start(opts ...Option) *Emu {
 type pendingBot struct {
 	app    *config.App
 	sample string
-	late   *lateHandler
+	srv    *harness.BotServer
 }
 
 // startBotServers resolves the bot options to push targets, serving handlers and sample bots on
@@ -236,17 +235,20 @@ func startBotServers(s settings) (map[string]string, []pendingBot) {
 		case b.url != "":
 			targets[app.AppID] = b.url
 		case b.handler != nil:
-			srv := httptest.NewServer(b.handler)
+			srv, err := harness.ServeBot(b.handler)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithBotHandler(%q, …)", b.alias)
 			ginkgo.DeferCleanup(srv.Close)
-			targets[app.AppID] = srv.URL + "/wx"
+			targets[app.AppID] = srv.URL
 		default:
 			gomega.Expect(bots.Summary(b.sample)).NotTo(gomega.BeEmpty(), "emutest.WithSampleBot(%q, %q): no sample bot is called %q%s; they are %s",
 				b.alias, b.sample, b.sample, platform.DidYouMean(b.sample, bots.Names()), strings.Join(bots.Names(), ", "))
-			late := &lateHandler{}
-			srv := httptest.NewServer(late)
+			// The sample bot calls the emulator back, whose URL is known only once it started: its
+			// server answers 503 until then.
+			srv, err := harness.ServeBot(nil)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithSampleBot(%q, %q)", b.alias, b.sample)
 			ginkgo.DeferCleanup(srv.Close)
-			targets[app.AppID] = srv.URL + "/wx"
-			pending = append(pending, pendingBot{app: app, sample: b.sample, late: late})
+			targets[app.AppID] = srv.URL
+			pending = append(pending, pendingBot{app: app, sample: b.sample, srv: srv})
 		}
 	}
 	return targets, pending
@@ -259,29 +261,6 @@ func appKeys(cfg *config.Config) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// lateHandler serves a handler set after its server started.
-type lateHandler struct {
-	mu sync.RWMutex // guards h
-	h  http.Handler
-}
-
-func (l *lateHandler) set(h http.Handler) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.h = h
-}
-
-func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	if h == nil {
-		http.Error(w, "the bot is not ready: the emulator has not started", http.StatusServiceUnavailable)
-		return
-	}
-	h.ServeHTTP(w, r)
 }
 
 // newLogger writes to w with virtual time in place of wall time, because that is the time

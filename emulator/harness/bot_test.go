@@ -26,13 +26,6 @@ import (
 	"github.com/wxemu/wxemu/fixtures/bots"
 )
 
-// TestHarness runs the package's Ginkgo specs. (When the package gets a harness_suite_test.go,
-// this moves there.)
-func TestHarness(t *testing.T) {
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "harness")
-}
-
 // botProcessEnv makes the test binary a bot process: TestBotProcess serves the sample bot "oa"
 // with $WXEMU_TOKEN on 127.0.0.1:$PORT/wx until SIGTERM, so that the specs start a real process
 // without building one.

@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/push"
@@ -226,20 +227,13 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 // NewExchange records a raw HTTP exchange, its bodies clipped to ExchangeBodyLimit. A response
 // that is not JSON is described by its size and type rather than kept.
 func NewExchange(method, url string, request []byte, status int, contentType string, response []byte) *Exchange {
-	x := &Exchange{Method: method, URL: url, RequestBody: clipBody(request), Status: status}
+	x := &Exchange{Method: method, URL: url, RequestBody: wire.ClipBody(request, ExchangeBodyLimit), Status: status}
 	switch {
 	case len(response) == 0:
-	case len(contentType) >= 16 && contentType[:16] == "application/json":
-		x.ResponseBody = clipBody(response)
+	case strings.HasPrefix(contentType, "application/json"):
+		x.ResponseBody = wire.ClipBody(response, ExchangeBodyLimit)
 	default:
 		x.ResponseBody = fmt.Sprintf("(%d bytes of %s)", len(response), contentType)
 	}
 	return x
-}
-
-func clipBody(b []byte) string {
-	if len(b) > ExchangeBodyLimit {
-		return string(b[:ExchangeBodyLimit]) + fmt.Sprintf("… (%d bytes in all)", len(b))
-	}
-	return string(b)
 }

@@ -158,7 +158,7 @@ func judgeCreateTime(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, wa
 	}
 	t, err := strconv.ParseInt(raw.CreateTime, 10, 64)
 	if err != nil || t < 0 {
-		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", clip(raw.CreateTime)))
+		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", wire.Clip(raw.CreateTime, 40)))
 		return
 	}
 	r.CreateTime = t
@@ -188,7 +188,7 @@ func judgeNews(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, report f
 		fail(New(ReplyFieldMissing, "a news reply needs <ArticleCount> (here %d); WeChat shows the user the failure line", n))
 		return
 	case err != nil:
-		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", clip(raw.ArticleCount)))
+		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", wire.Clip(raw.ArticleCount, 40)))
 		return
 	case count != n:
 		fail(New(ReplyNewsCount, "<ArticleCount> says %d but <Articles> has %d items; WeChat shows the user the failure line", count, n))
@@ -224,4 +224,3 @@ func orDefaultDur(v, d time.Duration) time.Duration {
 }
 
 // clip shortens a value quoted in a finding to the width every rule quotes at.
-func clip(s string) string { return wire.Clip(s, 40) }

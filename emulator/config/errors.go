@@ -2,10 +2,10 @@ package config
 
 import (
 	"fmt"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -100,11 +100,7 @@ func Describe(n *yaml.Node) string {
 		if n.ShortTag() == "!!null" {
 			return "nothing"
 		}
-		v := n.Value
-		if utf8.RuneCountInString(v) > 40 {
-			v = string([]rune(v)[:40]) + "…"
-		}
-		return strconv.Quote(v)
+		return strconv.Quote(textenc.Clip(n.Value, 40))
 	}
 	return "nothing"
 }

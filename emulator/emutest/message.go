@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -111,7 +112,7 @@ func EnterTempSession(from string) wire.Message {
 func DescribeMessage(m *wire.Message) string {
 	switch {
 	case m.MsgType == "text":
-		return "text " + strconv.Quote(wire.Clip(m.Content, 60))
+		return "text " + strconv.Quote(textenc.Clip(m.Content, 60))
 	case m.IsEvent():
 		s := "event " + m.Event
 		if m.EventKey != "" {
@@ -127,7 +128,7 @@ func DescribeMessage(m *wire.Message) string {
 	case m.MsgType == "location":
 		return fmt.Sprintf("location %s,%s", m.LocationX, m.LocationY)
 	case m.MsgType == "link" || m.MsgType == "miniprogrampage":
-		return fmt.Sprintf("%s %q", m.MsgType, wire.Clip(m.Title, 40))
+		return fmt.Sprintf("%s %q", m.MsgType, textenc.Clip(m.Title, 40))
 	case m.MsgType == "":
 		return "a message without MsgType"
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // The renderers write what a bot developer debugs with: the chat as the person on the phone saw
@@ -152,7 +152,7 @@ func indentBody(body string) string {
 	if body == "" {
 		return "    (empty)\n"
 	}
-	body = wire.ClipBody(body, maxBody)
+	body = textenc.ClipBody(body, maxBody)
 	return "    " + strings.ReplaceAll(body, "\n", "\n    ") + "\n"
 }
 
@@ -221,7 +221,7 @@ func RenderSends(sends []harness.SendRecord) string {
 		}
 		what := s.MsgType
 		if s.MsgType == "text" {
-			what += " " + strconv.Quote(wire.Clip(s.Content, 60))
+			what += " " + strconv.Quote(textenc.Clip(s.Content, 60))
 		}
 		if s.KfAccount != "" {
 			what += " as " + s.KfAccount
@@ -283,7 +283,7 @@ func (r *AgentReply) GomegaString() string {
 	if !r.Delivered {
 		status = fmt.Sprintf("refused: %d %s (%s)", r.Errcode, r.Errmsg, r.Detail)
 	}
-	return fmt.Sprintf("%s replied %q to %s: %s\nWhat %s saw:\n%s", r.Agent.Account, wire.Clip(r.Text, 60), r.User, status,
+	return fmt.Sprintf("%s replied %q to %s: %s\nWhat %s saw:\n%s", r.Agent.Account, textenc.Clip(r.Text, 60), r.User, status,
 		r.User.Label(), indent(RenderTranscript(r.Transcript, r.User.Label())))
 }
 

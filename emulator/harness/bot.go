@@ -20,6 +20,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -217,7 +218,7 @@ func (e *NotReadyError) Error() string {
 
 // answer describes the last wrong answer: its status, body and what is wrong with it.
 func (e *NotReadyError) answer() string {
-	s := fmt.Sprintf("it answers the handshake at %s with HTTP %d %q", e.URL, e.Last.Status, wire.Clip(e.Last.Body, 80))
+	s := fmt.Sprintf("it answers the handshake at %s with HTTP %d %q", e.URL, e.Last.Status, textenc.Clip(e.Last.Body, 80))
 	for _, v := range e.Last.Violations {
 		if v.Severity == rules.Error {
 			return s + ": " + v.Message

@@ -9,6 +9,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -227,11 +228,11 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 // NewExchange records a raw HTTP exchange, its bodies clipped to ExchangeBodyLimit. A response
 // that is not JSON is described by its size and type rather than kept.
 func NewExchange(method, url string, request []byte, status int, contentType string, response []byte) *Exchange {
-	x := &Exchange{Method: method, URL: url, RequestBody: wire.ClipBody(request, ExchangeBodyLimit), Status: status}
+	x := &Exchange{Method: method, URL: url, RequestBody: textenc.ClipBody(request, ExchangeBodyLimit), Status: status}
 	switch {
 	case len(response) == 0:
 	case strings.HasPrefix(contentType, "application/json"):
-		x.ResponseBody = wire.ClipBody(response, ExchangeBodyLimit)
+		x.ResponseBody = textenc.ClipBody(response, ExchangeBodyLimit)
 	default:
 		x.ResponseBody = fmt.Sprintf("(%d bytes of %s)", len(response), contentType)
 	}

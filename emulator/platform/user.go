@@ -9,6 +9,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -110,7 +111,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 		p.kf.Record(app.AppID, state.Record{OpenID: openid, Worker: s.Account, Opercode: opAgentReceived, Text: RenderInbound(&m), Time: now})
 		msg := m
 		e := p.record(journal.Entry{App: app.AppID, User: openid,
-			Summary: fmt.Sprintf("kf: %s %q delivered to %s, not to the bot", m.MsgType, wire.Clip(RenderInbound(&m), 40), s.Account),
+			Summary: fmt.Sprintf("kf: %s %q delivered to %s, not to the bot", m.MsgType, textenc.Clip(RenderInbound(&m), 40), s.Account),
 			KF:      &journal.KFChange{KFEvent: state.KFEvent{Kind: KFDelivered, App: app.AppID, OpenID: openid, Account: s.Account, At: now}, Message: &msg}})
 		unlock()
 		p.pushKF(ctx, pushes)
@@ -239,12 +240,12 @@ func pushSummary(m *wire.Message, r *push.Result) string {
 	if m.IsEvent() {
 		what = "event " + m.Event
 	} else if m.MsgType == "text" {
-		what = fmt.Sprintf("text %q", wire.Clip(m.Content, 40))
+		what = fmt.Sprintf("text %q", textenc.Clip(m.Content, 40))
 	}
 	out := string(r.Outcome)
 	switch r.Outcome {
 	case push.Replied:
-		out += ": " + wire.Clip(r.UserSees, 40)
+		out += ": " + textenc.Clip(r.UserSees, 40)
 	case push.Transferred:
 		if r.KfAccount != "" {
 			out += " to " + r.KfAccount

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wxemu/wxemu/emulator/rules"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 	"github.com/wxemu/wxemu/emulator/wxcrypto"
 )
@@ -38,13 +39,13 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || bytes.Equal(trimmed, successBody) {
 		// Deviation: none; WeChat documents the two no-reply bodies byte for byte (protocol §3.1).
-		fail(rules.New(rules.ReplyWhitespace, "the answer is %q; to send no reply the body must be exactly `success` or empty (0 bytes) — anything else is read as a malformed reply and the user sees 「%s」", wire.Clip(string(body), 60), line))
+		fail(rules.New(rules.ReplyWhitespace, "the answer is %q; to send no reply the body must be exactly `success` or empty (0 bytes) — anything else is read as a malformed reply and the user sees 「%s」", textenc.Clip(string(body), 60), line))
 		return
 	}
 
 	format, ok := sniff(trimmed)
 	if !ok {
-		fail(rules.New(rules.ReplySyntax, "the answer is neither XML nor JSON (it begins %q); the user sees 「%s」", wire.Clip(string(trimmed), 60), line))
+		fail(rules.New(rules.ReplySyntax, "the answer is neither XML nor JSON (it begins %q); the user sees 「%s」", textenc.Clip(string(trimmed), 60), line))
 		return
 	}
 	if t.Kind == wire.OA && format == wire.JSON {
@@ -69,7 +70,7 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 		}
 		innerFormat, ok := sniff(bytes.TrimSpace(inner))
 		if !ok {
-			fail(rules.New(rules.ReplySyntax, "the decrypted reply is neither XML nor JSON (it begins %q); the user sees 「%s」", wire.Clip(string(inner), 60), line))
+			fail(rules.New(rules.ReplySyntax, "the decrypted reply is neither XML nor JSON (it begins %q); the user sees 「%s」", textenc.Clip(string(inner), 60), line))
 			return
 		}
 		if t.Kind == wire.OA && innerFormat == wire.JSON {
@@ -132,7 +133,7 @@ func (e *Engine) open(t *Target, raw *wire.RawReply, fail func(rules.Violation))
 		return nil, false
 	}
 	if want := wxcrypto.MsgSignature(t.Token, raw.TimeStamp, raw.Nonce, raw.Encrypt); want != raw.MsgSignature {
-		fail(rules.New(rules.ReplyEnvSignature, "MsgSignature is %q, but sha1(sort(token, TimeStamp %q, Nonce %q, Encrypt)) is %q; WeChat rejects the reply and the user sees 「%s」", wire.Clip(raw.MsgSignature, 60), raw.TimeStamp, raw.Nonce, want, line))
+		fail(rules.New(rules.ReplyEnvSignature, "MsgSignature is %q, but sha1(sort(token, TimeStamp %q, Nonce %q, Encrypt)) is %q; WeChat rejects the reply and the user sees 「%s」", textenc.Clip(raw.MsgSignature, 60), raw.TimeStamp, raw.Nonce, want, line))
 		return nil, false
 	}
 	msg, appID, err := t.cipher.Decrypt(raw.Encrypt)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/rules"
-	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wxcrypto"
 )
 
@@ -76,7 +76,7 @@ func (e *Engine) Verify(ctx context.Context, t *Target) *VerifyResult {
 	case strings.TrimSpace(r.Body) == echostr:
 		r.Violations = append(r.Violations, rules.New(rules.VerifyEchostr, "the answer is the echostr %q with white space around it; WeChat compares the body byte for byte and does not save the URL", echostr))
 	default:
-		r.Violations = append(r.Violations, rules.New(rules.VerifyEchostr, "the answer is %q, not the echostr %q; answer the raw echostr (not JSON, not encrypted) after checking the signature. WeChat does not save the URL", wire.Clip(r.Body, 60), echostr))
+		r.Violations = append(r.Violations, rules.New(rules.VerifyEchostr, "the answer is %q, not the echostr %q; answer the raw echostr (not JSON, not encrypted) after checking the signature. WeChat does not save the URL", textenc.Clip(r.Body, 60), echostr))
 	}
 	return r
 }

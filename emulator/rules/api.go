@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -390,7 +391,7 @@ func checkMsgType(kind wire.Kind, msgType string, allowed []string) *wire.Error 
 			return wire.Errorf(wire.CodeInvalidMessageType, "msgtype %q is for %s only; %s can send %s", msgType, otherName, name, strings.Join(allowed, ", "))
 		}
 	}
-	return wire.Errorf(wire.CodeInvalidMessageType, "msgtype %q is not a message type; %s can send %s", wire.Clip(msgType, 40), name, strings.Join(allowed, ", "))
+	return wire.Errorf(wire.CodeInvalidMessageType, "msgtype %q is not a message type; %s can send %s", textenc.Clip(msgType, 40), name, strings.Join(allowed, ", "))
 }
 
 // keepOnly clears every message object but the one msgType names (the others were only
@@ -577,7 +578,7 @@ func CheckTyping(body []byte) (*Typing, *wire.Error) {
 	case t.Command == "":
 		return nil, wire.Errorf(wire.CodeInvalidCommand, "command is missing; it must be %s or %s", CommandTyping, CommandCancelTyping)
 	case t.Command != CommandTyping && t.Command != CommandCancelTyping:
-		return nil, wire.Errorf(wire.CodeInvalidCommand, "command is %q; it must be exactly %s or %s", wire.Clip(t.Command, 40), CommandTyping, CommandCancelTyping)
+		return nil, wire.Errorf(wire.CodeInvalidCommand, "command is %q; it must be exactly %s or %s", textenc.Clip(t.Command, 40), CommandTyping, CommandCancelTyping)
 	}
 	return t, nil
 }
@@ -685,7 +686,7 @@ func typeErr(where, want string, v gjson.Result) *wire.Error {
 	if v.Type == gjson.Null {
 		return wire.Errorf(wire.CodeDataFormatError, "%s must be %s, not null", where, want)
 	}
-	return wire.Errorf(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), oneLine(wire.Clip(v.Raw, 40)))
+	return wire.Errorf(wire.CodeDataFormatError, "%s must be %s, not %s %s", where, want, aOrAn(typeName(v)), oneLine(textenc.Clip(v.Raw, 40)))
 }
 
 func aOrAn(noun string) string {

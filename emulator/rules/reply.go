@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -158,7 +159,7 @@ func judgeCreateTime(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, wa
 	}
 	t, err := strconv.ParseInt(raw.CreateTime, 10, 64)
 	if err != nil || t < 0 {
-		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", wire.Clip(raw.CreateTime, 40)))
+		fail(New(ReplyCreateTime, "<CreateTime> is %q, not a non-negative integer; it must be the current unix time in seconds. WeChat shows the user the failure line", textenc.Clip(raw.CreateTime, 40)))
 		return
 	}
 	r.CreateTime = t
@@ -188,7 +189,7 @@ func judgeNews(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, report f
 		fail(New(ReplyFieldMissing, "a news reply needs <ArticleCount> (here %d); WeChat shows the user the failure line", n))
 		return
 	case err != nil:
-		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", wire.Clip(raw.ArticleCount, 40)))
+		fail(New(ReplyNewsCount, "<ArticleCount> is %q, not an integer; WeChat shows the user the failure line", textenc.Clip(raw.ArticleCount, 40)))
 		return
 	case count != n:
 		fail(New(ReplyNewsCount, "<ArticleCount> says %d but <Articles> has %d items; WeChat shows the user the failure line", count, n))

@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -54,7 +55,7 @@ func (m *Message) Describe() string {
 	}
 	switch m.MsgType {
 	case "text":
-		s := fmt.Sprintf("text %q", wire.Clip(get("Content"), 60))
+		s := fmt.Sprintf("text %q", textenc.Clip(get("Content"), 60))
 		if id := get("bizmsgmenuid"); id != "" {
 			s += " (msgmenu " + id + ")"
 		}
@@ -68,7 +69,7 @@ func (m *Message) Describe() string {
 	case "location":
 		return fmt.Sprintf("location %s,%s", get("Location_X"), get("Location_Y"))
 	case "link", "miniprogrampage":
-		return fmt.Sprintf("%s %q", m.MsgType, wire.Clip(get("Title"), 40))
+		return fmt.Sprintf("%s %q", m.MsgType, textenc.Clip(get("Title"), 40))
 	}
 	return m.MsgType
 }
@@ -343,6 +344,3 @@ func parentOf(path string) string {
 	}
 	return ""
 }
-
-// clip is wire.Clip under the name words.go still calls it by.
-func clip(s string, n int) string { return wire.Clip(s, n) }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func (x *run) describe(st *Step) string {
 		case "switch":
 			return fmt.Sprintf("agent %s switches %s to %s", a.Account, a.User, a.To)
 		case "reply":
-			return fmt.Sprintf("agent %s replies to %s: %q", a.Account, a.User, clip(a.Text, 60))
+			return fmt.Sprintf("agent %s replies to %s: %q", a.Account, a.User, textenc.Clip(a.Text, 60))
 		}
 		var parts []string
 		if a.Online != nil {
@@ -107,7 +108,7 @@ func outcomeWords(r *push.Result) string {
 		}
 		switch r.Reply.MsgType {
 		case wire.ReplyText:
-			return fmt.Sprintf("reply text %q", clip(r.Reply.Content, 80))
+			return fmt.Sprintf("reply text %q", textenc.Clip(r.Reply.Content, 80))
 		case wire.ReplyNews:
 			return fmt.Sprintf("reply news (%d article(s))", len(r.Reply.Articles))
 		}
@@ -202,7 +203,7 @@ func sendsDetail(sends []harness.SendRecord) string {
 	for i, s := range sends {
 		what := s.MsgType
 		if s.Content != "" {
-			what += " " + strconv.Quote(clip(s.Content, 60))
+			what += " " + strconv.Quote(textenc.Clip(s.Content, 60))
 		}
 		fmt.Fprintf(&b, "send %d: %s → %d %s", i+1, what, s.Errcode, s.Errmsg)
 		if s.Detail != "" {
@@ -236,7 +237,7 @@ func receivesWords(e *ReceivesExpect, want map[string]string) string {
 func pushWords(m *wire.Message) string {
 	switch {
 	case m.MsgType == "text":
-		return fmt.Sprintf("text %q", clip(m.Content, 40))
+		return fmt.Sprintf("text %q", textenc.Clip(m.Content, 40))
 	case m.IsEvent() && m.Event == "kf_switch_session":
 		return fmt.Sprintf("event %s (%s → %s)", m.Event, m.FromKfAccount, m.ToKfAccount)
 	case m.IsEvent() && m.KfAccount != "":

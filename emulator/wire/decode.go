@@ -398,7 +398,7 @@ func (r *xmlReader) root() (string, error) {
 			return name, nil
 		case tokText:
 			if !isXMLSpace(text) {
-				return "", r.errorf("text %q before the root element", Clip(strings.TrimSpace(text), 20))
+				return "", r.errorf("text %q before the root element", textenc.Clip(strings.TrimSpace(text), 20))
 			}
 		}
 	}
@@ -420,7 +420,7 @@ func (r *xmlReader) end(root string) error {
 			return r.errorf("a second root element <%s> after </%s>", name, root)
 		case tokText:
 			if !isXMLSpace(text) {
-				return r.errorf("text %q after the root element </%s>", Clip(strings.TrimSpace(text), 20), root)
+				return r.errorf("text %q after the root element </%s>", textenc.Clip(strings.TrimSpace(text), 20), root)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 func parseMessageXML(body []byte) (*Message, error) {
@@ -276,7 +278,7 @@ func jsonInt(body []byte, name string, v gjson.Result) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, jsonValueError(body, v, "%s is %s, not an integer", name, Clip(v.Raw, 24))
+	return 0, jsonValueError(body, v, "%s is %s, not an integer", name, textenc.Clip(v.Raw, 24))
 }
 
 // jsonMembers reads the scalar members of object v into the strings dst names; dst returns nil

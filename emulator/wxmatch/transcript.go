@@ -8,7 +8,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/emutest"
 	"github.com/wxemu/wxemu/emulator/state"
-	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 // linesOf reads a transcript: a user's as it is now, or the one an exchange, a hand-over or an
@@ -60,7 +60,7 @@ func ShowUser(lines ...any) types.GomegaMatcher {
 		}
 		where := "in the transcript"
 		if after != nil {
-			where = fmt.Sprintf("after %q (%s)", wire.Clip(after.Text, 40), after.Time.Format("15:04:05"))
+			where = fmt.Sprintf("after %q (%s)", textenc.Clip(after.Text, 40), after.Time.Format("15:04:05"))
 		}
 		return fmt.Sprintf("but only %d of %d appear in order: nothing %s matches\n%s", n, len(lines), where, format.Object(lines[n], 1))
 	}

@@ -1,4 +1,4 @@
-package wire_test
+package textenc_test
 
 import (
 	"strings"
@@ -7,13 +7,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/textenc"
 )
 
 var _ = Describe("Clip", func() {
 	DescribeTable("keeps at most n characters and marks the cut",
 		func(s string, n int, want string) {
-			Expect(wire.Clip(s, n)).To(Equal(want))
+			Expect(textenc.Clip(s, n)).To(Equal(want))
 		},
 		Entry("short enough", "hello", 5, "hello"),
 		Entry("empty", "", 3, ""),
@@ -27,21 +27,21 @@ var _ = Describe("Clip", func() {
 
 var _ = Describe("ClipBody", func() {
 	It("keeps a body that fits as it is", func() {
-		Expect(wire.ClipBody([]byte("<xml/>"), 6)).To(Equal("<xml/>"))
-		Expect(wire.ClipBody("<xml/>", 100)).To(Equal("<xml/>"))
+		Expect(textenc.ClipBody([]byte("<xml/>"), 6)).To(Equal("<xml/>"))
+		Expect(textenc.ClipBody("<xml/>", 100)).To(Equal("<xml/>"))
 	})
 
 	It("cuts at n bytes and says how long the body was", func() {
-		Expect(wire.ClipBody(strings.Repeat("a", 10), 4)).To(Equal("aaaa… (10 bytes in all)"))
+		Expect(textenc.ClipBody(strings.Repeat("a", 10), 4)).To(Equal("aaaa… (10 bytes in all)"))
 	})
 
 	It("never cuts through a character", func() {
-		s := wire.ClipBody([]byte("ab你好"), 4) // 你 is bytes 2..4
+		s := textenc.ClipBody([]byte("ab你好"), 4) // 你 is bytes 2..4
 		Expect(s).To(Equal("ab… (8 bytes in all)"))
 		Expect(utf8.ValidString(s)).To(BeTrue())
 	})
 
 	It("does not eat a binary body of continuation bytes", func() {
-		Expect(wire.ClipBody(strings.Repeat("\x80", 100), 50)).To(HavePrefix(strings.Repeat("\x80", 47) + "…"))
+		Expect(textenc.ClipBody(strings.Repeat("\x80", 100), 50)).To(HavePrefix(strings.Repeat("\x80", 47) + "…"))
 	})
 })

@@ -24,7 +24,7 @@ type TextMatch struct {
 
 var textMatchKeys = []string{"exact", "contains", "regex", "not_contains"}
 
-// UnmarshalYAML lets config.DecodeStrict read a TextMatch inside a larger structure.
+// UnmarshalYAML lets the strict YAML walker (config.Decoder) read a TextMatch inside a larger structure.
 func (t *TextMatch) UnmarshalYAML(n *yaml.Node) error {
 	d := &decoder{}
 	if got := d.textMatch(n, ""); got != nil {
@@ -316,7 +316,7 @@ func (d *decoder) sends(n *yaml.Node, path string) *SendsExpect {
 	return e
 }
 
-// matchRefs records the templates of a TextMatch decoded by config.DecodeStrict.
+// matchRefs records the templates of a TextMatch decoded by the strict YAML walker.
 func (d *decoder) matchRefs(m *TextMatch, n *yaml.Node, path string) {
 	for _, v := range []*string{m.Exact, m.Contains, m.Regex, m.NotContains} {
 		if v != nil {

@@ -7,9 +7,7 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -335,22 +334,11 @@ func success(v any) (answer, error) {
 	if x, ok := v.(raw); ok {
 		return answer{status: http.StatusOK, contentType: x.contentType, header: x.header, body: x.body}, nil
 	}
-	body, err := encodeJSON(v)
+	body, err := textenc.MarshalJSON(v)
 	if err != nil {
 		return answer{}, fmt.Errorf("encode the answer: %w", err)
 	}
 	return answer{status: http.StatusOK, contentType: JSONContentType, body: body}, nil
-}
-
-// encodeJSON writes v as JSON without HTML escaping: a bot's "<a href>" stays as it sent it.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // wechatError is WeChat's answer to err: its errcode with the catalog's errmsg. An error no rule
@@ -387,7 +375,7 @@ func (s *Server) controlError(rt Route, method string, err error) answer {
 }
 
 func errorAnswer(status int, msg string) answer {
-	body, err := encodeJSON(map[string]string{"error": msg})
+	body, err := textenc.MarshalJSON(map[string]string{"error": msg})
 	if err != nil {
 		// A map of strings always encodes; keep the answer a JSON object regardless.
 		body = []byte(`{"error":"wxemu failed"}`)

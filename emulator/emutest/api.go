@@ -3,6 +3,7 @@ package emutest
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,12 +47,10 @@ func (c *APIClient) Call(method, path string, body any) *APIResponse {
 	case []byte:
 		raw = b
 	default:
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
 		// WeChat's SDKs keep <a href> in text as is; so must the spec's bodies.
-		enc.SetEscapeHTML(false)
-		c.e.g.Expect(enc.Encode(b)).To(gomega.Succeed(), "emutest: encode the body of %s %s", method, path)
-		raw = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		var err error
+		raw, err = textenc.MarshalJSON(b)
+		c.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: encode the body of %s %s", method, path)
 	}
 	u := strings.TrimRight(c.e.URL(), "/") + "/" + strings.TrimLeft(path, "/")
 	req, err := http.NewRequestWithContext(background(), method, u, bytes.NewReader(raw))

@@ -189,13 +189,7 @@ func (s CustomSend) MarshalJSON() ([]byte, error) {
 	if s.BusinessID != "" {
 		w.BusinessID = businessIDJSON(s.BusinessID)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return textenc.MarshalJSON(w)
 }
 
 // businessIDJSON writes an integer id back as the number SDKs send (SKIT declares it a long), and

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"io"
 	"os"
 	"sort"
@@ -335,7 +336,7 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	if st.HasAction() {
 		x.checkViolations(st, sr, mark)
 	}
-	if data, err := marshal(result); err == nil {
+	if data, err := textenc.MarshalJSON(result); err == nil {
 		sr.Result = data
 		if st.ID != "" {
 			x.results[st.ID] = data
@@ -349,20 +350,10 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	return sr
 }
 
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
-
 // asMap turns a value into the map form of its JSON, numbers kept exact (a MsgId has 17
 // digits), so a step's result can gain fields.
 func asMap(v any) map[string]any {
-	data, err := marshal(v)
+	data, err := textenc.MarshalJSON(v)
 	if err != nil {
 		return map[string]any{}
 	}

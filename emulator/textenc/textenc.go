@@ -8,6 +8,8 @@
 package textenc
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"unicode/utf8"
 )
@@ -167,4 +169,16 @@ func appendJSON(dst []byte, s string, lineSeparators bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// MarshalJSON is json.Marshal without HTML escaping: WeChat's bodies keep `<a href="…">` in
+// text as written, and so must every body wxemu writes or records.
+func MarshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

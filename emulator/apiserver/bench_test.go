@@ -94,26 +94,6 @@ func BenchmarkCustomSendInterleaved(b *testing.B) {
 	b.ReportMetric(100*float64(spent[0])/float64(spent[1]), "send-vs-bare-%")
 }
 
-// BenchmarkStart measures how long `wxemu serve` takes from nothing to answering on its port,
-// with the embedded default config: the platform, the API server and a loopback listener, as
-// the emulator facade puts them together. The target is under 100 ms.
-func BenchmarkStart(b *testing.B) {
-	for i := 0; i < b.N; i++ {
-		p, err := platform.New(platform.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv := httptest.NewServer(apiserver.New(p, nil).Handler())
-		resp, err := http.Get(srv.URL + "/_emu/v1/clock")
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		srv.Close()
-		p.Close()
-	}
-}
-
 // bareSendRouter is the floor of a JSON API on the same router: decode the body, answer ok.
 func bareSendRouter() http.Handler {
 	r := mux.NewRouter()

@@ -104,7 +104,7 @@ func (p *Platform) apiDone(ctx context.Context, path string, app *App, user stri
 }
 
 // noteCall names the app and user of an HTTP call whose operation journals nothing itself.
-func (p *Platform) noteCall(ctx context.Context, app *App, user, _ string) {
+func (p *Platform) noteCall(ctx context.Context, app *App, user string) {
 	if c, ok := ctx.Value(callKey{}).(*Call); ok {
 		c.SetApp(app)
 		c.SetUser(user)
@@ -220,7 +220,7 @@ func (p *Platform) IssueToken(ctx context.Context, grantType, appid, secret stri
 	if err != nil {
 		return Token{}, err
 	}
-	p.noteCall(ctx, a, "", "")
+	p.noteCall(ctx, a, "")
 	unlock := p.shared()
 	defer unlock()
 	return p.tokens.Issue(a.AppID, p.clock.Now())
@@ -240,7 +240,7 @@ func (p *Platform) StableToken(ctx context.Context, req StableTokenRequest) (Tok
 	if err != nil {
 		return Token{}, err
 	}
-	p.noteCall(ctx, a, "", "")
+	p.noteCall(ctx, a, "")
 	unlock := p.shared()
 	defer unlock()
 	return p.tokens.Stable(a.AppID, req.ForceRefresh, p.clock.Now())

@@ -86,9 +86,8 @@ type Platform struct {
 	engine *push.Engine
 	random io.Reader // locked: shared by the stores, the engine and rids
 
-	apps    []*App
-	byKey   map[string]*App // by appid and by alias
-	started time.Time
+	apps  []*App
+	byKey map[string]*App // by appid and by alias
 
 	// mu orders operations against whole-state ones: an operation holds it shared while it
 	// changes state (never while it waits for a bot); Export, Import and Reset hold it alone.
@@ -155,7 +154,6 @@ func New(opts Options) (*Platform, error) {
 			OpenIDInMPPlain: cfg.Push.OpenIDInMPPlain,
 		}),
 		byKey:       map[string]*App{},
-		started:     opts.Clock.Now(),
 		seed:        maphash.MakeSeed(),
 		people:      state.NewUsers(),
 		ledger:      state.NewLedger(rs, state.Combine(cfg.Quota.Combine)),
@@ -233,9 +231,6 @@ func (p *Platform) Clock() Clock { return p.clock }
 
 // Now is the virtual time.
 func (p *Platform) Now() time.Time { return p.clock.Now() }
-
-// Started is the virtual time the platform was built at.
-func (p *Platform) Started() time.Time { return p.started }
 
 // App finds an app by alias or appid.
 func (p *Platform) App(key string) (*App, bool) {

@@ -108,21 +108,25 @@ func (p *Platform) reschedule() {
 	d.timer = p.clock.AfterFunc(max(next.Sub(p.clock.Now()), 0), p.fallDue)
 }
 
-// fallDue handles what is due at the clock's now: expired media go, and kf sessions past their
-// time end, each journaled at its own deadline, their agents taking waiting users at that moment.
+// fallDue is the due timer firing: it handles what is due at the clock's now.
 func (p *Platform) fallDue() {
 	p.due.mu.Lock()
 	p.due.timer = nil
 	closed := p.due.closed
 	p.due.mu.Unlock()
-	if closed {
-		return
+	if !closed {
+		p.settleDue()
 	}
+}
+
+// settleDue handles what is due at the clock's now — expired media go, and kf sessions past
+// their time end, each journaled at its own deadline, their agents taking waiting users at that
+// moment — and sets the due timer for what comes next.
+func (p *Platform) settleDue() {
 	unlock := p.shared()
 	now := p.clock.Now()
 	p.media.Expire(now)
 	pushes := p.noteKF(p.kf.Expire(now))
 	unlock()
 	p.pushKF(background(), pushes)
-	p.reschedule()
 }

@@ -62,8 +62,8 @@ func (p *Platform) Import(s *Snapshot) error {
 	p.mu.Unlock()
 	p.control(fmt.Sprintf("state imported: %d users, %d media, %d transcripts", len(s.Users), len(s.Media), len(s.Transcripts)))
 	// Sessions the snapshot holds that are past their time end now, journaled; the rest are due
-	// on the timer.
-	p.fallDue()
+	// on the timer, which settleDue sets for them.
+	p.settleDue()
 	return nil
 }
 

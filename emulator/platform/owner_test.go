@@ -167,8 +167,27 @@ var _ = Describe("The sole owner of state", func() {
 	})
 
 	// consistent checks what no single store can: each agent serves as many users as there are
-	// sessions with it, and no user both waits and is served.
+	// sessions with it, no user both waits and is served, and what a user's one grant has spent
+	// is what their transcript shows as customer-service messages (the ledger and the
+	// transcripts move together, or not at all).
 	consistent := func(s *platform.Snapshot) {
+		spent := map[string]int{}
+		for _, ug := range s.Grants {
+			for _, g := range ug.Grants {
+				if g.Max > 0 {
+					spent[ug.OpenID] += g.Max - g.Remaining
+				}
+			}
+		}
+		for _, t := range s.Transcripts {
+			shown := 0
+			for _, l := range t.Lines {
+				if l.Kind == platform.LineCustom {
+					shown++
+				}
+			}
+			Expect(shown).To(Equal(spent[t.OpenID]), "%s: sends shown and sends spent", t.OpenID)
+		}
 		for _, a := range s.KF.Apps {
 			served := map[string]int{}
 			inSession := map[string]bool{}
@@ -188,20 +207,19 @@ var _ = Describe("The sole owner of state", func() {
 	It("exports one consistent state in the middle of a burst of sends and transfers, and it imports into an equal state", func() {
 		ctx := context.Background()
 		oa, _ := p.App("oa")
-		const users = 24
+		const users = 48
 		var wg sync.WaitGroup
 		for i := range users {
 			openid := fmt.Sprintf("o6_bmjBurst%017d", i)
 			wg.Go(func() {
 				defer GinkgoRecover()
-				_, err := p.UserSends(ctx, "oa", openid, wire.Message{MsgType: "text", Content: "hi"})
+				// One message, so one grant of 5: what it has spent is what the user was shown.
+				_, err := p.UserSends(ctx, "oa", openid, wire.Message{MsgType: "text", Content: "人工"})
 				Expect(err).NotTo(HaveOccurred())
 				body := fmt.Sprintf(`{"touser":%q,"msgtype":"text","text":{"content":"n"}}`, openid)
-				for range 3 {
+				for range 5 {
 					_, _ = p.CustomSend(ctx, oa, []byte(body))
 				}
-				_, err = p.UserSends(ctx, "oa", openid, wire.Message{MsgType: "text", Content: "人工"})
-				Expect(err).NotTo(HaveOccurred())
 				if i%3 == 0 {
 					_ = p.AgentAccept(ctx, "oa", "kf1@wxemu_demo", openid)
 				}
@@ -210,20 +228,32 @@ var _ = Describe("The sole owner of state", func() {
 				}
 			})
 		}
+		// Exports run back to back for as long as the burst does.
 		var snaps []*platform.Snapshot
-		done := make(chan struct{})
+		burst, exported := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer GinkgoRecover()
-			defer close(done)
-			for range 40 {
-				snaps = append(snaps, p.Export())
+			defer close(exported)
+			for {
+				select {
+				case <-burst:
+					return
+				default:
+					snaps = append(snaps, p.Export())
+				}
 			}
 		}()
 		wg.Wait()
-		<-done
+		close(burst)
+		<-exported
 		snaps = append(snaps, p.Export())
 		for _, s := range snaps {
 			consistent(s)
+		}
+		for i, s := range snaps {
+			if i%25 != 0 && i != len(snaps)-1 {
+				continue
+			}
 			q, err := platform.New(platform.Options{Clock: clock.NewFake(start)})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(q.Import(s)).To(Succeed())
@@ -235,12 +265,49 @@ var _ = Describe("The sole owner of state", func() {
 		}
 		last := snaps[len(snaps)-1]
 		Expect(last.Users).To(ContainElements(HaveField("OpenID", "o6_bmjBurst00000000000000000"), HaveField("OpenID", fmt.Sprintf("o6_bmjBurst%017d", users-1))))
+		// What the ledger let through is what the users saw: the two stores moved together.
+		for i := range users {
+			openid := fmt.Sprintf("o6_bmjBurst%017d", i)
+			delivered := 0
+			for _, e := range p.Journal(platform.JournalFilter{User: openid, Kind: platform.KindAPI}) {
+				if e.API.Path == platform.PathCustomSend && e.API.Errcode == 0 {
+					delivered++
+				}
+			}
+			shown := 0
+			for _, l := range p.Transcript(oa.AppID, openid) {
+				if l.Kind == platform.LineCustom {
+					shown++
+				}
+			}
+			Expect(shown).To(Equal(delivered), openid)
+			Expect(delivered).To(BeNumerically("<=", 5), "a message opens 5 sends")
+		}
 		var sessions, waiting int
 		for _, a := range last.KF.Apps {
 			sessions += len(a.Sessions)
 			waiting += len(a.Waiting)
 		}
 		Expect(sessions+waiting).To(BeNumerically(">", 0), "the burst transferred users")
+	})
+
+	It("resets in the middle of a burst to one consistent state", func() {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for i := range 16 {
+			openid := fmt.Sprintf("o6_bmjReset%017d", i)
+			wg.Go(func() {
+				defer GinkgoRecover()
+				_, err := p.UserSends(ctx, "oa", openid, wire.Message{MsgType: "text", Content: "人工"})
+				Expect(err).NotTo(HaveOccurred())
+			})
+			if i == 8 {
+				p.Reset()
+			}
+		}
+		wg.Wait()
+		consistent(p.Export())
+		Expect(p.Agents(config.DemoOAAppID)).To(HaveLen(3), "the configured agents are back")
 	})
 
 	It("ends a kf session at its 30th minute on the clock's timer, with no call in between, and lets the agent take the next user then", func() {

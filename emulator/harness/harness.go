@@ -87,14 +87,21 @@ type SendRecord struct {
 	Body      string `json:"body,omitempty"` // the raw body, for a call over HTTP
 }
 
-// entries lists the act's journal entries of one kind about its user.
+// entries lists the act's journal entries of one kind about its user. An API call refused for
+// its access token names no app when the token was unknown: it is the user's all the same.
 func (a *Act) entries(kind string) []platform.Entry {
-	all := a.h.p.Journal(platform.JournalFilter{App: a.App, User: a.OpenID, Kind: kind, Since: a.Since})
-	if a.Until == 0 {
-		return all
+	all := a.h.p.Journal(platform.JournalFilter{User: a.OpenID, Kind: kind, Since: a.Since})
+	kept := all[:0]
+	for _, e := range all {
+		if e.App == a.App || (e.App == "" && e.API != nil) {
+			kept = append(kept, e)
+		}
 	}
-	n := sort.Search(len(all), func(i int) bool { return all[i].Seq > a.Until })
-	return all[:n]
+	if a.Until == 0 {
+		return kept
+	}
+	n := sort.Search(len(kept), func(i int) bool { return kept[i].Seq > a.Until })
+	return kept[:n]
 }
 
 // Pushes lists the pushes to the bot the act caused, probes included, in order.
@@ -178,6 +185,63 @@ func (h *Harness) Await(ctx context.Context, appID, openid string, d time.Durati
 			if done() {
 				return true
 			}
+		}
+	}
+}
+
+// Settle judges something a bot does asynchronously, the way Gomega's Eventually and then
+// Consistently do: it waits until done reports true (for at most within), then watches for
+// quiet with nothing new about the user, looking again at every entry, and reports whether done
+// still holds at the end. A bot that sends one message too many, a few milliseconds after the
+// ones expected, fails; a bot that sends them late, within the bound, passes. With done nil it
+// only watches for quiet: "nothing more happens".
+func (h *Harness) Settle(ctx context.Context, appID, openid string, within, quiet time.Duration, done func() bool) bool {
+	if done == nil {
+		done = func() bool { return true }
+	}
+	if !h.Await(ctx, appID, openid, within, done) {
+		return false
+	}
+	if quiet <= 0 {
+		return done()
+	}
+	ch, cancel := h.p.Subscribe(platform.JournalFilter{App: appID, User: openid}, 64)
+	defer cancel()
+	wait, stop := clock.WithTimeout(ctx, quiet)
+	defer stop()
+	for {
+		select {
+		case <-wait.Done():
+			return done()
+		case <-ch:
+			if !done() {
+				return false
+			}
+		}
+	}
+}
+
+// Quiet waits until nothing has happened about the user for quiet, for at most max of wall
+// time in all, and reports whether it became quiet: a spec's "wait until the bot is done".
+func (h *Harness) Quiet(ctx context.Context, appID, openid string, quiet, max time.Duration) bool {
+	ch, cancel := h.p.Subscribe(platform.JournalFilter{App: appID, User: openid}, 64)
+	defer cancel()
+	bound, stop := clock.WithTimeout(ctx, max)
+	defer stop()
+	for {
+		calm, stopCalm := clock.WithTimeout(bound, quiet)
+		select {
+		case <-bound.Done():
+			stopCalm()
+			return false
+		case <-calm.Done():
+			stopCalm()
+			if bound.Err() != nil {
+				return false
+			}
+			return true
+		case <-ch:
+			stopCalm()
 		}
 	}
 }

@@ -21,7 +21,10 @@ func (p *Platform) ProbeSignature(ctx context.Context, appKey, openid string, m 
 	m.FromUserName, m.ToUserName, m.CreateTime = openid, app.OriginalID, p.clock.Now().Unix()
 	res := p.engine.PushTampered(ctx, app.target, &m, tamper)
 	what := "signature"
-	if tamper.MsgSignature && !tamper.Signature {
+	switch {
+	case tamper.MsgSignature && tamper.Signature:
+		what = "signature and msg_signature"
+	case tamper.MsgSignature:
 		what = "msg_signature"
 	}
 	e := p.pushEntry(app, openid, res, "signature probe (wrong "+what+")")

@@ -10,10 +10,12 @@ BENCH_OUT ?= bench.txt
 .PHONY: build run test bench lint fuzz clean
 
 build:
-	$(GO) build -o $(BIN) ./cmd/wxemu
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/wxemu
 
-run:
-	$(GO) run ./cmd/wxemu serve $(ARGS)
+# The binary is built, then exec'd in place of the recipe's shell, so that it is make's own child:
+# a signal that stops make stops the server too (`go run` would leave its child running).
+run: build
+	exec "$(abspath $(BIN))" serve $(ARGS)
 
 test:
 	$(GINKGO) -r --race --randomize-all --fail-on-pending --fail-on-empty --keep-going

@@ -1,6 +1,7 @@
 package specs_test
 
 import (
+	"net/http"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,12 +18,17 @@ import (
 // goes in the same place —
 //
 //	emutest.WithBotHandler("oa", yourbot.Handler(cfg))            // your http.Handler, served for you
+//	emutest.WithNewBotHandler("oa", func(apiBase string) http.Handler {
+//		return yourbot.Handler(yourbot.Config{APIBase: apiBase}) // built once emu.URL() is known
+//	})
 //	emutest.WithBot("oa", "http://127.0.0.1:8080/wx")             // a bot you started yourself
 //
 // with its API base set to emu.URL(), so that its calls of the WeChat API reach the emulator.
 // Then the spec plays the users and the agents, moves the clock, and says with wxmatch what
 // should have happened. A failed expectation prints what the user saw on the phone and the raw
-// exchange behind it.
+// exchange behind it. What a bot does after it answered — sends from a goroutine, duplicates
+// after a retry — is waited for the way Gomega's Eventually and then Consistently wait: up to
+// 1 s for what is expected, then 100 ms in which nothing more may happen (emutest.WithSettle).
 
 var _ = Describe("Example: an Official Account bot", func() {
 	var emu *emutest.Emu
@@ -219,5 +225,140 @@ var _ = Describe("Example: a Mini Program bot with JSON pushes", func() {
 		Expect(alice.Send(emutest.MiniProgramPage("订单详情", "pages/order/index"))).To(wxmatch.BeDeliveredTo("kf1@wxemu_mp"))
 		Expect(emu.Agent("kf1@wxemu_mp").Reply(alice, "收到")).To(wxmatch.HaveErrcode(0))
 		Expect(alice).To(wxmatch.ShowUser("[miniprogrampage] 订单详情", "收到"))
+	})
+})
+
+var _ = Describe("Example: a bot that answers `success` and sends later", func() {
+	// The async sample bot answers every push `success` at once and sends its answer through the
+	// customer-service API from a goroutine: `push 2 after 500ms` sends two messages half a second
+	// after it answered.
+	var emu *emutest.Emu
+	var alice *emutest.User
+
+	BeforeEach(func() {
+		emu = emutest.Start(emutest.WithSampleBot("oa", "async"))
+		alice = emu.User("alice")
+	})
+
+	It("is judged on the sends that follow the message: waited for, then watched for one too many", func() {
+		ex := alice.Send(emutest.Text("push 2 after 500ms"))
+		Expect(ex).To(wxmatch.HaveNoReply())
+		Expect(ex).To(wxmatch.HaveSent(wxmatch.Sends(2), wxmatch.Errcodes(0, 0)))
+
+		// Expecting one send fails once the second comes, and shows both.
+		failures := InterceptGomegaFailures(func() {
+			Expect(emu.User("bob").Send(emutest.Text("push 2 after 500ms"))).To(wxmatch.HaveSent(wxmatch.Sends(1)))
+		})
+		Expect(failures).To(ConsistOf(ContainSubstring(`text "message 2 of 2" → 0 ok`)))
+	})
+
+	It("gives a slower bot longer, for one assertion", func() {
+		ex := alice.Send(emutest.Text("push 1 after 1500ms"))
+		Expect(ex.Within(3 * time.Second)).To(wxmatch.HaveSentMessage("text", "message 1 of 1", 0))
+	})
+
+	It("waits until the bot has gone quiet before reading the chat", func() {
+		alice.Send(emutest.Text("hi"))
+		Expect(alice.WaitQuiet()).To(wxmatch.ShowUser("hi", "hello, hi"))
+	})
+})
+
+var _ = Describe("Example: WeChat's retries, and pushes WeChat did not sign", func() {
+	// In safe mode a push carries two signatures: signature over the query, and msg_signature
+	// over the encrypted body. A forged push (u.Forge) has both wrong, ForgeMsgSignature only
+	// msg_signature; BeRefused wants no reply, no transfer and no API call about the user, then or
+	// in the 100 ms after. A retry (ex.Retry) is the same push again, with the same MsgId: the bot
+	// must not act twice.
+	var safe *config.Config
+	BeforeEach(func() {
+		safe = config.Default()
+		oa, _ := safe.App("oa")
+		oa.Mode = config.ModeSafe
+	})
+
+	It("oa acts once on a retry and refuses both forgeries", func() {
+		alice := emutest.Start(emutest.WithConfig(safe), emutest.WithSampleBot("oa", "oa")).User("alice")
+		ex := alice.Send(emutest.Text("hi"))
+		Expect(ex).To(wxmatch.HaveTextReply("hello, hi"))
+		Expect(ex.Retry()).To(wxmatch.HaveSent(wxmatch.Sends(0)))
+		Expect(alice.Forge(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+		Expect(alice.ForgeMsgSignature(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+	})
+
+	It("dupretry sends twice more when WeChat retries, 50 ms after it answered", func() {
+		alice := emutest.Start(emutest.WithConfig(safe), emutest.WithSampleBot("oa", "dupretry")).User("alice")
+		ex := alice.Send(emutest.Text("hi"))
+		failures := InterceptGomegaFailures(func() { Expect(ex.Retry()).To(wxmatch.HaveSent(wxmatch.Sends(0))) })
+		Expect(failures).To(ConsistOf(And(
+			HavePrefix(`Expected WeChat's retry of text "hi" of alice`),
+			ContainSubstring(`text "duplicate 2/2" → 0 ok`),
+		)))
+		Expect(alice.Forge(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+		Expect(alice.ForgeMsgSignature(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+	})
+
+	It("sigonly takes a push whose msg_signature is wrong, and acts on it", func() {
+		alice := emutest.Start(emutest.WithConfig(safe), emutest.WithSampleBot("oa", "sigonly")).User("alice")
+		Expect(alice.Send(emutest.Text("hi")).Retry()).To(wxmatch.HaveSent(wxmatch.Sends(0)))
+		Expect(alice.Forge(emutest.Text("push 1"))).To(wxmatch.BeRefused(), "its signature is wrong too")
+		failures := InterceptGomegaFailures(func() {
+			Expect(alice.ForgeMsgSignature(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+		})
+		Expect(failures).To(ConsistOf(And(
+			HavePrefix(`Expected a forged push (wrong msg_signature) of text "push 1" as alice`),
+			ContainSubstring("it acted on a push WeChat did not sign"),
+		)))
+	})
+
+	It("msgsigonly checks msg_signature alone, which covers what it decrypts: it passes", func() {
+		alice := emutest.Start(emutest.WithConfig(safe), emutest.WithSampleBot("oa", "msgsigonly")).User("alice")
+		Expect(alice.Send(emutest.Text("hi")).Retry()).To(wxmatch.HaveSent(wxmatch.Sends(0)))
+		Expect(alice.Forge(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+		Expect(alice.ForgeMsgSignature(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+	})
+})
+
+var _ = Describe("Example: a bot of your own that calls the WeChat API", func() {
+	It("gets the emulator's URL as its API base", func() {
+		// WithNewBotHandler builds the handler once the emulator listens; here a sample bot
+		// stands in for yours.
+		emu := emutest.Start(emutest.WithNewBotHandler("oa", func(apiBase string) http.Handler {
+			h, err := bots.New("oa", bots.Config{
+				Token: config.DemoOAToken, AppID: config.DemoOAAppID, AppSecret: config.DemoOASecret, APIBase: apiBase,
+			})
+			Expect(err).NotTo(HaveOccurred())
+			return h
+		}))
+		Expect(emu.User("alice").Send(emutest.Text("push 2"))).To(wxmatch.HaveSent(wxmatch.Errcodes(0, 0)))
+	})
+})
+
+var _ = Describe("Example: access tokens", func() {
+	// Tokens live 7200 s of wall time, the clock a bot caches its token on, so moving the
+	// emulator's clock does not expire them. emu.ExpireTokens(app) expires them now (42001);
+	// emu.RevokeTokens(app) forgets them, as resetting the AppSecret does (40001).
+
+	It("tokencache keeps its token across virtual days, and never fetches a new one after 42001", func() {
+		emu := emutest.Start(emutest.WithSampleBot("oa", "tokencache"))
+		alice := emu.User("alice")
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(0)))
+
+		emu.Advance(48 * time.Hour)
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(0)))
+
+		emu.ExpireTokens("oa")
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(42001)))
+	})
+
+	It("oa fetches a new token when WeChat says its token expired or is unknown", func() {
+		emu := emutest.Start(emutest.WithSampleBot("oa", "oa"))
+		alice := emu.User("alice")
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(0)))
+
+		emu.ExpireTokens("oa")
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(42001, 0)))
+
+		emu.RevokeTokens("oa")
+		Expect(alice.Send(emutest.Text("push 1"))).To(wxmatch.HaveSent(wxmatch.Errcodes(40001, 0)))
 	})
 })

@@ -1,14 +1,24 @@
 package specs_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
 
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/scenario"
@@ -194,3 +204,180 @@ steps:
 		Expect(strings.Contains(string(wxemu("run", "--help").Out.Contents()), "WXEMU_CALLBACK_URL")).To(BeTrue())
 	})
 })
+
+var _ = Describe("wxemu run, as a new user meets it", func() {
+	const library = "../fixtures/scenarios"
+
+	It("sets how long a step waits for a bot's later sends (--within) and then watches (--quiet)", func() {
+		dir := GinkgoT().TempDir()
+		writeFile(dir, "later.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: push 2 after 1500ms\n    sends: 2\n")
+		bot := binaries.Samplebot + " --quiet --bot async"
+		s := wxemu("run", "--exec", bot, dir)
+		Expect(s.ExitCode()).To(Equal(1), "the default --within (1s) is too short:\n%s", s.Out.Contents())
+		s = wxemu("run", "--within", "4s", "--exec", bot, dir)
+		Expect(s.ExitCode()).To(Equal(0), "%s%s", s.Out.Contents(), s.Err.Contents())
+
+		writeFile(dir, "later.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: push 1 after 400ms\n    sends: 0\n")
+		s = wxemu("run", "--exec", bot, dir)
+		Expect(s.ExitCode()).To(Equal(0), "the default --quiet (100ms) watches too briefly to see the send:\n%s", s.Out.Contents())
+		s = wxemu("run", "--quiet", "2s", "--exec", bot, dir)
+		Expect(s.ExitCode()).To(Equal(1), "--quiet 2s sees it:\n%s", s.Out.Contents())
+
+		Expect(string(wxemu("run", "--within", "0s", dir).Err.Contents())).To(ContainSubstring("--within must be positive"))
+	})
+
+	It("makes the handshake with a --target bot before the first scenario", func() {
+		dir := GinkgoT().TempDir()
+		writeFile(dir, "hi.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n")
+		nobody := "http://127.0.0.1:" + strconv.Itoa(freePort()) + "/wx"
+		s := wxemu("run", "--ready-timeout", "1s", "--target", nobody, dir)
+		Expect(s.ExitCode()).To(Equal(1))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("app oa: the bot is not ready: nothing answers at " + nobody))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("is the bot running, and is this its callback URL?"))
+		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("FAIL"), "no scenario ran")
+
+		wrongToken := startSampleBot("--bot", "oa", "--token", "another")
+		s = wxemu("run", "--ready-timeout", "5s", "--target", wrongToken, dir)
+		Expect(s.ExitCode()).To(Equal(1))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("does it check the signature with the app's token, wxemu?"))
+
+		url := startSampleBot("--bot", "oa")
+		s = wxemu("run", "--target", url, dir)
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("wxemu run: the bot of app oa answers the handshake at " + url))
+	})
+
+	It("points --target at the Official Account only; --target-mp is the Mini Program's", func() {
+		s := wxemu("run", "--target", "http://127.0.0.1:9/wx", filepath.Join(library, "mp"))
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("app mp has no bot to push to: give --target-mp URL, --target mp=URL or --exec CMD"))
+
+		url := startSampleBot(mpBot("--format", "json")...)
+		dir := GinkgoT().TempDir()
+		writeFile(dir, "mp.yaml", "app: mp\nusers: [alice]\nsteps:\n  - alice: 人工\n    reply: transfer\n")
+		s = wxemu("run", "--target-mp", url, dir)
+		Expect(s.ExitCode()).To(Equal(0), "%s%s", s.Out.Contents(), s.Err.Contents())
+	})
+
+	It("uses a folder's wxemu.yaml, and refuses folders with different ones rather than ignore them", func() {
+		s := wxemu("run", "--push-timeout", "1s", "--exec", binaries.Samplebot+" --quiet --bot oa", filepath.Join(library, "safe"))
+		Expect(s.ExitCode()).To(Equal(0), "%s%s", s.Out.Contents(), s.Err.Contents())
+		Expect(string(s.Out.Contents())).To(ContainSubstring("the configuration is " + filepath.Join(library, "safe", "wxemu.yaml")))
+
+		s = wxemu("run", "--target", "http://127.0.0.1:9/wx", library)
+		Expect(s.ExitCode()).To(Equal(2))
+		errOut := string(s.Err.Contents())
+		Expect(errOut).To(ContainSubstring("these scenarios have different configurations, and one run has one"))
+		for _, folder := range []string{"safe", "compat", "activity", "rules-2021"} {
+			Expect(errOut).To(ContainSubstring(filepath.Join(library, folder, "wxemu.yaml")))
+		}
+		Expect(errOut).To(ContainSubstring("(no wxemu.yaml: the embedded demo config)"))
+		Expect(errOut).To(ContainSubstring("Run each folder on its own"))
+		Expect(s.Out.Contents()).To(BeEmpty(), "nothing runs")
+
+		s = wxemu("run", "--config", filepath.Join(library, "safe", "wxemu.yaml"), "--target", "http://127.0.0.1:9/wx", library)
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("is not the configuration of every folder given"))
+	})
+
+	Context("stopped before the end", func() {
+		var session *gexec.Session
+		var botURL string
+		BeforeEach(func() { botURL = "" })
+
+		// startSlowRun runs a scenario against the slow bot and waits until the bot holds the
+		// push: the run is in the middle of a step.
+		startSlowRun := func() {
+			dir := GinkgoT().TempDir()
+			writeFile(dir, "slow.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n")
+			cmd := wxemuCommand("run", "-v", "--push-timeout", "60s", "--exec", binaries.Samplebot+" --bot slow --delay 60s", dir)
+			var err error
+			session, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+			Expect(err).NotTo(HaveOccurred())
+			// SIGTERM first: wxemu stops its bot; SIGKILL would leave the bot running.
+			DeferCleanup(func() { session.Terminate().Wait(10 * time.Second); session.Kill() })
+		}
+		handshake := regexp.MustCompile(`the bot answers the handshake at (http://\S+)`)
+
+		It("reports a SIGINT as an interruption, not a failed step, stops the bot and exits 130", func() {
+			startSlowRun()
+			Eventually(session.Out, 20*time.Second).Should(gbytes.Say("the bot answers the handshake"))
+			botURL = handshake.FindStringSubmatch(string(session.Out.Contents()))[1]
+			Eventually(session.Err, 10*time.Second).Should(gbytes.Say("holding"))
+
+			session.Interrupt()
+			Eventually(session, 15*time.Second).Should(gexec.Exit(130))
+			Expect(string(session.Err.Contents())).To(ContainSubstring("wxemu run: interrupted; 0 of 1 scenarios ended before it"))
+			Expect(string(session.Err.Contents())).To(ContainSubstring("the bot is stopped"))
+			out := string(session.Out.Contents())
+			Expect(out).To(ContainSubstring("[1/1] STOPPED"))
+			Expect(out).NotTo(ContainSubstring("FAIL"))
+			expectGone(botURL)
+		})
+
+		It("stops the bot when its output is closed (SIGPIPE)", func() {
+			// wxemu's stdout is the pipe itself, as under `wxemu run … | head -2`.
+			r, w, err := os.Pipe()
+			Expect(err).NotTo(HaveOccurred())
+			// Three scenarios one at a time, each 2 s long: the end of the first is a write to the
+			// closed pipe, with two to go.
+			dir := GinkgoT().TempDir()
+			for _, name := range []string{"a.yaml", "b.yaml", "c.yaml"} {
+				writeFile(dir, name, "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n")
+			}
+			cmd := wxemuCommand("run", "-p", "1", "--push-timeout", "60s", "--exec", binaries.Samplebot+" --quiet --bot slow --delay 2s", dir)
+			stderr := gbytes.NewBuffer()
+			cmd.Stdout, cmd.Stderr = w, io.MultiWriter(stderr, GinkgoWriter)
+			Expect(cmd.Start()).To(Succeed())
+			exited := make(chan int, 1)
+			done := make(chan struct{})
+			go func() {
+				_ = cmd.Wait()
+				exited <- cmd.ProcessState.ExitCode()
+				close(done)
+			}()
+			DeferCleanup(func() {
+				// SIGTERM first: wxemu stops its bot; SIGKILL would leave the bot running.
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				Eventually(done, 10*time.Second).Should(BeClosed())
+			})
+			Expect(w.Close()).To(Succeed())
+			lines := bufio.NewReader(r)
+			for botURL == "" {
+				line, err := lines.ReadString('\n')
+				Expect(err).NotTo(HaveOccurred())
+				if m := handshake.FindStringSubmatch(line); m != nil {
+					botURL = m[1]
+				}
+			}
+			Expect(r.Close()).To(Succeed())
+			Eventually(exited, 15*time.Second).Should(Receive(Equal(141)))
+			// The pipe is closed once the handshake line is read: the next write meets it, the end of
+			// the first scenario or a progress line before it, as the machine's timing has it.
+			Expect(string(stderr.Contents())).To(MatchRegexp(`the output was closed \(SIGPIPE\); [01] of 3 scenarios ended before it`))
+			expectGone(botURL)
+		})
+	})
+
+	It("says on stderr that it waits for a bot that is slow to start", func() {
+		dir := GinkgoT().TempDir()
+		writeFile(dir, "hi.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n")
+		s := wxemu("run", "--exec", "sleep 3; exec "+binaries.Samplebot+" --quiet --bot oa", dir)
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`wxemu run: waiting for the bot to answer the handshake at http://127\.0\.0\.1:\d+/wx \(\ds of 30s\)…`))
+	})
+})
+
+// expectGone fails unless nothing listens at the URL's address any more.
+func expectGone(url string) {
+	GinkgoHelper()
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/wx")
+	Eventually(func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return errors.New("the bot still listens at " + addr)
+		}
+		return nil
+	}, 10*time.Second).Should(Succeed())
+}

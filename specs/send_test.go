@@ -5,6 +5,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator/config"
 )
 
 // sendOutput is the shape of `wxemu send --json`.
@@ -22,7 +24,15 @@ type sendOutput struct {
 		Status   int  `json:"status"`
 		TimedOut bool `json:"timed_out"`
 	} `json:"attempts"`
-	Reply map[string]any `json:"reply"`
+	Reply   map[string]any `json:"reply"`
+	Message map[string]any `json:"message"`
+}
+
+// mpBot is the sample Mini Program bot with the demo Mini Program's credentials, as wxemu send
+// --kind mp and wxemu serve's app mp sign its pushes.
+func mpBot(args ...string) []string {
+	return append([]string{"--bot", "mp", "--token", config.DemoMPToken, "--aes-key", config.DemoMPEncodingAESKey,
+		"--appid", config.DemoMPAppID, "--secret", config.DemoMPSecret}, args...)
 }
 
 func sendJSON(args ...string) (sendOutput, int) {
@@ -66,12 +76,54 @@ var _ = Describe("wxemu send", func() {
 		Expect(out.UserSees).To(Equal("clicked V1001_TODAY_MUSIC"))
 	})
 
-	It("pushes Mini Program JSON", func() {
-		url := startSampleBot("--bot", "mp", "--format", "json")
+	It("pushes Mini Program JSON, signed and encrypted with the demo Mini Program's credentials", func() {
+		url := startSampleBot(mpBot("--format", "json")...)
 		out, code := sendJSON("--url", url, "--kind", "mp", "--format", "json", "--mode", "safe", "text", "人工")
-		Expect(code).To(Equal(0))
+		Expect(code).To(Equal(0), "%+v", out.Violations)
 		Expect(out.Outcome).To(Equal("transfer"))
+		Expect(out.Message).To(HaveKeyWithValue("ToUserName", config.DemoMPOriginalID))
+		Expect(out.Message).To(HaveKeyWithValue("FromUserName", config.DemoAliceMP))
 	})
+
+	It("does not sign a Mini Program's push with the Official Account's token", func() {
+		url := startSampleBot(mpBot()...)
+		out, code := sendJSON("--url", url, "--kind", "mp", "text", "人工")
+		Expect(code).To(Equal(0), "%+v", out.Violations)
+
+		// A bot that checks the signature with the Official Account's token refuses it.
+		url = startSampleBot("--bot", "mp", "--token", config.DemoOAToken, "--aes-key", config.DemoOAEncodingAESKey, "--appid", config.DemoOAAppID)
+		out, code = sendJSON("--url", url, "--kind", "mp", "text", "人工")
+		Expect(code).To(Equal(1))
+		Expect(out.Outcome).To(Equal("failed"))
+		Expect(out.UserSees).To(Equal("该小程序客服暂时无法提供服务，请稍后再试"))
+	})
+
+	It("says on stderr that it is waiting for a slow bot, and not for a quick one", func() {
+		url := startSampleBot("--bot", "slow", "--delay", "1500ms")
+		s := wxemu("send", "--url", url, "--timeout", "3s", "text", "hi")
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("wxemu send: waiting for the bot to answer attempt 1 (WeChat waits 3s)…"))
+
+		url = startSampleBot("--bot", "slow", "--delay", "10s")
+		s = wxemu("send", "--url", url, "--timeout", "1200ms", "--attempts", "2", "text", "hi")
+		Expect(s.ExitCode()).To(Equal(1))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("wxemu send: attempt 1 got no answer; WeChat sends the message again (attempt 2 of 2)"))
+
+		url = startSampleBot("--bot", "oa")
+		Expect(wxemu("send", "--url", url, "text", "hi").Err.Contents()).To(BeEmpty())
+	})
+
+	DescribeTable("prints the human report",
+		func(golden string, bot []string, args ...string) {
+			url := startSampleBot(bot...)
+			s := wxemu(append([]string{"send", "--url", url}, args...)...)
+			Expect(s.Err.Contents()).To(BeEmpty())
+			expectGolden(golden, normalize(string(s.Out.Contents())))
+		},
+		Entry("a text reply", "send-oa-text", []string{"--bot", "oa"}, "text", "hi"),
+		Entry("a header not swapped", "send-noswap", []string{"--bot", "noswap"}, "text", "hi"),
+		Entry("a Mini Program's transfer, in JSON", "send-mp-json", mpBot("--format", "json"), "--kind", "mp", "--format", "json", "text", "人工"),
+	)
 
 	DescribeTable("exits 1 with the rule when the bot is broken",
 		func(bot, mode, rule string) {
@@ -111,7 +163,8 @@ var _ = Describe("wxemu send", func() {
 		Entry("a flag of another type", "--ticket does not apply", "--url", "http://127.0.0.1:1/wx", "text", "hi", "--ticket", "T"),
 		Entry("JSON for an OA", "XML only", "--url", "http://127.0.0.1:1/wx", "--format", "json", "text", "hi"),
 		Entry("an MP type for an OA", "does not receive", "--url", "http://127.0.0.1:1/wx", "event", "user_enter_tempsession"),
-		Entry("an unknown flag", "flag provided but not defined", "--url", "http://127.0.0.1:1/wx", "--nope", "text", "hi"),
+		Entry("an unknown flag", "unknown flag --nope", "--url", "http://127.0.0.1:1/wx", "--nope", "text", "hi"),
+		Entry("a typo in a type, with words after it", `unknown message type "txt" (did you mean "text"?)`, "--url", "http://127.0.0.1:1/wx", "txt", "hi", "there"),
 	)
 })
 

@@ -24,7 +24,7 @@ var apiLine = regexp.MustCompile(`the WeChat API is at (http://127\.0\.0\.1:\d+)
 
 // serve runs `wxemu serve` and returns its API base URL and session. The caller stops it.
 func serve(args ...string) (string, *gexec.Session) {
-	cmd := exec.Command(binaries.Wxemu, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := wxemuCommand(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
@@ -137,5 +137,64 @@ var _ = Describe("wxemu serve", func() {
 		Expect(getJSON(base + "/_emu/v1/apps")["apps"]).To(HaveLen(2))
 		session.Signal(syscall.SIGTERM)
 		Eventually(session, 5*time.Second).Should(gexec.Exit(0))
+	})
+})
+
+var _ = Describe("wxemu serve, as a new user meets it", func() {
+	appURLs := func(base string) map[string]string {
+		out := map[string]string{}
+		for _, a := range getJSON(base + "/_emu/v1/apps")["apps"].([]any) {
+			app := a.(map[string]any)
+			out[app["alias"].(string)] = app["url"].(string)
+		}
+		return out
+	}
+
+	It("points --target at the Official Account only, and --target-mp at the Mini Program", func() {
+		base, _ := serve("--target", "http://127.0.0.1:9/wx")
+		Expect(appURLs(base)).To(Equal(map[string]string{"oa": "http://127.0.0.1:9/wx", "mp": ""}))
+
+		base, _ = serve("--target", "http://127.0.0.1:9/wx", "--target-mp", "http://127.0.0.1:10/wx")
+		Expect(appURLs(base)).To(Equal(map[string]string{"oa": "http://127.0.0.1:9/wx", "mp": "http://127.0.0.1:10/wx"}))
+
+		base, _ = serve("--target", "mp=http://127.0.0.1:10/wx")
+		Expect(appURLs(base)).To(Equal(map[string]string{"oa": "", "mp": "http://127.0.0.1:10/wx"}))
+
+		s := wxemu("serve", "--target", "pm=http://127.0.0.1:10/wx")
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring(`--target pm=URL: no app "pm" (did you mean "mp"?)`))
+	})
+
+	It("gives first commands that work for how it was started", func() {
+		base, _, session := serveWithBot("--target", []string{"--bot", "oa"})
+		out := string(session.Out.Contents())
+		Expect(out).To(ContainSubstring("Try, from another terminal:"))
+		try := regexp.MustCompile(`(?m)^  (wxemu user .*)$`).FindStringSubmatch(out)
+		Expect(try).NotTo(BeNil(), out)
+		args := strings.Fields(try[1])[1:]
+		s := wxemu(args...)
+		Expect(s.ExitCode()).To(Equal(0), "the banner's first command %q: %s", try[1], s.Err.Contents())
+		Expect(string(s.Out.Contents())).To(ContainSubstring("user sees  hello, hi"))
+		Expect(args).To(ContainElements("--emu", base), "serve does not listen on the default address")
+
+		curl := regexp.MustCompile(`(?m)^  curl -s -XPOST (\S+) -d '(.*)'$`).FindStringSubmatch(out)
+		Expect(curl).NotTo(BeNil(), out)
+		Expect(postJSON(curl[1], curl[2])["result"]).To(HaveKeyWithValue("outcome", "reply"))
+		expectGolden("serve-banner-target", normalize(out))
+	})
+
+	It("without a bot, says how to give one rather than suggest a send that fails", func() {
+		_, session := serve()
+		out := string(session.Out.Contents())
+		Expect(out).NotTo(ContainSubstring("wxemu user"))
+		Expect(out).NotTo(ContainSubstring("curl -s -XPOST"))
+		Expect(out).To(ContainSubstring("No app has a bot to push to yet"))
+		Expect(out).To(ContainSubstring("--target-mp http://127.0.0.1:8081/wx"))
+		expectGolden("serve-banner", normalize(out))
+	})
+
+	It("shows wechatpy's token URL, which wechatpy does not take from API_BASE_URL", func() {
+		base, session := serve()
+		Expect(string(session.Out.Contents())).To(ContainSubstring(`fetch_access_token from "` + base + `/cgi-bin/token"`))
 	})
 })

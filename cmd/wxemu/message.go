@@ -97,6 +97,12 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 		return nil, fmt.Errorf("MESSAGE is missing: e.g. `text hi` or `event subscribe`")
 	}
 	msgType, rest := pos[0], pos[1:]
+	// The type first: a misspelt type is what is wrong with `txt hi`, not its words.
+	if msgType != "event" {
+		if _, ok := wire.LookupInbound(msgType, ""); !ok {
+			return nil, unknownType(msgType)
+		}
+	}
 	m := &wire.Message{MsgType: msgType}
 	var typ wire.InboundType
 	switch msgType {
@@ -120,7 +126,7 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 		if m.MsgType == "event" {
 			return nil, fmt.Errorf("unknown event %q%s", m.Event, didYouMean(m.Event, wire.EventNames()))
 		}
-		return nil, fmt.Errorf("unknown message type %q%s", msgType, didYouMean(msgType, wire.MsgTypes()))
+		return nil, unknownType(msgType)
 	}
 	if !typ.Receives(kind) {
 		return nil, fmt.Errorf("a %s app does not receive %s", strings.ToUpper(string(kind)), typ.Name())
@@ -174,6 +180,15 @@ func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Ki
 		return nil, fmt.Errorf("%v%s", err, flagHint(err.Error()))
 	}
 	return m, nil
+}
+
+// unknownType says that MESSAGE does not start with a message type, and which were meant.
+func unknownType(msgType string) error {
+	hint := didYouMean(msgType, wire.MsgTypes())
+	if hint == "" {
+		hint = "; MESSAGE starts with one of " + strings.Join(wire.MsgTypes(), ", ")
+	}
+	return fmt.Errorf("unknown message type %q%s", msgType, hint)
 }
 
 // flagHint names the flag that sets a field a check found missing: the longest field name the

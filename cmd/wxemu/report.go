@@ -9,15 +9,24 @@ import (
 	"github.com/wxemu/wxemu/emulator/rules"
 )
 
+// pushApp is the app a push was for, as the report's first line names it.
+type pushApp struct {
+	AppID, Kind, Format, Mode string
+}
+
+func targetApp(t *push.Target) pushApp {
+	return pushApp{AppID: t.AppID, Kind: string(t.Kind), Format: string(t.Format), Mode: string(t.Mode)}
+}
+
 // printResult writes the human report of a push: the request, every attempt, the raw answer,
 // the decrypted reply, what the user sees, and each violation.
-func printResult(w io.Writer, t *push.Target, r *push.Result) {
+func printResult(w io.Writer, app pushApp, r *push.Result) {
 	m := r.Message
 	what := m.MsgType
 	if m.IsEvent() {
 		what += "/" + m.Event
 	}
-	fmt.Fprintf(w, "push %s from %s to %s (%s, %s, %s mode)\n", what, m.FromUserName, t.AppID, strings.ToUpper(string(t.Kind)), t.Format, t.Mode)
+	fmt.Fprintf(w, "push %s from %s to %s (%s, %s, %s mode)\n", what, m.FromUserName, app.AppID, strings.ToUpper(app.Kind), app.Format, app.Mode)
 	fmt.Fprintf(w, "\n→ request  %s %s\n", r.Request.Method, r.Request.ContentType)
 	indent(w, r.Request.Body)
 	if r.Request.Plaintext != r.Request.Body {
@@ -48,7 +57,14 @@ func printResult(w io.Writer, t *push.Target, r *push.Result) {
 			indent(w, a.Decrypted)
 		}
 	}
-	fmt.Fprintf(w, "\noutcome    %s\n", r.Outcome)
+	fmt.Fprintln(w)
+	printVerdict(w, r)
+}
+
+// printVerdict writes the end of a push's report: the outcome, what the user sees, and the
+// violations.
+func printVerdict(w io.Writer, r *push.Result) {
+	fmt.Fprintf(w, "outcome    %s\n", r.Outcome)
 	switch {
 	case r.UserSees != "":
 		fmt.Fprintf(w, "user sees  %s\n", r.UserSees)
@@ -83,4 +99,26 @@ func indent(w io.Writer, s string) {
 	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
+}
+
+// indented writes what it is given with prefix at the start of each line.
+type indented struct {
+	w      io.Writer
+	prefix string
+	mid    bool // the last write ended inside a line
+}
+
+func (p *indented) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if !p.mid {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, c)
+		p.mid = c != '\n'
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

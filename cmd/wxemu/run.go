@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,7 +27,7 @@ import (
 
 // runOptions are the flags of wxemu run.
 type runOptions struct {
-	targets      targetList
+	targets      targets
 	exec         string
 	config       string
 	junit        string
@@ -35,23 +37,27 @@ type runOptions struct {
 	addr         string
 	callbackPath string
 	readyTimeout time.Duration
+	within       time.Duration
+	quiet        time.Duration
 	app          string
 	verbose      bool
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	o := runOptions{targets: targetList{}}
-	fs.Var(o.targets, "target", "the bot's callback URL for every app without one, or ALIAS=URL for one app (repeatable)")
+	var o runOptions
+	o.targets.register(fs)
 	fs.StringVar(&o.exec, "exec", "", "start the bot with sh -c `CMD`, wait for its handshake, run the scenarios, then stop it")
-	fs.StringVar(&o.config, "config", "", "YAML config file (default: the embedded demo config)")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this file")
+	fs.StringVar(&o.config, "config", "", "YAML config `FILE` (default: the wxemu.yaml of the scenarios' folder, or the embedded demo config)")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this `FILE`")
 	fs.BoolVar(&o.json, "json", false, "print one JSON document instead of the text report (progress goes to stderr)")
 	fs.IntVar(&o.parallel, "p", 4, "how many scenarios run at once (those that move the clock or change agents run alone)")
 	fs.DurationVar(&o.pushTimeout, "push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
+	fs.DurationVar(&o.within, "within", scenario.DefaultWithin, "how long a step waits for the customer-service sends it expects (wall time; a step's sends.within overrides it)")
+	fs.DurationVar(&o.quiet, "quiet", scenario.DefaultQuiet, "how long a step then watches for one send too many (wall time; a step's sends.quiet overrides it)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "address of the emulated WeChat API")
 	fs.StringVar(&o.callbackPath, "callback-path", "/wx", "the path of the bot's callback URL under --exec")
-	fs.DurationVar(&o.readyTimeout, "ready-timeout", 30*time.Second, "how long --exec waits for the bot to answer the handshake")
+	fs.DurationVar(&o.readyTimeout, "ready-timeout", 30*time.Second, "how long to wait for the bot (--exec or --target) to answer the handshake")
 	fs.StringVar(&o.app, "app", "", "the app whose credentials --exec passes in WXEMU_* (default: the app the scenarios use)")
 	fs.BoolVar(&o.verbose, "v", false, "show the bot's output and every journal entry on stderr")
 	fs.Usage = func() { runUsage(fs) }
@@ -68,6 +74,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if o.readyTimeout <= 0 {
 		return usageError(stderr, "run", "--ready-timeout must be positive")
 	}
+	if o.within <= 0 {
+		return usageError(stderr, "run", "--within must be positive, e.g. 2s")
+	}
+	if o.quiet <= 0 {
+		return usageError(stderr, "run", "--quiet must be positive, e.g. 100ms")
+	}
 	if !strings.HasPrefix(o.callbackPath, "/") {
 		return usageError(stderr, "run", "--callback-path must start with /, e.g. /wx")
 	}
@@ -75,13 +87,18 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 }
 
 func runUsage(fs *flag.FlagSet) {
-	fmt.Fprint(fs.Output(), `Usage: wxemu run [--target URL | --target ALIAS=URL ... | --exec "CMD"] [flags] PATH...
+	fmt.Fprint(fs.Output(), `Usage: wxemu run [--target URL] [--target-mp URL] [--target ALIAS=URL ...] [--exec "CMD"] [flags] PATH...
 
 Runs YAML scenarios (files, or folders searched for *.yaml and *.yml) against a bot, on an
 emulator of its own. Each scenario gets fresh users, so scenarios run in parallel; those that
 move the clock (advance:) or change an agent's status run alone, after the others.
 
-With --exec, wxemu starts the emulator, then the bot with sh -c CMD and these variables:
+A folder's wxemu.yaml is its configuration: it is used when every scenario given has the same one
+(or none), and a run of folders with different ones is refused. --config names one for all.
+
+--target URL is the Official Account's bot, --target-mp URL the Mini Program's; wxemu makes the
+GET handshake with each bot first. With --exec, wxemu starts the emulator, then the bot with
+sh -c CMD and these variables:
   WXEMU_API_BASE      the emulated WeChat API (instead of https://api.weixin.qq.com)
   WXEMU_APPID, WXEMU_APP_SECRET, WXEMU_TOKEN, WXEMU_AES_KEY, WXEMU_ORIGINAL_ID,
   WXEMU_FORMAT, WXEMU_MODE, WXEMU_KIND, WXEMU_APP
@@ -89,21 +106,90 @@ With --exec, wxemu starts the emulator, then the bot with sh -c CMD and these va
   PORT                a free port the bot must listen on (127.0.0.1)
   WXEMU_CALLBACK_URL  http://127.0.0.1:$PORT/wx, where wxemu pushes
 waits for the bot to answer WeChat's GET handshake, runs the scenarios, and stops the bot
-(SIGTERM, then SIGKILL after 5 s).
+(SIGTERM, then SIGKILL after 5 s) — also when wxemu is interrupted or its output is closed.
 
 Exit status: 0 when every scenario passes, 1 when one fails (or the bot does not start),
-2 when a scenario file is invalid or the command line is wrong.
+2 when a scenario file is invalid or the command line is wrong, 130 when interrupted (SIGINT).
 
 Flags:
 `)
-	fs.PrintDefaults()
+	printFlags(fs.Output(), fs)
+}
+
+// stopSignals end a run: the bot is stopped on each of them. SIGPIPE is among them so that a
+// closed stdout (wxemu run … | head) makes a write fail rather than kill wxemu and leave the bot
+// running.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE}
+
+// signalStop is a context that ends on the first stop signal, and remembers which.
+type signalStop struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	ch     chan os.Signal
+	done   chan struct{}
+
+	mu  sync.Mutex // guards sig
+	sig os.Signal
+}
+
+func newSignalStop() *signalStop {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &signalStop{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 1), done: make(chan struct{})}
+	signal.Notify(s.ch, stopSignals...)
+	go func() {
+		select {
+		case sig := <-s.ch:
+			s.mu.Lock()
+			s.sig = sig
+			s.mu.Unlock()
+			cancel()
+		case <-s.done:
+		}
+	}()
+	return s
+}
+
+// signal is the signal that stopped the run, or nil.
+func (s *signalStop) signal() os.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sig
+}
+
+func (s *signalStop) stop() {
+	signal.Stop(s.ch)
+	close(s.done)
+	s.cancel()
+}
+
+// stopped reports a run ended by a signal, and returns its exit status: 128 + the signal's
+// number, as a shell reports it (130 for SIGINT).
+func (s *signalStop) stopped(stderr io.Writer, what string) int {
+	sig := s.signal()
+	n := 0
+	if ss, ok := sig.(syscall.Signal); ok {
+		n = int(ss)
+	}
+	switch sig {
+	case syscall.SIGPIPE:
+		fmt.Fprintf(stderr, "wxemu run: the output was closed (SIGPIPE); %s\n", what)
+	case os.Interrupt:
+		fmt.Fprintf(stderr, "wxemu run: interrupted; %s\n", what)
+	default:
+		fmt.Fprintf(stderr, "wxemu run: stopped by %s; %s\n", sig, what)
+	}
+	return 128 + n
 }
 
 func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
+	cfgPath, code := scenarioConfig(o.config, paths, stderr)
+	if code >= 0 {
+		return code
+	}
 	cfg := config.Default()
-	if o.config != "" {
+	if cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(o.config); err != nil {
+		if cfg, err = config.Load(cfgPath); err != nil {
 			fmt.Fprintf(stderr, "wxemu run: the config has problems:\n%v\n", err)
 			return exitUsage
 		}
@@ -138,17 +224,15 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 		callback = "http://127.0.0.1:" + strconv.Itoa(port) + o.callbackPath
-		if _, ok := o.targets["*"]; !ok {
-			o.targets["*"] = callback
-		}
+	}
+	urls, err := o.targets.resolve(cfg, callback)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
 	}
 	for _, alias := range usedApps(cfg, scenarios) {
 		a, _ := cfg.App(alias)
-		_, own := o.targets[a.Alias]
-		_, byID := o.targets[a.AppID]
-		_, all := o.targets["*"]
-		if a.URL == "" && !own && !byID && !all {
-			return usageError(stderr, "run", "app %s has no bot to push to: give --target URL, --target %s=URL or --exec CMD", a.Alias, a.Alias)
+		if a.URL == "" && urls[a.Alias] == "" {
+			return usageError(stderr, "run", "%s", missingBot(a, true))
 		}
 	}
 
@@ -156,7 +240,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clock.NewOffset(), Targets: o.targets, PushTimeout: o.pushTimeout,
+	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clock.NewOffset(), Targets: urls, PushTimeout: o.pushTimeout,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))})
 	if err != nil {
 		fmt.Fprintf(stderr, "wxemu run: %v\n", err)
@@ -179,12 +263,16 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sig := newSignalStop()
+	defer sig.stop()
+	ctx := sig.ctx
 
 	progress := stdout
 	if o.json {
 		progress = stderr
+	}
+	if cfgPath != "" && o.config == "" {
+		fmt.Fprintf(progress, "wxemu run: the configuration is %s, the scenarios' folder's\n", cfgPath)
 	}
 	if o.exec != "" {
 		app, _ := emu.Platform().App(envApp)
@@ -193,17 +281,19 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		if o.verbose {
 			echo = stderr
 		}
-		if !app.HasBot() {
-			fmt.Fprintf(stderr, "wxemu run: the bot is not ready: app %s has no callback URL\n", app.Alias)
-			return exitFail
-		}
 		bot, err = harness.StartBot(harness.BotSpec{Command: o.exec, Env: env, Output: echo})
 		if err != nil {
 			fmt.Fprintf(stderr, "wxemu run: --exec: %v\n", err)
 			return exitFail
 		}
 		fmt.Fprintf(progress, "wxemu run: started the bot (pid %d): %s\n", bot.Pid(), o.exec)
-		if err := bot.WaitReady(ctx, app.URL, app.Token, o.readyTimeout); err != nil {
+		stopNotes := readyNotes(stderr, callback, o.readyTimeout)
+		err := bot.WaitReady(ctx, callback, app.Token, o.readyTimeout)
+		stopNotes()
+		if sig.signal() != nil {
+			return sig.stopped(stderr, "the bot is stopped")
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "wxemu run: %s\n", notReady(err))
 			if out := bot.Output(); out != "" {
 				fmt.Fprintf(stderr, "the bot's output:\n%s\n", indentText(out))
@@ -213,6 +303,25 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 		fmt.Fprintf(progress, "wxemu run: the bot answers the handshake at %s\n", callback)
+	}
+	// The bots given by URL (--target, or the config's url:) are made to answer the handshake
+	// too: a scenario against a bot that is not there would only fail step by step.
+	for _, alias := range usedApps(cfg, scenarios) {
+		app, _ := emu.Platform().App(alias)
+		if app.URL == callback && callback != "" {
+			continue
+		}
+		stopNotes := readyNotes(stderr, app.URL, o.readyTimeout)
+		err := harness.WaitReady(ctx, app.URL, app.Token, o.readyTimeout)
+		stopNotes()
+		if sig.signal() != nil {
+			return sig.stopped(stderr, "no scenario ran")
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "wxemu run: app %s: %s\n", app.Alias, targetNotReady(err, app.Token))
+			return exitFail
+		}
+		fmt.Fprintf(progress, "wxemu run: the bot of app %s answers the handshake at %s\n", app.Alias, app.URL)
 	}
 
 	alone := 0
@@ -230,11 +339,53 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(progress)
 
-	runner := &scenario.Runner{Platform: emu.Platform(), Parallel: o.parallel,
-		OnScenario: func(done, total int, r *scenario.ScenarioResult) { scenario.WriteScenario(progress, r, done, total) }}
+	var mu sync.Mutex // guards done, reported and interrupted
+	done, reported, interrupted := 0, 0, 0
+	stopNotes := ticker(runNoticeEvery, runNoticeEvery, func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done == reported && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "wxemu run: still running after %s: %d of %d scenarios done (a step may be waiting for the bot: push timeouts, sends.within)\n", d, done, len(scenarios))
+		}
+		reported = done
+	})
+	runner := &scenario.Runner{Platform: emu.Platform(), Parallel: o.parallel, Within: o.within, Quiet: o.quiet,
+		OnScenario: func(n, total int, r *scenario.ScenarioResult) {
+			mu.Lock()
+			done = n
+			stopped := ctx.Err() != nil && r.Status != scenario.Passed
+			if stopped {
+				interrupted++
+			}
+			mu.Unlock()
+			if stopped {
+				// A scenario cut short by the signal did not fail: say so, without a report
+				// of the steps it could not finish.
+				fmt.Fprintf(progress, "[%d/%d] STOPPED %s (%s:%d)\n", n, total, r.Name, r.File, r.Line)
+				return
+			}
+			scenario.WriteScenario(progress, r, n, total)
+		}}
 	rep := runner.Run(ctx, scenarios)
-	if bot != nil && bot.Exited() {
+	stopNotes()
+	if bot != nil && bot.Exited() && sig.signal() == nil {
 		fmt.Fprintf(stderr, "wxemu run: the bot exited during the run (%v); what it printed:\n%s\n", bot.Err(), indentText(bot.Output()))
+	}
+	if sig.signal() != nil {
+		mu.Lock()
+		ended := len(scenarios) - interrupted
+		mu.Unlock()
+		passed := 0
+		for _, r := range rep.Scenarios {
+			if r.Status == scenario.Passed {
+				passed++
+			}
+		}
+		what := fmt.Sprintf("%d of %d scenarios ended before it (%d passed, %d failed), no report written", ended, len(scenarios), passed, ended-passed)
+		if bot != nil {
+			what += "; the bot is stopped"
+		}
+		return sig.stopped(stderr, what)
 	}
 
 	status := exitOK
@@ -255,6 +406,130 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// runNoticeEvery is how long a run goes without a scenario ending before it says it is still
+// running.
+const runNoticeEvery = 10 * time.Second
+
+// readyNotes says on stderr that wxemu is waiting for a bot's handshake, when it takes long.
+func readyNotes(stderr io.Writer, url string, timeout time.Duration) (stop func()) {
+	return ticker(2*time.Second, 5*time.Second, func(d time.Duration) {
+		fmt.Fprintf(stderr, "wxemu run: waiting for the bot to answer the handshake at %s (%s of %s)…\n", url, d, timeout)
+	})
+}
+
+// targetNotReady says that a bot given by URL does not answer the handshake, and what to check.
+func targetNotReady(err error, token string) string {
+	var ne *harness.NotReadyError
+	if !errors.As(err, &ne) {
+		return "the bot is not ready: " + err.Error()
+	}
+	switch ne.Reason {
+	case harness.BotAnswersWrongly:
+		return err.Error() + " (does it check the signature with the app's token, " + token + "?)"
+	case harness.BotTimedOut:
+		return err.Error() + " (is the bot running, and is this its callback URL? --ready-timeout waits longer)"
+	}
+	return err.Error()
+}
+
+// scenarioConfig decides the configuration of a run: --config when given, otherwise the
+// wxemu.yaml of the scenarios' folder — the nearest one from each file up to the path given.
+// Scenarios of folders with different configurations cannot share a run: it says which and
+// how to run them. It returns the config file ("" for the embedded one), or an exit code ≥ 0.
+func scenarioConfig(flagConfig string, paths []string, stderr io.Writer) (string, int) {
+	byConfig := map[string][]string{} // config file ("" for none) → scenario files
+	var order []string
+	for _, root := range paths {
+		files, err := scenario.Discover(root)
+		if err != nil {
+			return "", usageError(stderr, "run", "%v", err)
+		}
+		for _, f := range files {
+			c := folderConfig(root, f)
+			if _, ok := byConfig[c]; !ok {
+				order = append(order, c)
+			}
+			byConfig[c] = append(byConfig[c], f)
+		}
+	}
+	if flagConfig != "" {
+		var others []string
+		for _, c := range order {
+			if c != "" && !sameFile(c, flagConfig) {
+				others = append(others, c)
+			}
+		}
+		if len(others) == 0 {
+			return flagConfig, -1
+		}
+		fmt.Fprintf(stderr, "wxemu run: --config %s is not the configuration of every folder given:\n", flagConfig)
+		listConfigs(stderr, byConfig, order)
+		fmt.Fprintln(stderr, "Run the folders with their own wxemu.yaml on their own (without --config, it is used).")
+		return "", exitUsage
+	}
+	switch {
+	case len(order) == 0:
+		return "", -1
+	case len(order) == 1:
+		return order[0], -1
+	}
+	fmt.Fprintln(stderr, "wxemu run: these scenarios have different configurations, and one run has one:")
+	listConfigs(stderr, byConfig, order)
+	fmt.Fprintln(stderr, "Run each folder on its own, e.g.:")
+	for _, c := range order {
+		if c != "" {
+			fmt.Fprintf(stderr, "  wxemu run [flags] %s\n", filepath.Dir(c))
+			break
+		}
+	}
+	return "", exitUsage
+}
+
+func listConfigs(w io.Writer, byConfig map[string][]string, order []string) {
+	for _, c := range order {
+		name := c
+		if c == "" {
+			name = "(no wxemu.yaml: the embedded demo config)"
+		}
+		dirs := map[string]bool{}
+		var list []string
+		for _, f := range byConfig[c] {
+			if d := filepath.Dir(f); !dirs[d] {
+				dirs[d] = true
+				list = append(list, d)
+			}
+		}
+		fmt.Fprintf(w, "  %-44s %s in %s\n", name, plural(len(byConfig[c]), "file", "files"), strings.Join(list, ", "))
+	}
+}
+
+// folderConfig is the wxemu.yaml (or .yml) of the nearest folder from file up to root, the
+// path given on the command line ("" when none has one). A file given alone has its own
+// folder's.
+func folderConfig(root, file string) string {
+	stop := filepath.Clean(root)
+	if info, err := os.Stat(root); err == nil && !info.IsDir() {
+		stop = filepath.Dir(stop)
+	}
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		for _, name := range []string{"wxemu.yaml", "wxemu.yml"} {
+			p := filepath.Join(dir, name)
+			if info, err := os.Stat(p); err == nil && !info.IsDir() {
+				return p
+			}
+		}
+		if dir == stop || dir == filepath.Dir(dir) || !strings.HasPrefix(dir, stop) {
+			return ""
+		}
+	}
+}
+
+func sameFile(a, b string) bool {
+	ia, err1 := os.Stat(a)
+	ib, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }
 
 func writeJUnit(path string, rep *scenario.Report) error {

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
@@ -25,20 +27,41 @@ type appFlags struct {
 }
 
 func (a *appFlags) register(fs *flag.FlagSet, full bool) {
-	fs.StringVar(&a.url, "url", "", "the bot's callback URL (required)")
-	fs.StringVar(&a.token, "token", emulator.DemoToken, "the app's Token")
+	fs.StringVar(&a.url, "url", "", "the bot's callback `URL` (required)")
+	if full {
+		fs.StringVar(&a.token, "token", "", "the app's Token (default: the demo app's of --kind: "+config.DemoOAToken+", or "+config.DemoMPToken+" for mp)")
+	} else {
+		fs.StringVar(&a.token, "token", emulator.DemoToken, "the app's Token")
+	}
 	fs.DurationVar(&a.timeout, "timeout", 5*time.Second, "how long WeChat waits for an answer")
 	fs.BoolVar(&a.json, "json", false, "print one JSON object instead of the human report")
 	if !full {
 		return
 	}
-	fs.StringVar(&a.kind, "kind", "oa", "account kind: oa (Official Account) or mp (Mini Program)")
+	fs.StringVar(&a.kind, "kind", "oa", "account kind: oa (Official Account) or mp (Mini Program); the credentials default to that demo app's")
 	fs.StringVar(&a.format, "format", "", "push format: xml, or json for a Mini Program (default xml)")
 	fs.StringVar(&a.mode, "mode", "plain", "encryption mode: plain, compat or safe")
-	fs.StringVar(&a.aesKey, "aes-key", emulator.DemoEncodingAESKey, "the app's EncodingAESKey (43 characters)")
-	fs.StringVar(&a.appID, "appid", emulator.DemoAppID, "the app's AppID")
-	fs.StringVar(&a.originalID, "original-id", emulator.DemoOriginalID, "the account's original id (gh_…)")
+	fs.StringVar(&a.aesKey, "aes-key", "", "the app's EncodingAESKey, 43 characters (default: the demo app's of --kind)")
+	fs.StringVar(&a.appID, "appid", "", "the app's AppID (default: the demo app's of --kind: "+config.DemoOAAppID+", or "+config.DemoMPAppID+" for mp)")
+	fs.StringVar(&a.originalID, "original-id", "", "the account's original id, gh_… (default: the demo app's of --kind)")
 	fs.IntVar(&a.attempts, "attempts", 3, "how many times WeChat sends a message that gets no answer")
+}
+
+// demoDefaults fills the credentials left out with the demo app of the kind: the Mini
+// Program's are not the Official Account's, and a bot checks the signature with its own token.
+func (a *appFlags) demoDefaults(kind wire.Kind) {
+	token, aesKey, appID, originalID := config.DemoOAToken, config.DemoOAEncodingAESKey, config.DemoOAAppID, config.DemoOAOriginalID
+	if kind == wire.MP {
+		token, aesKey, appID, originalID = config.DemoMPToken, config.DemoMPEncodingAESKey, config.DemoMPAppID, config.DemoMPOriginalID
+	}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&a.token, token}, {&a.aesKey, aesKey}, {&a.appID, appID}, {&a.originalID, originalID}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
 }
 
 func (a *appFlags) target() (*push.Target, error) {
@@ -52,6 +75,7 @@ func (a *appFlags) target() (*push.Target, error) {
 	if kind != wire.OA && kind != wire.MP {
 		return nil, fmt.Errorf("--kind %q: use oa or mp", a.kind)
 	}
+	a.demoDefaults(kind)
 	format := wire.Format(strings.ToLower(a.format))
 	if format == "" {
 		format = wire.XML
@@ -73,7 +97,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	var app appFlags
 	app.register(fs, true)
-	from := fs.String("from", emulator.DemoOpenID, "the user's openid")
+	from := fs.String("from", "", "the user's openid (default: alice of the demo app of --kind, "+config.DemoAliceOA+" or "+config.DemoAliceMP+")")
 	mf := registerMessageFlags(fs)
 	fs.Usage = func() { sendUsage(fs) }
 
@@ -96,12 +120,23 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "send", "%v", err)
 	}
 	msg.FromUserName = *from
+	if msg.FromUserName == "" {
+		msg.FromUserName = config.DemoAliceOA
+		if t.Kind == wire.MP {
+			msg.FromUserName = config.DemoAliceMP
+		}
+	}
 
-	e := push.New(push.Config{Timeout: app.timeout, MaxAttempts: app.attempts})
+	progress := &waitNotes{w: stderr, cmd: "send", timeout: app.timeout, attempts: app.attempts}
+	e := push.New(push.Config{Timeout: app.timeout, MaxAttempts: app.attempts, Transport: progress.transport(pushTransport())})
 	defer e.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res := e.Push(ctx, t, msg)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "wxemu send: interrupted")
+		return exitInterrupted
+	}
 
 	if app.json {
 		enc := json.NewEncoder(stdout)
@@ -112,7 +147,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 	} else {
-		printResult(stdout, t, res)
+		printResult(stdout, targetApp(t), res)
 	}
 	if res.HasError() {
 		return exitFail
@@ -127,7 +162,21 @@ func sendUsage(fs *flag.FlagSet) {
 Pushes one message or event to the bot at URL the way WeChat does (signed, in the app's format
 and encryption mode, with the 5-second deadline and retries) and judges the answer.
 
-MESSAGE is one of:
+wxemu send is a private, one-shot WeChat of its own: it talks to no wxemu serve. A bot that
+calls wxemu serve's API gets 45015 for its customer-service sends to this user, because serve
+never saw them. To play a user of a running wxemu serve, use wxemu user NAME send MESSAGE.
+
+`+messageGrammar+`
+
+Exit status: 0 when the verdict has no error, 1 when it has one, 2 for a usage error.
+
+Flags:
+`)
+	printFlags(w, fs)
+}
+
+// messageGrammar is the MESSAGE of wxemu send and wxemu user NAME send.
+const messageGrammar = `MESSAGE is one of:
   text CONTENT...                       a text message
   image | voice | video | shortvideo    a media message (demo media ids unless given)
   location | link | miniprogrampage     (fields from flags, demo values otherwise)
@@ -136,10 +185,5 @@ MESSAGE is one of:
                                         pic_photo_or_album, pic_weixin, location_select,
                                         view_miniprogram, kf_create_session, kf_close_session,
                                         kf_switch_session, user_enter_tempsession
-
-Exit status: 0 when the verdict has no error, 1 when it has one, 2 for a usage error.
-
-Flags:
-`)
-	fs.PrintDefaults()
-}
+Fields come from the flags below (--key, --media-id, --lat …); --set Name=Value sets any field
+by its wire name.`

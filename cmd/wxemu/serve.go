@@ -17,39 +17,32 @@ import (
 	"github.com/wxemu/wxemu/emulator/platform"
 )
 
-// targetList collects --target values: a URL for every app without one, or alias=URL.
-type targetList map[string]string
-
-func (t targetList) String() string { return fmt.Sprint(map[string]string(t)) }
-func (t targetList) Set(v string) error {
-	if key, url, ok := strings.Cut(v, "="); ok && !strings.Contains(key, "/") {
-		t[key] = url
-		return nil
-	}
-	t["*"] = v
-	return nil
-}
-
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "", "address to listen on (default from the config: 127.0.0.1:7700)")
-	cfgPath := fs.String("config", "", "YAML config file (default: the embedded demo config; see --print-config)")
-	targets := targetList{}
-	fs.Var(targets, "target", "the bot's callback URL for every app without one, or ALIAS=URL for one app (repeatable)")
-	importPath := fs.String("import", "", "import state from this file (a GET /_emu/v1/state export) at start")
-	exportPath := fs.String("export-on-exit", "", "write all state to this file when stopping")
+	cfgPath := fs.String("config", "", "YAML config `FILE` (default: the embedded demo config; see --print-config)")
+	var tg targets
+	tg.register(fs)
+	importPath := fs.String("import", "", "import state from this `FILE` (a GET /_emu/v1/state export) at start")
+	exportPath := fs.String("export-on-exit", "", "write all state to this `FILE` when stopping")
 	printConfig := fs.Bool("print-config", false, "print the embedded default config and exit")
 	pushTimeout := fs.Duration("push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
 	verbose := fs.Bool("v", false, "log every journal entry to stderr")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--config FILE] [--addr ADDR] [flags]
+		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--target-mp URL] [--config FILE] [--addr ADDR] [flags]
 
-Runs the emulated WeChat: the API on WeChat's own paths (point your SDK's base URL here instead
-of https://api.weixin.qq.com), the control API under /_emu/v1, and pushes to your bot.
+Runs the emulated WeChat until SIGINT or SIGTERM: the API on WeChat's own paths (point your
+SDK's base URL here instead of https://api.weixin.qq.com), the control API under /_emu/v1, and
+pushes to your bots. --target URL is the Official Account's bot, --target-mp URL the Mini
+Program's: each kind of app has its own bot, with its own credentials.
+
+Act on it from another terminal with wxemu user, clock, journal and token, e.g.
+  wxemu user alice send text hi
+  wxemu journal -f
 
 Flags:
 `)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 	}
 	pos, code := parseInterspersed(fs, args, stdout, stderr)
 	if code >= 0 {
@@ -81,7 +74,11 @@ Flags:
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	emu, err := emulator.New(emulator.Options{Config: cfg, Targets: targets, PushTimeout: *pushTimeout, Logger: logger})
+	urls, err := tg.resolve(cfg, "")
+	if err != nil {
+		return usageError(stderr, "serve", "%v", err)
+	}
+	emu, err := emulator.New(emulator.Options{Config: cfg, Targets: urls, PushTimeout: *pushTimeout, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
 		return exitUsage
@@ -96,7 +93,7 @@ Flags:
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
 		return exitFail
 	}
-	printBanner(stdout, emu)
+	printBanner(stdout, emu, defaultEmuURL)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -140,19 +137,23 @@ func exportState(p *platform.Platform, path string) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
-// printBanner tells a person everything needed to point a bot at the emulator.
-func printBanner(w io.Writer, emu *emulator.Emulator) {
+// printBanner tells a person everything needed to point a bot at the emulator, and what to try
+// first, in words that work for how serve was started. defaultBase is the address the remote
+// commands use without --emu.
+func printBanner(w io.Writer, emu *emulator.Emulator, defaultBase string) {
 	base := emu.URL()
-	fmt.Fprintf(w, "wxemu %s — the WeChat API is at %s (instead of https://api.weixin.qq.com)\n", version, base)
+	fmt.Fprintf(w, "wxemu %s — the WeChat API is at %s (instead of https://api.weixin.qq.com)\n", readBuildInfo().short(), base)
 	fmt.Fprintf(w, "control API %s/_emu/v1 · journal stream %s/_emu/v1/journal/stream · clock %s\n\n", base, base, emu.Now().Format(time.RFC3339))
+	var withBot []*platform.App
 	for _, a := range emu.Apps() {
-		kind := "Official Account"
+		kind, flag := "Official Account", "--target URL"
 		if a.Kind == "mp" {
-			kind = "Mini Program"
+			kind, flag = "Mini Program", "--target-mp URL"
 		}
-		bot := "no bot yet: give --target URL or --target " + a.Alias + "=URL"
+		bot := "no bot yet: give " + flag + " or --target " + a.Alias + "=URL"
 		if a.URL != "" {
 			bot = "pushes to " + a.URL
+			withBot = append(withBot, a)
 		}
 		fmt.Fprintf(w, "app %s — %s, %s mode, %s — %s\n", a.Alias, kind, a.Mode, a.Format, bot)
 		fmt.Fprintf(w, "  appid           %s\n  secret          %s\n  token           %s\n  EncodingAESKey  %s\n  original id     %s\n",
@@ -167,10 +168,66 @@ func printBanner(w io.Writer, emu *emulator.Emulator) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Point your SDK at %s — only the API base URL changes (the README has a section per SDK):\n", base)
-	fmt.Fprintf(w, "  wechatpy           WeChatClient(appid, secret); client.API_BASE_URL = \"%s/cgi-bin/\"\n", base)
+	fmt.Fprintf(w, "  wechatpy           API_BASE_URL = \"%s/cgi-bin/\", and fetch_access_token from \"%s/cgi-bin/token\" (hard-coded in wechatpy)\n", base, base)
 	fmt.Fprintf(w, "  WxJava             WxMpHostConfig.setApiHost(\"%s\")\n", base)
 	fmt.Fprintf(w, "  EasyWeChat 6       'http' => ['base_uri' => '%s/']\n", base)
 	fmt.Fprintf(w, "  anything else      send https://api.weixin.qq.com/… to %s/…\n\n", base)
-	fmt.Fprintf(w, "Try: curl -s -XPOST %s/_emu/v1/users/%s/send -d '{\"app\":\"oa\",\"MsgType\":\"text\",\"Content\":\"hi\"}'\n", base, config.DemoAliceOA)
+	printTry(w, base, defaultBase, emu.Apps(), withBot)
 	fmt.Fprintln(w, "ready")
+}
+
+// printTry shows the first commands to try: a message from a user of each app that has a bot,
+// with wxemu user and with curl; or, when no app has a bot, how to give one.
+func printTry(w io.Writer, base, defaultBase string, apps, withBot []*platform.App) {
+	emuFlag := ""
+	if base != defaultBase {
+		emuFlag = " --emu " + base
+	}
+	if len(withBot) == 0 {
+		fmt.Fprintln(w, "No app has a bot to push to yet. Start your bot, then restart with its callback URL:")
+		fmt.Fprintln(w, "  wxemu serve --target http://127.0.0.1:8080/wx          # the Official Account's bot")
+		fmt.Fprintln(w, "  wxemu serve --target-mp http://127.0.0.1:8081/wx       # the Mini Program's bot")
+		fmt.Fprintf(w, "Meanwhile: wxemu apps%s · wxemu clock%s · wxemu journal -f%s\n", emuFlag, emuFlag, emuFlag)
+		return
+	}
+	fmt.Fprintln(w, "Try, from another terminal:")
+	for _, a := range withBot {
+		name, openid := tryUser(a)
+		// A bare name is the first app's that has a user of that name; others take @alias.
+		who := name
+		if first := firstAppWithUser(apps, name); first == nil || first.Alias != a.Alias || name == openid {
+			who = name + "@" + a.Alias
+		}
+		text := "hi"
+		if a.Kind == "mp" {
+			text = "人工"
+		}
+		fmt.Fprintf(w, "  wxemu user %s send text %s%s\n", who, text, emuFlag)
+		fmt.Fprintf(w, "  curl -s -XPOST %s/_emu/v1/users/%s/send -d '{\"app\":\"%s\",\"MsgType\":\"text\",\"Content\":\"%s\"}'\n", base, openid, a.Alias, text)
+	}
+	fmt.Fprintf(w, "  wxemu journal -f%s                 # every push with its verdict, every API call\n", emuFlag)
+}
+
+func firstAppWithUser(apps []*platform.App, name string) *platform.App {
+	for _, a := range apps {
+		for _, u := range a.Users {
+			if u.Name == name || u.OpenID == name {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// tryUser is the user the banner's examples speak as: the app's first configured user, or a
+// fresh openid (the control API takes any).
+func tryUser(a *platform.App) (name, openid string) {
+	if len(a.Users) > 0 {
+		u := a.Users[0]
+		if u.Name != "" {
+			return u.Name, u.OpenID
+		}
+		return u.OpenID, u.OpenID
+	}
+	return config.DemoAliceOA, config.DemoAliceOA
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -28,11 +29,12 @@ var _ = Describe("the routing table", func() {
 	BeforeEach(func() { e = start(nil) })
 
 	It("makes every token-required route reject a missing, malformed, unknown and expired token", func() {
+		// Tokens live on wall time (api.token_time: wall).
 		expired := e.token(oa)
-		e.clk.Advance(7200 * time.Second)
+		e.wall.Advance(7200 * time.Second)
 		superseded := e.token(oa)
 		e.token(oa)
-		e.clk.Advance(6 * time.Minute)
+		e.wall.Advance(6 * time.Minute)
 		for _, rt := range e.api.Routes() {
 			if rt.Access != apiserver.TokenRequired {
 				continue
@@ -184,6 +186,11 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 		Entry("wrong secret", "client_credential", oa, config.DemoMPSecret, 40125),
 	)
 
+	It("answers 40125 with the doc link real WeChat puts in its errmsg", func() {
+		a := e.get(tokenURL("client_credential", oa, config.DemoMPSecret))
+		Expect(a.errmsg()).To(MatchRegexp(`^invalid appsecret, view more at http://t\.cn/RAEkdVq rid: [0-9a-f]+-[0-9a-f]+-[0-9a-f]+$`))
+	})
+
 	It("issues a new token on every call; the previous one lasts 5 more minutes", func() {
 		a := e.get(tokenURL("client_credential", oa, config.DemoOASecret))
 		Expect(a.JSON).To(HaveKeyWithValue("expires_in", BeNumerically("==", 7200)))
@@ -194,19 +201,40 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 		second := e.token(oa)
 		Expect(second).NotTo(Equal(first))
 
-		e.clk.Advance(4 * time.Minute)
+		e.wall.Advance(4 * time.Minute)
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token="+first).errcode()).To(Equal(40007), "still valid")
-		e.clk.Advance(time.Minute + time.Second)
+		e.wall.Advance(time.Minute + time.Second)
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token="+first).errcode()).To(Equal(40001), "superseded")
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + second).errcode()).To(Equal(40007))
 	})
 
-	It("expires a token after 7200 s of virtual time", func() {
+	It("expires a token after 7200 s of wall time, however far the emulator's clock moves", func() {
+		Expect(e.p().TokenTime()).To(BeFalse(), "wall time is the default")
 		tk := e.token(oa)
-		e.clk.Advance(7199 * time.Second)
+		e.clk.Advance(48 * time.Hour)
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token="+tk).errcode()).To(Equal(40007), "a bot's cached token still works")
+		e.wall.Advance(7199 * time.Second)
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + tk).errcode()).To(Equal(40007))
-		e.clk.Advance(time.Second)
+		e.wall.Advance(time.Second)
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + tk).errcode()).To(Equal(42001))
+	})
+
+	It("answers a fresh token's expires_in as exactly 7200 on a clock that moves on its own", func() {
+		// Real time moves between issuing the token and writing the answer.
+		q, err := platform.New(platform.Options{})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(q.Close)
+		srv := httptest.NewServer(apiserver.New(q, nil).Handler())
+		DeferCleanup(srv.Close)
+		for range 20 {
+			a := getJSON(srv.URL + "/cgi-bin/token?grant_type=client_credential&appid=" + oa + "&secret=" + config.DemoOASecret)
+			Expect(a).To(HaveKeyWithValue("expires_in", BeNumerically("==", 7200)))
+			body := `{"grant_type":"client_credential","appid":"` + oa + `","secret":"` + config.DemoOASecret + `","force_refresh":true}`
+			b := postJSON(srv.URL+"/cgi-bin/stable_token", body)
+			if _, refused := b["errcode"]; !refused { // force_refresh is spaced 30 s apart
+				Expect(b).To(HaveKeyWithValue("expires_in", BeNumerically("==", 7200)))
+			}
+		}
 	})
 
 	It("returns the same stable token until force_refresh, which is limited", func() {
@@ -214,10 +242,11 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 		a := e.post("/cgi-bin/stable_token", body)
 		b := e.post("/cgi-bin/stable_token", body)
 		Expect(a.JSON["access_token"]).To(Equal(b.JSON["access_token"]))
-		e.clk.Advance(time.Hour)
+		Expect(a.JSON["expires_in"]).To(BeNumerically("==", 7200))
+		e.wall.Advance(time.Hour + 500*time.Millisecond)
 		c := e.post("/cgi-bin/stable_token", body)
 		Expect(c.JSON["access_token"]).To(Equal(a.JSON["access_token"]))
-		Expect(c.JSON["expires_in"]).To(BeNumerically("==", 3600))
+		Expect(c.JSON["expires_in"]).To(BeNumerically("==", 3599), "what it has left, in whole seconds")
 
 		body["force_refresh"] = true
 		d := e.post("/cgi-bin/stable_token", body)
@@ -230,10 +259,11 @@ var _ = Describe("/cgi-bin/token and /cgi-bin/stable_token", func() {
 
 	It("keeps /token and /stable_token apart", func() {
 		stable := e.post("/cgi-bin/stable_token", map[string]any{"grant_type": "client_credential", "appid": oa, "secret": config.DemoOASecret}).JSON["access_token"].(string)
+		plain := e.token(oa)
 		e.token(oa)
-		e.token(oa)
-		e.clk.Advance(10 * time.Minute)
+		e.wall.Advance(10 * time.Minute)
 		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + stable).errcode()).To(Equal(40007))
+		Expect(e.get("/cgi-bin/media/get?media_id=x&access_token=" + plain).errcode()).To(Equal(40001))
 	})
 })
 
@@ -449,6 +479,26 @@ var _ = Describe("/cgi-bin/media/upload and /cgi-bin/media/get", func() {
 		tk = e.token(oa)
 		Expect(e.get("/cgi-bin/media/get?access_token=" + tk + "&media_id=" + id).errcode()).To(Equal(40007))
 	})
+
+	DescribeTable("serves the file as an attachment with its name quoted and the content's own type",
+		func(filename, claimed, disposition string) {
+			a := upload("image", "media", filename, claimed, png)
+			Expect(a.errcode()).To(Equal(0), string(a.Raw))
+			req, err := http.NewRequest(http.MethodGet, e.base+"/cgi-bin/media/get?access_token="+tk+"&media_id="+a.JSON["media_id"].(string), nil)
+			Expect(err).NotTo(HaveOccurred())
+			resp, err := http.DefaultClient.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			resp.Body.Close()
+			Expect(resp.Header.Get("Content-Disposition")).To(Equal(disposition))
+			Expect(resp.Header.Get("Content-Type")).To(Equal("image/png"))
+		},
+		Entry("a plain name", "a.png", "image/png", `attachment; filename="a.png"`),
+		Entry("a generic part type", "cat.png", "application/octet-stream", `attachment; filename="cat.png"`),
+		Entry("a PNG named .jpg and sent as JPEG", "photo.jpg", "image/jpeg", `attachment; filename="photo.jpg"`),
+		Entry("spaces and a semicolon", "my best; pic.png", "image/png", `attachment; filename="my best; pic.png"`),
+		Entry("a quote (escaped in the upload)", `a\"b.png`, "image/png", `attachment; filename="a_b.png"`),
+		Entry("a Chinese name", "猫.png", "image/png", `attachment; filename="_.png"`),
+	)
 
 	DescribeTable("rejects bad uploads with the real codes",
 		func(typ, part, filename, ct string, data []byte, code int) {

@@ -43,6 +43,7 @@ const (
 // loopback listener, the sample bots as its targets.
 type env struct {
 	clk  *clock.Fake
+	wall *clock.Fake // wall time: what access tokens live on by default (api.token_time: wall)
 	plat *platform.Platform
 	api  *apiserver.Server
 	base string
@@ -56,7 +57,7 @@ func (e *env) p() *platform.Platform { return e.plat }
 // start runs a platform and its API server; mutate may change the default config first. A spec
 // fails if wxemu logged an error: an unmapped error is a bug of wxemu.
 func start(mutate func(*config.Config)) *env {
-	e := &env{clk: clock.NewFake(epoch), log: &logBuffer{}}
+	e := &env{clk: clock.NewFake(epoch), wall: clock.NewFake(epoch), log: &logBuffer{}}
 	cfg := config.Default()
 	if mutate != nil {
 		mutate(cfg)
@@ -87,7 +88,7 @@ func start(mutate func(*config.Config)) *env {
 		bound = append(bound, pending{app, a.name, a.bot, hp})
 	}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(GinkgoWriter, e.log), &slog.HandlerOptions{Level: slog.LevelError}))
-	p, err := platform.New(platform.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: logger})
+	p, err := platform.New(platform.Options{Config: cfg, Clock: e.clk, WallClock: e.wall, Targets: targets, Random: rand.NewChaCha8([32]byte{9}), Logger: logger})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(p.Close)
 	e.plat, e.api = p, apiserver.New(p, logger)
@@ -206,4 +207,28 @@ func (e *env) say(appid, openid, content string) *platform.Interaction {
 func (e *env) sendText(tk, to, content string) answer {
 	return e.post("/cgi-bin/message/custom/send?access_token="+url.QueryEscape(tk),
 		map[string]any{"touser": to, "msgtype": "text", "text": map[string]string{"content": content}})
+}
+
+// getJSON GETs url and decodes the JSON object it answers.
+func getJSON(url string) map[string]any {
+	GinkgoHelper()
+	resp, err := http.Get(url)
+	Expect(err).NotTo(HaveOccurred())
+	return decodeJSON(resp)
+}
+
+// postJSON POSTs body to url and decodes the JSON object it answers.
+func postJSON(url, body string) map[string]any {
+	GinkgoHelper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(body)))
+	Expect(err).NotTo(HaveOccurred())
+	return decodeJSON(resp)
+}
+
+func decodeJSON(resp *http.Response) map[string]any {
+	GinkgoHelper()
+	defer resp.Body.Close()
+	var v map[string]any
+	Expect(json.NewDecoder(resp.Body).Decode(&v)).To(Succeed())
+	return v
 }

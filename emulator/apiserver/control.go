@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -105,11 +106,34 @@ func userSends(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := caseOfKeys(c.body); err != nil {
+		return nil, err
+	}
 	m, err := wire.ParseMessage(c.body, wire.JSON)
 	if err != nil {
 		return nil, platform.BadRequest("the message: %v", err)
 	}
 	return c.s.p.UserSends(c.ctx, a.AppID, c.pathVar("openid"), *m)
+}
+
+// caseOfKeys refuses keys that are wire names in another case ("msgtype"), saying which: they
+// would otherwise be ignored, and the message answered "MsgType is missing".
+func caseOfKeys(body []byte) error {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return nil // ParseMessage says what is wrong with the body
+	}
+	var wrong []string
+	for k := range keys {
+		if name, ok := wire.FieldFold(k); ok {
+			wrong = append(wrong, fmt.Sprintf("%q is %q", k, name))
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	sort.Strings(wrong)
+	return platform.BadRequest(`the keys are the wire names of a JSON push, and they are case-sensitive: %s; send {"app":"oa","MsgType":"text","Content":"hi"}`, strings.Join(wrong, ", "))
 }
 
 // userTriggers serves POST /_emu/v1/users/{openid}/trigger {"app": …, "trigger": "payment"}:

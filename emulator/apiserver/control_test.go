@@ -95,6 +95,7 @@ var _ = Describe("the control API", func() {
 		Entry("an MP event for an OA", alice, `{"app":"oa","MsgType":"event","Event":"user_enter_tempsession"}`, 400, "user_enter_tempsession"),
 		Entry("empty body", alice, ``, 400, "empty"),
 		Entry("not JSON", alice, `hi`, 400, "not a JSON object"),
+		Entry("lower-case wire names", alice, `{"app":"oa","msgtype":"text","content":"hi"}`, 400, `"content" is "Content", "msgtype" is "MsgType"`),
 	)
 
 	It("shows each user's grants", func() {

@@ -77,7 +77,7 @@ func inviteKfWorker(c *call) (any, error) {
 // uploadKfHeadImg serves POST /customservice/kfaccount/uploadheadimg?kf_account=…, multipart
 // with a JPG in part "media".
 func uploadKfHeadImg(c *call) (any, error) {
-	data, _, _, present, err := c.mediaPart()
+	data, _, present, err := c.mediaPart()
 	if err != nil {
 		return nil, err
 	}

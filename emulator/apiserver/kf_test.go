@@ -247,6 +247,34 @@ var _ = Describe("the kf session APIs", func() {
 		Expect(s).To(And(HaveKeyWithValue("kf_account", ""), HaveKeyWithValue("createtime", 0.0)))
 	})
 
+	It("takes a user who talked to the account within 48 hours, the control API's message trigger included, and no one else", func() {
+		create := func(openid string) answer {
+			return api("/customservice/kfsession/create", map[string]string{"kf_account": kf1, "openid": openid})
+		}
+		trigger := func(openid, t string) {
+			a := e.post("/_emu/v1/users/"+openid+"/trigger", `{"app":"oa","trigger":"`+t+`"}`)
+			Expect(a.Status).To(Equal(200), string(a.Raw))
+		}
+		for _, t := range []string{"click", "subscribe", "scan", "payment"} {
+			trigger(bob, t)
+			Expect(create(bob).errcode()).To(Equal(45015), "a %s trigger is not the user talking", t)
+		}
+		Expect(e.sendText(tk, bob, "receipt").errcode()).To(Equal(0))
+		Expect(create(bob).errcode()).To(Equal(45015), "the account's own message is not the user's")
+
+		trigger(bob, "message")
+		Expect(create(bob).errcode()).To(Equal(0), "a message trigger stands for a message from the user")
+		Expect(api("/customservice/kfsession/close", map[string]string{"kf_account": kf1, "openid": bob}).errcode()).To(Equal(0))
+
+		e.say(oa, alice, "hi")
+		e.clk.Advance(48*time.Hour - time.Second)
+		Expect(create(alice).errcode()).To(Equal(0))
+		Expect(api("/customservice/kfsession/close", map[string]string{"kf_account": kf1, "openid": alice}).errcode()).To(Equal(0))
+		e.clk.Advance(time.Second)
+		Expect(create(alice).errcode()).To(Equal(45015), "48 hours have passed")
+		Expect(create(bob).errcode()).To(Equal(45015))
+	})
+
 	It("lists the waiting users, earliest first", func() {
 		e.say(oa, alice, "人工")
 		e.clk.Advance(time.Minute)

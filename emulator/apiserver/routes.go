@@ -43,6 +43,8 @@ func (s *Server) routes() []Route {
 		// The control plane.
 		{get, "/_emu/v1/routes", Control, NoBody, listRoutes},
 		{get, "/_emu/v1/apps", Control, NoBody, listApps},
+		{post, "/_emu/v1/apps/{app}/tokens/expire", Control, NoBody, expireTokens},
+		{post, "/_emu/v1/apps/{app}/tokens/revoke", Control, NoBody, revokeTokens},
 		{get, "/_emu/v1/users", Control, NoBody, listUsers},
 		{post, "/_emu/v1/users/{openid}/send", Control, JSONBody, userSends},
 		{post, "/_emu/v1/users/{openid}/trigger", Control, JSONBody, userTriggers},

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/tidwall/gjson"
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
@@ -247,11 +248,15 @@ func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
 	if rt.Access == TokenRequired {
 		// The token is checked before the method, as WeChat does (protocol §9).
 		app, err := s.p.CheckToken(c.query("access_token"))
+		if app != nil {
+			// A refused token still names its app (42001 knows whose token expired).
+			pc.SetApp(app)
+		}
 		if err != nil {
+			c.nameRefusedUser(rt, pc)
 			return nil, err
 		}
 		c.app = app
-		pc.SetApp(app)
 	}
 	if !allowed(rt.Methods, c.r.Method) {
 		return nil, wrongMethod(rt, c.r.Method)
@@ -260,6 +265,22 @@ func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
 		return nil, err
 	}
 	return rt.handler(c)
+}
+
+// nameRefusedUser names, for the journal, the user of a call refused for its access token, so
+// that the refusal counts as a call about that user: the body is read (for the journal too), and
+// the user is its "touser" or "openid" when it is a JSON body that has one, found without judging
+// the rest. The query's openid is named for every call.
+func (c *call) nameRefusedUser(rt Route, pc *platform.Call) {
+	if rt.Body == MultipartBody || c.readBody(rt) != nil || len(c.body) == 0 {
+		return
+	}
+	for _, key := range [...]string{"touser", "openid"} {
+		if v := gjson.GetBytes(c.body, key); v.Type == gjson.String && v.Str != "" {
+			pc.SetUser(v.Str)
+			return
+		}
+	}
 }
 
 // wrongMethod is the answer to a method a route is not served on.

@@ -17,6 +17,34 @@ func getToken(c *call) (any, error) {
 	return tokenAnswer(c, tk), nil
 }
 
+// expireTokens serves POST /_emu/v1/apps/{app}/tokens/expire: every valid access_token and
+// stable token of the app expires now (the next use answers 42001).
+func expireTokens(c *call) (any, error) {
+	a, err := c.appParam(c.pathVar("app"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.s.p.ExpireAppTokens(a.AppID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"app": a.AppID, "expired": n}, nil
+}
+
+// revokeTokens serves POST /_emu/v1/apps/{app}/tokens/revoke: every token of the app is
+// forgotten (the next use answers 40001).
+func revokeTokens(c *call) (any, error) {
+	a, err := c.appParam(c.pathVar("app"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.s.p.RevokeAppTokens(a.AppID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"app": a.AppID, "revoked": n}, nil
+}
+
 // getStableToken serves POST /cgi-bin/stable_token (protocol §4.3).
 func getStableToken(c *call) (any, error) {
 	var req platform.StableTokenRequest
@@ -30,6 +58,6 @@ func getStableToken(c *call) (any, error) {
 	return tokenAnswer(c, tk), nil
 }
 
-func tokenAnswer(c *call, tk platform.Token) tokenBody {
-	return tokenBody{AccessToken: tk.Value, ExpiresIn: c.s.p.TokenExpiresIn(tk)}
+func tokenAnswer(c *call, tk platform.IssuedToken) tokenBody {
+	return tokenBody{AccessToken: tk.Value, ExpiresIn: tk.ExpiresIn}
 }

@@ -45,6 +45,9 @@ const (
 	AnchorStart    = "start"    // the session timeout counts from the session's creation
 	AnchorActivity = "activity" // the session timeout counts from the last message in it
 
+	TokenTimeWall    = "wall"    // access tokens live 7200 s of wall time, as a bot's SDK counts
+	TokenTimeVirtual = "virtual" // access tokens live 7200 s of the emulator's clock
+
 	// MaxAgents is how many kf accounts one account may have (protocol §5.1; more gives 65405).
 	MaxAgents = 100
 )
@@ -112,6 +115,10 @@ type API struct {
 	// TempsessionEveryEntry pushes user_enter_tempsession each time a Mini Program user opens the
 	// chat; false pushes it only when no session is active. Default true (§10.23).
 	TempsessionEveryEntry bool `yaml:"tempsession_every_entry"`
+	// TokenTime is the clock the access tokens' 7200 s and 5-minute overlaps run on: "wall" (real
+	// time, the clock a bot's SDK caches its token on, so moving the emulator's clock does not
+	// expire it) or "virtual" (the emulator's clock, which Advance moves). Default "wall" (§4.3).
+	TokenTime string `yaml:"token_time" enum:"wall,virtual"`
 }
 
 // KF configures transfer sessions with human agents (protocol §5.4, §10.20).
@@ -232,7 +239,8 @@ func (q *Quota) SetDefaults() {
 
 // SetDefaults sets the documented defaults.
 func (a *API) SetDefaults() {
-	*a = API{RID: true, TextLimitBytes: 2048, ImageLimit: 10 * MiB, KFIDType: KFIDNumber, TempsessionEveryEntry: true}
+	*a = API{RID: true, TextLimitBytes: 2048, ImageLimit: 10 * MiB, KFIDType: KFIDNumber, TempsessionEveryEntry: true,
+		TokenTime: TokenTimeWall}
 }
 
 // SetDefaults sets the documented defaults.

@@ -57,7 +57,8 @@ var _ = Describe("Default", func() {
 		Expect(want.Listen).To(Equal("127.0.0.1:7700"))
 		Expect(want.Push).To(Equal(config.Push{Timeout: config.Duration(5 * time.Second), Attempts: 3, MaxReplyBytes: 1 << 20}))
 		Expect(want.Quota).To(Equal(config.Quota{Rules: "2023-06-12", Combine: "reset"}))
-		Expect(want.API).To(Equal(config.API{RID: true, TextLimitBytes: 2048, ImageLimit: 10 << 20, KFIDType: "number", TempsessionEveryEntry: true}))
+		Expect(want.API).To(Equal(config.API{RID: true, TextLimitBytes: 2048, ImageLimit: 10 << 20, KFIDType: "number", TempsessionEveryEntry: true,
+			TokenTime: "wall"}))
 		Expect(want.KF).To(Equal(config.KF{SessionTimeout: config.Duration(30 * time.Minute), SessionAnchor: "start"}))
 		Expect(want.Journal).To(Equal(config.Journal{MaxEntries: 10000}))
 	})
@@ -190,7 +191,7 @@ var _ = Describe("Parse", func() {
 				Push:   config.Push{Timeout: config.Duration(1500 * time.Millisecond), Attempts: 1, MaxReplyBytes: 64000, OpenIDInMPPlain: true},
 				Quota:  config.Quota{Rules: config.Rules20210601, Combine: config.CombineIndependent},
 				API: config.API{RID: false, TextLimitBytes: 2047, ImageLimit: 2000000, KFIDType: config.KFIDString,
-					TempsessionEveryEntry: false},
+					TempsessionEveryEntry: false, TokenTime: config.TokenTimeVirtual},
 				KF:      config.KF{SessionTimeout: config.Duration(2 * time.Hour), SessionAnchor: config.AnchorActivity},
 				Journal: config.Journal{MaxEntries: 50},
 				Apps: []config.App{{
@@ -249,6 +250,10 @@ var _ = Describe("Parse", func() {
 			`2:8: api.rid: expected true or false, got "yes" (write true or false; yes, no, on and off are text in YAML 1.2)`),
 		Entry("value outside an enum, listing the allowed ones", "bad_enum.yaml",
 			`8:11: apps[0].mode: unknown value "encrypted" (allowed values: plain, compat, safe)`),
+		Entry("a token clock that does not exist, with the one it resembles", "bad_token_time.yaml",
+			`3:15: api.token_time: unknown value "virtaul" (did you mean "virtual"? allowed values: wall, virtual)`),
+		Entry("the token clock key misspelled", "unknown_token_time.yaml",
+			`3:3: api: unknown key "token_tim" (did you mean "token_time"?)`),
 		Entry("bad appid", "bad_appid.yaml",
 			`4:12: apps[0].appid: invalid appid "wx12345": it has 5 characters after "wx", want 16 (an appid is "wx" and 16 lowercase hex digits, e.g. wx0e1d2c3b4a596877)`),
 		Entry("short EncodingAESKey, not echoed", "short_aes_key.yaml",
@@ -272,6 +277,8 @@ var _ = Describe("Parse", func() {
 			`1:1: apps: no apps (add one, see the default config (wxemu serve --print-config))`),
 		Entry("tab indentation", "tab.yaml",
 			`2: YAML syntax: found character that cannot start any token (indent with spaces; YAML does not allow tabs)`),
+		Entry("an unquoted colon in a flow mapping, with a configuration's own example", "unquoted_flow.yaml",
+			`3: YAML syntax: did not find expected ',' or '}' (quote a text that holds ? : , # { } [ ] inside {…} or […], e.g. users: [{name: alice, nickname: "Alice: the tester"}])`),
 		Entry("two documents", "two_documents.yaml",
 			`8:1: a second YAML document starts here (a configuration is one document: merge the two and remove the --- line, or split them into two files)`),
 		Entry("several problems at once, in file order", "several.yaml",
@@ -396,6 +403,16 @@ var _ = Describe("Validate", func() {
 		}))
 	})
 
+	It("validates the token clock of a configuration built in code", func() {
+		cfg := config.Default()
+		cfg.API.TokenTime = config.TokenTimeVirtual
+		Expect(cfg.Validate()).To(Succeed())
+		cfg.API.TokenTime = ""
+		Expect(cfg.Validate()).To(MatchError(`api.token_time: required but not set (add the key token_time; one of wall, virtual)`))
+		cfg.API.TokenTime = "real"
+		Expect(cfg.Validate()).To(MatchError(`api.token_time: unknown value "real" (allowed values: wall, virtual)`))
+	})
+
 	It("allows at most 100 agents", func() {
 		cfg := config.Default()
 		oa, _ := cfg.App("oa")
@@ -459,6 +476,14 @@ var _ = Describe("Duration", func() {
 		Entry("words", "five seconds", `expected a duration, got "five seconds" (write a number with a unit (ns, us, ms, s, m or h), e.g. 5s, 1m30s or 48h)`),
 		Entry("a list", "[5s]", "expected a duration, got a list (write a number with a unit, e.g. 5s, 30m or 48h)"),
 	)
+
+	It("reads a bare number in the unit of the key's default", func() {
+		d := config.Duration(30 * time.Minute)
+		err := yaml.Unmarshal([]byte("30"), &d)
+		Expect(err).To(MatchError("expected a duration, got the bare number 30 (write 30m, the unit of its default 30m, or 30s if seconds were meant; a duration needs a unit: ns, us, ms, s, m or h)"))
+		d = config.Duration(48 * time.Hour)
+		Expect(yaml.Unmarshal([]byte("2"), &d)).To(MatchError(ContainSubstring("write 2h, the unit of its default 48h")))
+	})
 
 	DescribeTable("prints without zero tails",
 		func(d time.Duration, want string) {

@@ -767,12 +767,13 @@ func parseYAML(file string, data []byte) (*yaml.Node, error) {
 }
 
 func syntaxError(file string, data []byte, err error) error {
-	return errors.Join(YAMLSyntaxError(file, data, err))
+	return errors.Join(YAMLSyntaxError(file, data, err, `users: [{name: alice, nickname: "Alice: the tester"}]`))
 }
 
-// YAMLSyntaxError turns a YAML parser error into a problem with a line and a hint. The scenario
-// loader shares it.
-func YAMLSyntaxError(file string, data []byte, err error) *Error {
+// YAMLSyntaxError turns a YAML parser error into a problem with a line and a hint; example is a
+// correctly quoted flow mapping of the caller's own format, for the hint. The scenario loader
+// shares it.
+func YAMLSyntaxError(file string, data []byte, err error, example string) *Error {
 	e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
@@ -792,7 +793,7 @@ func YAMLSyntaxError(file string, data []byte, err error) *Error {
 	case strings.Contains(e.Msg, "mapping values are not allowed"):
 		e.Fix = `quote a value that contains ": ", or check the indentation`
 	case strings.Contains(e.Msg, "did not find expected ',' or '}'"), strings.Contains(e.Msg, "did not find expected ',' or ']'"):
-		e.Fix = `quote a text that holds ? : , # { } [ ] inside {…} or […], e.g. {text: "anyone there?"}`
+		e.Fix = "quote a text that holds ? : , # { } [ ] inside {…} or […], e.g. " + example
 	case strings.Contains(e.Msg, "did not find expected key"), strings.Contains(e.Msg, "could not find expected ':'"):
 		e.Fix = "check the indentation of this line and the lines above; every key needs a colon"
 	default:

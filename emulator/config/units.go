@@ -37,6 +37,25 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 const durationUnits = "ns, us, ms, s, m or h"
 
+// bareNumberFix says how to write a bare number as a duration. d is the value the key had
+// before, its default when the decoder starts from the defaults: its unit is the likeliest meant
+// ("session_timeout: 30" means 30m, since the default is 30m).
+func bareNumberFix(s string, d time.Duration) string {
+	unit := "s"
+	switch {
+	case d <= 0:
+	case d%time.Hour == 0:
+		unit = "h"
+	case d%time.Minute == 0:
+		unit = "m"
+	}
+	if unit == "s" {
+		return fmt.Sprintf("write %ss; a duration needs a unit: %s", s, durationUnits)
+	}
+	return fmt.Sprintf("write %s%s, the unit of its default %s, or %ss if seconds were meant; a duration needs a unit: %s",
+		s, unit, Duration(d), s, durationUnits)
+}
+
 // UnmarshalYAML reads a duration; its errors are *Error values without a position, which the
 // strict decoder completes.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
@@ -47,7 +66,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if isDigits(s) {
 		return &Error{
 			Msg: fmt.Sprintf("expected a duration, got the bare number %s", s),
-			Fix: fmt.Sprintf("write %ss; a duration needs a unit: %s", s, durationUnits),
+			Fix: bareNumberFix(s, time.Duration(*d)),
 		}
 	}
 	if days := strings.TrimSuffix(s, "d"); days != s && isDigits(days) {

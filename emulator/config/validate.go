@@ -139,6 +139,7 @@ func (cfg *Config) validate(lineOf func(string) int) []*Error {
 	c.positive("api.text_limit_bytes", int64(cfg.API.TextLimitBytes), "write e.g. 2048")
 	c.positive("api.image_limit", int64(cfg.API.ImageLimit), "write e.g. 10MiB")
 	c.enum("api.kf_id_type", "kf_id_type", cfg.API.KFIDType, []string{KFIDNumber, KFIDString}, true)
+	c.enum("api.token_time", "token_time", cfg.API.TokenTime, []string{TokenTimeWall, TokenTimeVirtual}, true)
 	if cfg.KF.SessionTimeout <= 0 {
 		c.add("kf.session_timeout", "must be longer than 0", "write e.g. 30m, as WeChat")
 	}

@@ -86,6 +86,7 @@ func (a *Agent) act(u *User, what string, do func() error) *Handover {
 	a.sameApp(u)
 	before := a.e.kfState(u)
 	act, err := a.e.h.hx.Do(u.AppID, u.OpenID, do)
+	a.e.h.closeExchange(u, act.Since)
 	a.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s could not %s %s, who is %s", a.Account, what, u, before)
 	a.e.checkStrict()
 	return &Handover{Agent: a, User: u, BotReceived: act.Received(), Transcript: u.Transcript()}
@@ -120,6 +121,9 @@ func (a *Agent) Reply(u *User, text string) *AgentReply {
 	a.sameApp(u)
 	before := a.e.kfState(u)
 	r := &AgentReply{Agent: a, User: u, Text: text, Delivered: true, Errmsg: "ok"}
+	// The agent's message is a send to the user, not the bot's: what followed the user's last
+	// exchange ends here.
+	a.e.h.closeExchange(u, a.e.p.LastSeq())
 	_, err := a.e.p.AgentReply(background(), a.AppID, a.Account, u.OpenID, text)
 	if err != nil {
 		code := platform.Code(err)

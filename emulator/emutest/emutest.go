@@ -10,6 +10,13 @@
 // journal entry to GinkgoWriter at debug level (`ginkgo -v` shows them) and is closed by
 // DeferCleanup together with the bot servers it started, so specs may run under `ginkgo -p`.
 //
+// What a bot does after it answered — sends from a goroutine, duplicates after WeChat's retry
+// (Exchange.Retry), API calls after a forged push (User.Forge) — is judged the way Gomega's
+// Eventually and then Consistently judge: wxmatch waits up to a bound (1 s) for what is expected,
+// then for a quiet window (100 ms) in which nothing more may happen about the user; WithSettle
+// changes both, Exchange.Within and QuietFor one assertion's, and User.WaitQuiet waits for the
+// bot to finish. The waits wake on the journal, never on a timer.
+//
 // The values it returns — an Exchange, a User, an APIResponse — are what the wxmatch matchers
 // read, and each renders for Gomega as the person on the phone saw it plus the raw exchange, so a
 // failed assertion on them is readable without a debugger.
@@ -57,17 +64,21 @@ type settings struct {
 	start       time.Time
 	seed        uint64
 	seeded      bool
+	// within and quiet bound the judging of what a bot does after it answered.
+	within, quiet time.Duration
 	// allowUnknown and allowSysErrors turn off the strict checks.
 	allowUnknown   bool
 	allowSysErrors bool
 }
 
-// botSpec is one app's bot: a URL, a handler to serve, or a sample bot to build.
+// botSpec is one app's bot: a URL, a handler to serve (or to build once the emulator's URL is
+// known), or a sample bot to build.
 type botSpec struct {
 	option  string // the option's name, for messages
 	alias   string
 	url     string
 	handler http.Handler
+	build   func(apiBase string) http.Handler
 	sample  string
 }
 
@@ -87,6 +98,22 @@ func WithBotHandler(alias string, h http.Handler) Option {
 	}
 }
 
+// WithNewBotHandler serves the handler newHandler builds for the app, once the emulator listens
+// and its URL — the bot's API base, in place of https://api.weixin.qq.com — is known: the way to
+// test a bot that calls the WeChat API.
+//
+//	emutest.WithNewBotHandler("oa", func(apiBase string) http.Handler {
+//		return mybot.New(mybot.Config{Token: config.DemoOAToken, AppID: config.DemoOAAppID,
+//			AppSecret: config.DemoOASecret, APIBase: apiBase})
+//	})
+//
+// Until it is built, the bot's server answers 503; WeChat pushes nothing before then.
+func WithNewBotHandler(alias string, newHandler func(apiBase string) http.Handler) Option {
+	return func(s *settings) {
+		s.bots = append(s.bots, botSpec{option: "WithNewBotHandler", alias: alias, build: newHandler})
+	}
+}
+
 // WithSampleBot serves the fixtures/bots sample bot called name ("oa", "mp", "noswap", …) for
 // the app, with the app's credentials and this emulator as its API base, so it can call back.
 func WithSampleBot(alias, name string) Option {
@@ -99,6 +126,25 @@ func WithSampleBot(alias, name string) Option {
 // wait three times five seconds.
 func WithPushTimeout(d time.Duration) Option { return func(s *settings) { s.pushTimeout = d } }
 
+// DefaultWithin and DefaultQuiet are how long a spec waits for what a bot does after it answered
+// (WithSettle).
+const (
+	DefaultWithin = time.Second
+	DefaultQuiet  = 100 * time.Millisecond
+)
+
+// WithSettle sets how the emulator judges what a bot does after it answered — the sends of a bot
+// that answers `success` and sends from a goroutine, the sends after a retry, the API calls after
+// a forged push — the way Gomega's Eventually and then Consistently do: what is expected may take
+// up to within (default DefaultWithin, 1 s) of wall time to arrive, and then nothing more may
+// happen about the user for quiet (default DefaultQuiet, 100 ms), so that one send too many fails
+// as surely as one too few. The wait wakes on the journal, never on a timer. An exchange's
+// Within and QuietFor change them for one assertion. A within of 0 judges what is there at once;
+// a quiet of 0 turns the second wait off.
+func WithSettle(within, quiet time.Duration) Option {
+	return func(s *settings) { s.within, s.quiet = within, quiet }
+}
+
 // WithStart sets the virtual time the emulator starts at (default DefaultStart()).
 func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
 
@@ -110,7 +156,9 @@ func AllowUnknownRequests() Option { return func(s *settings) { s.allowUnknown =
 func AllowSystemErrors() Option { return func(s *settings) { s.allowSysErrors = true } }
 
 // WithSeed fixes the random stream behind tokens, media ids, nonces, rids and fresh openids, so
-// that a run can be reproduced. Without it the seed is random and written to GinkgoWriter.
+// that a run can be reproduced. Without it the seed is random and written to GinkgoWriter. A
+// token value carries its expiry, so tokens come out the same only on virtual token time
+// (api.token_time: virtual in WithConfig); on wall time, the default, the expiry is the run's.
 func WithSeed(seed uint64) Option {
 	return func(s *settings) { s.seed, s.seeded = seed, true }
 }
@@ -138,9 +186,14 @@ type shared struct {
 	samples    map[string]*bots.Bot // by appid; written by Start only
 	client     *http.Client         // the API client's, closed with the emulator
 
-	mu    sync.Mutex // guards fresh, ids and checked
+	// within and quiet are the bounds of a wait for what a bot does after it answered.
+	within, quiet time.Duration
+
+	mu    sync.Mutex // guards fresh, ids, open and checked
 	fresh map[string]string
 	ids   io.Reader // openids of fresh users
+	// open is each user's newest exchange (by appid and openid) until their next action.
+	open map[string]*window
 	// checked is the journal seq up to which strictness has looked.
 	checked        uint64
 	allowUnknown   bool
@@ -151,10 +204,12 @@ type shared struct {
 // name, and closes all of it when the spec ends. Call it inside a setup node or an It.
 func Start(opts ...Option) *Emu {
 	ginkgo.GinkgoHelper()
-	s := settings{start: DefaultStart()}
+	s := settings{start: DefaultStart(), within: DefaultWithin, quiet: DefaultQuiet}
 	for _, o := range opts {
 		o(&s)
 	}
+	gomega.Expect(s.within).To(gomega.BeNumerically(">=", 0), "emutest.WithSettle: within is negative")
+	gomega.Expect(s.quiet).To(gomega.BeNumerically(">=", 0), "emutest.WithSettle: quiet is negative")
 	if s.cfg == nil {
 		s.cfg = config.Default()
 	}
@@ -186,10 +241,18 @@ func Start(opts ...Option) *Emu {
 		allowUnknown: s.allowUnknown, allowSysErrors: s.allowSysErrors,
 		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		fresh:  map[string]string{}, ids: stream(s.seed, streamUsers),
+		open:   map[string]*window{},
+		within: s.within, quiet: s.quiet,
 	}
 	h.defaultApp = emu.Apps()[0]
 	for i, p := range pending {
 		app := p.app
+		if p.build != nil {
+			handler := p.build(emu.URL())
+			gomega.Expect(handler).NotTo(gomega.BeNil(), "emutest.WithNewBotHandler(%q, …): the function built no handler", app.Alias)
+			p.srv.SetHandler(handler)
+			continue
+		}
 		b, err := bots.New(p.sample, bots.Config{
 			Token: app.Token, EncodingAESKey: app.EncodingAESKey, AppID: app.AppID, Format: app.Format,
 			Now: clk.Now, APIBase: emu.URL(), AppSecret: app.Secret,
@@ -212,10 +275,12 @@ func Start(opts ...Option) *Emu {
 	return e
 }
 
-// pendingBot is a sample bot whose server runs before the emulator's URL, its API base, is known.
+// pendingBot is a sample bot, or a handler to build, whose server runs before the emulator's URL,
+// its API base, is known.
 type pendingBot struct {
 	app    *config.App
 	sample string
+	build  func(apiBase string) http.Handler
 	srv    *harness.BotServer
 }
 
@@ -239,6 +304,13 @@ func startBotServers(s settings) (map[string]string, []pendingBot) {
 			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithBotHandler(%q, …)", b.alias)
 			ginkgo.DeferCleanup(srv.Close)
 			targets[app.AppID] = srv.URL
+		case b.build != nil:
+			// Built once the emulator listens; its server answers 503 until then.
+			srv, err := harness.ServeBot(nil)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithNewBotHandler(%q, …)", b.alias)
+			ginkgo.DeferCleanup(srv.Close)
+			targets[app.AppID] = srv.URL
+			pending = append(pending, pendingBot{app: app, build: b.build, srv: srv})
 		default:
 			gomega.Expect(bots.Summary(b.sample)).NotTo(gomega.BeEmpty(), "emutest.WithSampleBot(%q, %q): no sample bot is called %q%s; they are %s",
 				b.alias, b.sample, b.sample, platform.DidYouMean(b.sample, bots.Names()), strings.Join(bots.Names(), ", "))

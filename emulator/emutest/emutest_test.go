@@ -1,22 +1,29 @@
 package emutest_test
 
 import (
+	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/emutest"
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/state"
 	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/fixtures/bots"
 )
 
 // hostOf is the host:port of a URL, to dial.
@@ -50,8 +57,8 @@ var _ = Describe("Start", func() {
 		e := emutest.Start(emutest.WithSampleBot("oa", "oa"))
 		ex := e.User("alice").Send(emutest.Text("push 2"))
 		Expect(ex.Result.Outcome).To(Equal(push.None))
-		Expect(ex.Sends).To(HaveLen(2))
-		Expect(ex.Sends).To(HaveEach(HaveField("Errcode", 0)))
+		Expect(ex.Sends()).To(HaveLen(2))
+		Expect(ex.Sends()).To(HaveEach(HaveField("Errcode", 0)))
 		Expect(e.SampleBot("oa").Sent()).To(HaveLen(2))
 	})
 
@@ -117,14 +124,55 @@ var _ = Describe("Start", func() {
 	})
 
 	It("reproduces tokens and fresh openids with WithSeed", func() {
-		a := emutest.Start(emutest.WithSeed(7))
-		b := emutest.Start(emutest.WithSeed(7))
-		c := emutest.Start(emutest.WithSeed(8))
+		// A token carries its expiry, which on wall time, the default, differs from run to run.
+		cfg := config.Default()
+		cfg.API.TokenTime = config.TokenTimeVirtual
+		a := emutest.Start(emutest.WithSeed(7), emutest.WithConfig(cfg))
+		b := emutest.Start(emutest.WithSeed(7), emutest.WithConfig(cfg))
+		c := emutest.Start(emutest.WithSeed(8), emutest.WithConfig(cfg))
 		ta, tb, tc := a.API().Token("oa"), b.API().Token("oa"), c.API().Token("oa")
 		Expect(ta).To(Equal(tb))
 		Expect(ta).NotTo(Equal(tc))
 		Expect(a.NewUser("oa").OpenID).To(Equal(b.NewUser("oa").OpenID))
 		Expect(a.Seed()).To(Equal(uint64(7)))
+	})
+
+	It("builds a handler once the emulator listens, with its URL as the bot's API base (WithNewBotHandler)", func() {
+		var base string
+		e := emutest.Start(emutest.WithNewBotHandler("oa", func(apiBase string) http.Handler {
+			base = apiBase
+			h, err := bots.New("oa", bots.Config{Token: config.DemoOAToken, AppID: config.DemoOAAppID,
+				AppSecret: config.DemoOASecret, APIBase: apiBase})
+			Expect(err).NotTo(HaveOccurred())
+			return h
+		}))
+		Expect(base).To(Equal(e.URL()))
+		ex := e.User("alice").Send(emutest.Text("push 2"))
+		Expect(ex.Result.Outcome).To(Equal(push.None))
+		Expect(ex.Sends()).To(HaveEach(HaveField("Errcode", 0)))
+		Expect(ex.Sends()).To(HaveLen(2))
+	})
+
+	It("fails the spec when WithNewBotHandler's function builds nothing", func() {
+		err := InterceptGomegaFailure(func() {
+			emutest.Start(emutest.WithNewBotHandler("oa", func(string) http.Handler { return nil }))
+		})
+		Expect(err).To(MatchError(ContainSubstring(`emutest.WithNewBotHandler("oa", …): the function built no handler`)))
+	})
+
+	It("judges what a bot does after it answered with the bounds WithSettle gives", func() {
+		e := emutest.Start(emutest.WithSampleBot("oa", "async"), emutest.WithSettle(2*time.Second, 50*time.Millisecond))
+		ex := e.User("alice").Send(emutest.Text("push 2 after 1200ms"))
+		within, quiet := ex.Bounds()
+		Expect(within).To(Equal(2 * time.Second))
+		Expect(quiet).To(Equal(50 * time.Millisecond))
+		Expect(ex.Settle(func(a *harness.Act) bool { return len(a.Sends()) == 2 })).To(BeTrue())
+
+		within, quiet = emutest.Start().User("alice").Bounds()
+		Expect(within).To(Equal(emutest.DefaultWithin))
+		Expect(quiet).To(Equal(emutest.DefaultQuiet))
+		Expect(InterceptGomegaFailure(func() { emutest.Start(emutest.WithSettle(-time.Second, 0)) })).
+			To(MatchError(ContainSubstring("emutest.WithSettle: within is negative")))
 	})
 
 	It("fails the spec with a suggestion when a bot option names an app the configuration lacks", func() {
@@ -253,13 +301,13 @@ var _ = Describe("exchanges", func() {
 	It("holds the sends during the push, the transcript after it, and what the bot received", func() {
 		ex := alice.Send(emutest.Text("push 6"))
 		Expect(ex.Trigger).To(Equal("message"))
-		Expect(ex.Sends).To(HaveLen(6))
-		Expect(ex.Sends[5].Errcode).To(Equal(45047))
+		Expect(ex.Sends()).To(HaveLen(6))
+		Expect(ex.Sends()[5].Errcode).To(Equal(45047))
 		Expect(ex.Transcript).To(HaveLen(6), "push 6 and the five delivered")
 		Expect(ex.BotReceived()).To(ConsistOf(HaveField("Content", "push 6")))
 
 		next := alice.Send(emutest.Text("hi"))
-		Expect(next.Sends).To(BeEmpty(), "the sends of an earlier push are not this one's")
+		Expect(next.Sends()).To(BeEmpty(), "the sends of an earlier push are not this one's")
 		Expect(alice.Sends()).To(HaveLen(6))
 		Expect(e.BotReceived(alice, 0)).To(HaveLen(2))
 		Expect(e.BotReceived(alice, ex.Until)).To(ConsistOf(HaveField("Content", "hi")))
@@ -288,6 +336,155 @@ var _ = Describe("exchanges", func() {
 		Expect(ex.Transfer).To(ContainElement(HaveField("Kind", "accepted")))
 		Expect(ex.BotReceived()).To(ContainElement(HaveField("Event", "kf_create_session")))
 		Expect(ex.GomegaString()).To(ContainSubstring("hand-over: queued; accepted by kf2@wxemu_demo (auto-accept)"))
+	})
+})
+
+var _ = Describe("what follows an exchange", func() {
+	var e *emutest.Emu
+	var alice *emutest.User
+	BeforeEach(func() {
+		e = emutest.Start(emutest.WithSampleBot("oa", "async"))
+		alice = e.User("alice")
+	})
+
+	It("holds the sends the bot makes after it answered: Sends waits until the bot goes quiet", func() {
+		// Sends knows no count to wait for: its quiet window must outlast the bot's pause, with room
+		// for a loaded machine.
+		ex := alice.Send(emutest.Text("push 2 after 20ms")).QuietFor(time.Second)
+		Expect(ex.Result.Outcome).To(Equal(push.None))
+		Expect(ex.Sends()).To(HaveLen(2))
+		Expect(ex.Sends()).To(HaveEach(HaveField("Errcode", 0)))
+		Expect(ex.GomegaString()).To(MatchRegexp(`bot \(custom\)\s+message 2 of 2`), "what the user saw once it was judged")
+	})
+
+	It("settles with a condition: until it holds, then for the quiet window", func() {
+		ex := alice.Send(emutest.Text("push 2 after 100ms"))
+		Expect(ex.Settle(func(a *harness.Act) bool { return len(a.Sends()) == 2 })).To(BeTrue())
+		Expect(ex.Settle(func(a *harness.Act) bool { return len(a.Sends()) == 1 })).To(BeFalse())
+	})
+
+	It("ends where the user acts again: a send, a retry, a forged push, an agent's action", func() {
+		first := alice.Send(emutest.Text("push 1"))
+		Expect(first.Open()).To(BeTrue())
+		Expect(first.Sends()).To(HaveLen(1))
+		second := alice.Send(emutest.Text("push 2"))
+		Expect(first.Open()).To(BeFalse())
+		Expect(second.Sends()).To(HaveLen(2))
+		Expect(first.Sends()).To(HaveLen(1), "the sends after alice wrote again are not the first exchange's")
+		Expect(first.GomegaString()).To(ContainSubstring("until alice's next action at journal #"))
+
+		retry := second.Retry()
+		Expect(second.Open()).To(BeFalse())
+		alice.Forge(emutest.Text("hi"))
+		Expect(retry.Open()).To(BeFalse())
+	})
+
+	It("waits until the bot has gone quiet, and returns the user to read", func() {
+		alice.Send(emutest.Text("push 2 after 50ms"))
+		Expect(alice.WaitQuiet().Transcript()).To(ContainElement(HaveField("Text", "message 2 of 2")))
+	})
+
+	It("takes another bound and quiet window for one assertion", func() {
+		ex := alice.Send(emutest.Text("hi"))
+		within, quiet := ex.Within(3 * time.Second).QuietFor(time.Second).Bounds()
+		Expect(within).To(Equal(3 * time.Second))
+		Expect(quiet).To(Equal(time.Second))
+		within, quiet = ex.Bounds()
+		Expect(within).To(Equal(emutest.DefaultWithin), "a view changes only itself")
+		Expect(quiet).To(Equal(emutest.DefaultQuiet))
+		Expect(InterceptGomegaFailure(func() { ex.Within(-time.Second) })).To(MatchError(ContainSubstring("a bound is not negative")))
+	})
+})
+
+var _ = Describe("WaitQuiet on a bot that never stops", func() {
+	// chatty answers `success` and then sends to the user every 20 ms until the spec ends.
+	chatty := func(apiBase string) http.Handler {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		DeferCleanup(func() { cancel(); wg.Wait() })
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("success"))
+			if r.Method != http.MethodPost {
+				return
+			}
+			to := r.URL.Query().Get("openid")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := http.Get(apiBase + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)
+				if err != nil {
+					return
+				}
+				var tk struct {
+					AccessToken string `json:"access_token"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&tk)
+				resp.Body.Close()
+				for ctx.Err() == nil {
+					body := `{"touser":"` + to + `","msgtype":"text","text":{"content":"still here"}}`
+					if resp, err := http.Post(apiBase+"/cgi-bin/message/custom/send?access_token="+tk.AccessToken, "application/json", strings.NewReader(body)); err == nil {
+						resp.Body.Close()
+					}
+					pause, stop := clock.WithTimeout(ctx, 20*time.Millisecond)
+					<-pause.Done()
+					stop()
+				}
+			}()
+		})
+	}
+
+	It("fails the spec once the bound is over, with the last entries", func() {
+		e := emutest.Start(emutest.WithNewBotHandler("oa", chatty), emutest.WithSettle(200*time.Millisecond, 100*time.Millisecond))
+		alice := e.User("alice")
+		alice.Send(emutest.Text("hi"))
+		err := InterceptGomegaFailure(func() { alice.WaitQuiet() })
+		Expect(err).To(MatchError(And(
+			ContainSubstring("emutest: the bot did not go quiet about alice"),
+			ContainSubstring("something happened at least every 100ms for 300ms"),
+			ContainSubstring("/cgi-bin/message/custom/send"),
+		)))
+	})
+})
+
+var _ = Describe("retries and forged pushes", func() {
+	It("retries the push of an exchange, as WeChat does, and shows what followed the retry", func() {
+		e := emutest.Start(emutest.WithSampleBot("oa", "dupretry"))
+		ex := e.User("alice").Send(emutest.Text("hi"))
+		retry := ex.Retry()
+		Expect(retry.RetryOf).To(BeIdenticalTo(ex))
+		Expect(retry.Result.Message.Get("MsgId")).To(Equal(ex.Result.Message.Get("MsgId")))
+		Expect(retry.Result.Request.Body).To(Equal(ex.Result.Request.Body))
+		Expect(retry.BotReceived()).To(BeEmpty(), "a retry is not a new message of the user")
+		Expect(retry.Sends()).To(ConsistOf(HaveField("Content", "duplicate 1/2"), HaveField("Content", "duplicate 2/2")))
+		Expect(retry.Describe()).To(HavePrefix(`WeChat's retry of text "hi" of alice`))
+		Expect(retry.GomegaString()).To(HavePrefix(`WeChat retried text "hi" of alice`))
+	})
+
+	It("fails the spec when the message went to an agent: WeChat has nothing to retry", func() {
+		e := emutest.Start(emutest.WithSampleBot("oa", "oa"))
+		alice := e.User("alice")
+		alice.Send(emutest.Text("人工"))
+		ex := alice.Send(emutest.Text("在吗"))
+		Expect(InterceptGomegaFailure(func() { ex.Retry() })).To(MatchError(ContainSubstring("went to agent, not to the bot")))
+	})
+
+	It("forges a push with both signatures wrong, and in plain mode with signature wrong; the user sees nothing", func() {
+		cfg := config.Default()
+		oa, _ := cfg.App("oa")
+		oa.Mode = config.ModeSafe
+		e := emutest.Start(emutest.WithConfig(cfg), emutest.WithSampleBot("oa", "oa"))
+		forged := e.User("alice").Forge(emutest.Text("hi"))
+		Expect(forged.Forged).To(Equal("signature and msg_signature"))
+		Expect(forged.Result.Answer.Status).To(Equal(http.StatusForbidden))
+		Expect(forged.Transcript).To(BeEmpty())
+		Expect(forged.BotReceived()).To(BeEmpty())
+		Expect(forged.Describe()).To(HavePrefix(`a forged push (wrong signature and msg_signature) of text "hi" as alice`))
+		Expect(e.User("alice").ForgeMsgSignature(emutest.Text("hi")).Forged).To(Equal("msg_signature"))
+
+		plain := emutest.Start(emutest.WithSampleBot("oa", "oa")).User("alice")
+		Expect(plain.Forge(emutest.Text("hi")).Forged).To(Equal("signature"))
+		Expect(InterceptGomegaFailure(func() { plain.ForgeMsgSignature(emutest.Text("hi")) })).
+			To(MatchError(ContainSubstring("oa is in plain mode, whose pushes have no msg_signature")))
 	})
 })
 
@@ -388,6 +585,10 @@ var _ = Describe("the API client", func() {
 		Expect(string(r.RequestBody)).To(ContainSubstring(`<a href=\"x\">`), "bodies are not HTML-escaped")
 
 		e.Advance(2 * time.Hour)
+		Expect(send(tk).Errcode).To(Equal(0), "the token lasts 7200 s of wall time, by default")
+		e.SetTokenTime(true)
+		tk = e.API().Token("oa")
+		e.Advance(2 * time.Hour)
 		Expect(send(tk).Errcode).To(Equal(42001), "the token lasts 7200 s of virtual time")
 
 		e.Advance(46 * time.Hour)
@@ -395,6 +596,24 @@ var _ = Describe("the API client", func() {
 		Expect(r.Errcode).To(Equal(45015), "the window closes 48 h after alice's message")
 		Expect(r.Errmsg).To(ContainSubstring("out of time limit"))
 		Expect(r.GomegaString()).To(And(ContainSubstring("POST http://127.0.0.1:"), ContainSubstring(`"errcode":45015`)))
+	})
+
+	It("expires and revokes an app's tokens", func() {
+		alice := e.User("alice")
+		alice.Send(emutest.Text("hi"))
+		send := func(tk string) *emutest.APIResponse {
+			return e.API().Call(http.MethodPost, "/cgi-bin/message/custom/send?access_token="+tk, customText(alice.OpenID, "hi"))
+		}
+		tk := e.API().Token("oa")
+		e.ExpireTokens("oa")
+		Expect(send(tk).Errcode).To(Equal(42001))
+		tk = e.API().Token("oa")
+		Expect(send(tk).Errcode).To(Equal(0), "a new token works")
+		e.RevokeTokens("oa")
+		Expect(send(tk).Errcode).To(Equal(40001))
+		Expect(send(e.API().Token("oa")).Errcode).To(Equal(0))
+
+		Expect(InterceptGomegaFailure(func() { e.ExpireTokens("ao") })).To(MatchError(ContainSubstring(`did you mean "oa"?`)))
 	})
 
 	It("returns any answer, WeChat's refusals included", func() {

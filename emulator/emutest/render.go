@@ -241,10 +241,21 @@ func (ex *Exchange) GomegaString() string {
 		return "nil"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s sent %s (journal #%d to #%d)\n", ex.User, DescribeMessage(&ex.Message), ex.Since+1, ex.Until)
-	fmt.Fprintf(&b, "What %s saw:\n%s\n", ex.User.Label(), indent(RenderTranscript(ex.Transcript, ex.User.Label())))
+	switch {
+	case ex.RetryOf != nil:
+		fmt.Fprintf(&b, "WeChat retried %s of %s (journal #%d to #%d)\n", DescribeMessage(&ex.Message), ex.User, ex.Since+1, ex.Until)
+	case ex.Forged != "":
+		fmt.Fprintf(&b, "a forged push of %s as %s, with a wrong %s (journal #%d to #%d)\n", DescribeMessage(&ex.Message), ex.User, ex.Forged, ex.Since+1, ex.Until)
+	default:
+		fmt.Fprintf(&b, "%s sent %s (journal #%d to #%d)\n", ex.User, DescribeMessage(&ex.Message), ex.Since+1, ex.Until)
+	}
+	fmt.Fprintf(&b, "What %s saw:\n%s\n", ex.User.Label(), indent(RenderTranscript(ex.seen(), ex.User.Label())))
 	fmt.Fprintf(&b, "The exchange:\n%s\n", indent(RenderInteraction(ex.Interaction)))
-	fmt.Fprintf(&b, "The bot's customer-service sends to %s meanwhile:\n%s", ex.User.Label(), indent(RenderSends(ex.Sends)))
+	until := "until now"
+	if end := ex.w.until(); end != 0 {
+		until = fmt.Sprintf("until %s's next action at journal #%d", ex.User.Label(), end+1)
+	}
+	fmt.Fprintf(&b, "The bot's customer-service sends to %s after it, %s:\n%s", ex.User.Label(), until, indent(RenderSends(ex.sendsNow())))
 	return b.String()
 }
 

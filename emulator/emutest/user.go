@@ -10,7 +10,6 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
-	"github.com/wxemu/wxemu/emulator/wire"
 )
 
 // User is a person talking to one app. One person has a different openid in each app, as in
@@ -114,59 +113,11 @@ func (u *User) Label() string {
 	return "user"
 }
 
-// Exchange is what came of one thing a user did: the interaction (where it went, the verdict on
-// the bot's answer, the hand-overs a transfer caused), the bot's customer-service sends to this
-// user while WeChat waited for the answer, and the chat as the user saw it afterwards.
-type Exchange struct {
-	*platform.Interaction
-	User *User
-	act  *harness.Act
-	// Message is what the user sent, as the spec built it; the push of it, with the header
-	// WeChat fills in, is Result.Message.
-	Message wire.Message
-	// Sends are the bot's calls of /cgi-bin/message/custom/send for this user during the push,
-	// refused ones included.
-	Sends []harness.SendRecord
-	// Transcript is what the user had seen once the action was over.
-	Transcript []platform.Line
-	// Since and Until bound the journal entries the action caused: (Since, Until].
-	Since, Until uint64
-}
-
-// Send has the user send m (build it with Text, Image, Click, …): WeChat records it, routes it
-// to the bot or to the agent serving the user, and judges the bot's answer. A platform error — a
-// message the app's kind does not receive, an app without a bot — fails the spec.
-func (u *User) Send(m wire.Message) *Exchange {
-	ginkgo.GinkgoHelper()
-	ex, err := u.TrySend(m)
-	u.e.g.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: %s could not send %s", u, DescribeMessage(&m))
-	return ex
-}
-
-// TrySend is Send that returns the platform's error instead of failing the spec.
-func (u *User) TrySend(m wire.Message) (*Exchange, error) {
-	ginkgo.GinkgoHelper()
-	in, act, err := u.e.h.hx.UserSends(background(), u.AppID, u.OpenID, m)
-	if err != nil {
-		return nil, err
-	}
-	u.e.checkStrict()
-	return &Exchange{
-		Interaction: in, User: u, Message: m, act: act,
-		Sends:      act.Sends(),
-		Transcript: u.Transcript(),
-		Since:      act.Since, Until: act.Until,
-	}, nil
-}
-
-// BotReceived lists what the bot was pushed for the user during the action: the message itself,
-// and the kf_create_session a transfer to an auto-accepting agent raises.
-func (ex *Exchange) BotReceived() []wire.Message { return ex.act.Received() }
-
 // Transcript is everything the user has seen and done so far, oldest first.
 func (u *User) Transcript() []platform.Line { return u.e.p.Transcript(u.AppID, u.OpenID) }
 
-// Sends lists every customer-service send of the bot to the user the journal still holds.
+// Sends lists every customer-service send of the bot to the user the journal still holds, as it
+// is now: u.WaitQuiet().Sends() first lets the bot finish.
 func (u *User) Sends() []harness.SendRecord { return u.e.h.hx.After(u.AppID, u.OpenID, 0).Sends() }
 
 // Grants are the user's open windows for customer-service messages, with what is left of each.

@@ -169,7 +169,7 @@ func (h *Harness) Await(ctx context.Context, appID, openid string, d time.Durati
 	if d <= 0 {
 		return false
 	}
-	ch, cancel := h.p.Subscribe(platform.JournalFilter{App: appID, User: openid}, 64)
+	ch, cancel := h.subscribe(openid)
 	defer cancel()
 	wait, stop := clock.WithTimeout(ctx, d)
 	defer stop()
@@ -205,7 +205,7 @@ func (h *Harness) Settle(ctx context.Context, appID, openid string, within, quie
 	if quiet <= 0 {
 		return done()
 	}
-	ch, cancel := h.p.Subscribe(platform.JournalFilter{App: appID, User: openid}, 64)
+	ch, cancel := h.subscribe(openid)
 	defer cancel()
 	wait, stop := clock.WithTimeout(ctx, quiet)
 	defer stop()
@@ -224,7 +224,7 @@ func (h *Harness) Settle(ctx context.Context, appID, openid string, within, quie
 // Quiet waits until nothing has happened about the user for quiet, for at most max of wall
 // time in all, and reports whether it became quiet: a spec's "wait until the bot is done".
 func (h *Harness) Quiet(ctx context.Context, appID, openid string, quiet, max time.Duration) bool {
-	ch, cancel := h.p.Subscribe(platform.JournalFilter{App: appID, User: openid}, 64)
+	ch, cancel := h.subscribe(openid)
 	defer cancel()
 	bound, stop := clock.WithTimeout(ctx, max)
 	defer stop()
@@ -244,6 +244,13 @@ func (h *Harness) Quiet(ctx context.Context, appID, openid string, quiet, max ti
 			stopCalm()
 		}
 	}
+}
+
+// subscribe wakes a wait on every entry about the user. It filters by user alone: an API call
+// refused for a token wxemu never issued names no app, and it is the user's all the same (the
+// readers of an Act keep what belongs to the app).
+func (h *Harness) subscribe(openid string) (<-chan platform.Entry, func()) {
+	return h.p.Subscribe(platform.JournalFilter{User: openid}, 64)
 }
 
 // Hold waits d of wall time, or less when ctx ends: the bound of a check that only passes when

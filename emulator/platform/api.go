@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -181,74 +180,6 @@ func urlPath(u string) string {
 	return u
 }
 
-// CheckToken finds the app an access_token belongs to (protocol §4.3).
-func (p *Platform) CheckToken(token string) (*App, error) {
-	appid, err := p.tokens.Check(token, p.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	a, ok := p.byKey[appid]
-	if !ok {
-		return nil, state.ErrTokenUnknown
-	}
-	return a, nil
-}
-
-// credentials checks the grant type, appid and secret of the token APIs.
-func (p *Platform) credentials(grantType, appid, secret string) (*App, error) {
-	switch {
-	case grantType != "client_credential":
-		return nil, apiError(wire.CodeInvalidGrantType, "grant_type is %q; it must be client_credential", grantType)
-	case appid == "":
-		return nil, apiError(wire.CodeAppIDMissing, "appid is missing")
-	case secret == "":
-		return nil, apiError(wire.CodeAppSecretMissing, "secret is missing")
-	}
-	a, ok := p.byKey[appid]
-	if !ok || a.AppID != appid {
-		return nil, apiError(wire.CodeInvalidAppID, "no app has appid %q", appid)
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(a.Secret)) != 1 {
-		return nil, apiError(wire.CodeInvalidAppSecret, "the secret of app %s is not %q", appid, secret)
-	}
-	return a, nil
-}
-
-// IssueToken is /cgi-bin/token: a new token on every call.
-func (p *Platform) IssueToken(ctx context.Context, grantType, appid, secret string) (Token, error) {
-	a, err := p.credentials(grantType, appid, secret)
-	if err != nil {
-		return Token{}, err
-	}
-	p.noteCall(ctx, a, "")
-	unlock := p.shared()
-	defer unlock()
-	return p.tokens.Issue(a.AppID, p.clock.Now())
-}
-
-// StableTokenRequest is the body of /cgi-bin/stable_token.
-type StableTokenRequest struct {
-	GrantType    string `json:"grant_type"`
-	AppID        string `json:"appid"`
-	Secret       string `json:"secret"`
-	ForceRefresh bool   `json:"force_refresh"`
-}
-
-// StableToken is /cgi-bin/stable_token.
-func (p *Platform) StableToken(ctx context.Context, req StableTokenRequest) (Token, error) {
-	a, err := p.credentials(req.GrantType, req.AppID, req.Secret)
-	if err != nil {
-		return Token{}, err
-	}
-	p.noteCall(ctx, a, "")
-	unlock := p.shared()
-	defer unlock()
-	return p.tokens.Stable(a.AppID, req.ForceRefresh, p.clock.Now())
-}
-
-// TokenExpiresIn is how many seconds a token has left.
-func (p *Platform) TokenExpiresIn(t Token) int { return t.ExpiresIn(p.clock.Now()) }
-
 // CustomSend is /cgi-bin/message/custom/send for app: the body's schema, its media, the user,
 // the follow, then the window and its quota, in that order (protocol §9). A message that passes
 // reaches the user's transcript. Every call is journaled once, however it was made.
@@ -333,12 +264,12 @@ func (p *Platform) Typing(ctx context.Context, app *App, body []byte) (*Typing, 
 }
 
 // UploadMedia is /cgi-bin/media/upload; present is false when the body has no part "media".
-func (p *Platform) UploadMedia(ctx context.Context, app *App, typ, filename, contentType string, data []byte, present bool) (Media, error) {
+func (p *Platform) UploadMedia(ctx context.Context, app *App, typ, filename string, data []byte, present bool) (Media, error) {
 	if !present {
 		return Media{}, fmt.Errorf("the body is not multipart/form-data with a part named media: %w", state.ErrMediaMissing)
 	}
 	unlock := p.shared()
-	m, err := p.media.Upload(app.AppID, app.Kind, typ, filename, contentType, data, p.clock.Now())
+	m, err := p.media.Upload(app.AppID, app.Kind, typ, filename, data, p.clock.Now())
 	unlock()
 	if err == nil {
 		p.reschedule()

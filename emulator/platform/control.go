@@ -35,7 +35,10 @@ func (p *Platform) Advanced() time.Duration {
 var TriggerNames = []string{"message", "click", "subscribe", "scan", "payment", "tempsession"}
 
 // Trigger opens a window for a user without a push: a payment (which has no push of its own),
-// or any other trigger by name. It returns the user's live grants.
+// or any other trigger by name. It returns the user's live grants. A "message" trigger stands for
+// a message the user sent, so it also counts where a user message does: the typing rule's 30
+// seconds and kfsession/create's 48 hours. The other triggers are events or payments, which count
+// for neither.
 func (p *Platform) Trigger(appKey, openid, trigger string) ([]Grant, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
@@ -55,6 +58,9 @@ func (p *Platform) Trigger(appKey, openid, trigger string) ([]Grant, error) {
 	now := p.clock.Now()
 	p.people.Ensure(app.AppID, openid, "", true)
 	p.ledger.Trigger(app.AppID, openid, state.Trigger(trigger), now)
+	if state.Trigger(trigger) == state.TriggerMessage {
+		_ = p.people.Talked(app.AppID, openid, now)
+	}
 	grants := p.ledger.Grants(app.AppID, openid, now)
 	unlock()
 	p.stateChange(app.AppID, openid, &journal.StateChange{What: fmt.Sprintf("window opened by %s (control API)", trigger), Grants: grants})

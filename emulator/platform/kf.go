@@ -256,7 +256,8 @@ func (p *Platform) AgentReply(ctx context.Context, appKey, account, openid, text
 }
 
 // KFCreate is /customservice/kfsession/create. The user must have talked to the account within
-// 48 hours (protocol §5.2).
+// 48 hours (protocol §5.2): sent it a message, or had the control plane's "message" trigger stand
+// for one.
 func (p *Platform) KFCreate(ctx context.Context, app *App, account, openid string) error {
 	if err := requireFields("kf_account", account, "openid", openid); err != nil {
 		return err
@@ -267,8 +268,12 @@ func (p *Platform) KFCreate(ctx context.Context, app *App, account, openid strin
 			return nil, apiError(wire.CodeInvalidOpenID, "openid %q is not a user of app %s", openid, app.AppID)
 		}
 		// Deviation: the docs require an interaction within 48 h but name no errcode for it
-		// (protocol §5.2); wxemu answers 45015, the code of a closed window.
-		if u.LastInteraction.IsZero() || now.Sub(u.LastInteraction) >= 48*time.Hour {
+		// (protocol §5.2); wxemu answers 45015, the code of a closed window. Nor do they say which
+		// interactions count: wxemu counts what the user said — any message the user sent (a
+		// msgmenu tap arrives as one), or a "message" trigger of the control plane, which stands
+		// for one — and not events (a menu click, a follow, a QR scan, entering a Mini Program's
+		// chat), a payment, or the account's own messages to the user.
+		if u.LastMessage.IsZero() || now.Sub(u.LastMessage) >= 48*time.Hour {
 			return nil, apiError(wire.CodeOutOfTimeLimit, "user %s has not talked to the account in the last 48 hours", openid)
 		}
 		return p.kf.Create(app.AppID, account, openid, now)

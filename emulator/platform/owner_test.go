@@ -153,15 +153,16 @@ func transferBot() *httptest.Server {
 var _ = Describe("The sole owner of state", func() {
 	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	var (
-		p   *platform.Platform
-		clk *clock.Fake
+		p    *platform.Platform
+		clk  *clock.Fake
+		wall *clock.Fake // token time: an export names it, so a round trip needs it to stand still
 	)
 	BeforeEach(func() {
 		bot := transferBot()
 		DeferCleanup(bot.Close)
-		clk = clock.NewFake(start)
+		clk, wall = clock.NewFake(start), clock.NewFake(start)
 		var err error
-		p, err = platform.New(platform.Options{Clock: clk, Targets: map[string]string{"oa": bot.URL + "/wx"}, PushTimeout: 5 * time.Second})
+		p, err = platform.New(platform.Options{Clock: clk, WallClock: wall, Targets: map[string]string{"oa": bot.URL + "/wx"}, PushTimeout: 5 * time.Second})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(p.Close)
 	})
@@ -254,7 +255,7 @@ var _ = Describe("The sole owner of state", func() {
 			if i%25 != 0 && i != len(snaps)-1 {
 				continue
 			}
-			q, err := platform.New(platform.Options{Clock: clock.NewFake(start)})
+			q, err := platform.New(platform.Options{Clock: clock.NewFake(start), WallClock: wall})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(q.Import(s)).To(Succeed())
 			again := q.Export()

@@ -41,6 +41,10 @@ type Options struct {
 	Config *config.Config
 	// Clock is virtual time. Default: real time plus an offset (clock.NewOffset).
 	Clock Clock
+	// WallClock is wall time, only read: the access tokens' lifetimes when they run on wall time
+	// (api.token_time: wall, the default), and the reply CreateTime a bot stamps with its own
+	// clock. Default clock.Real{}; specs may give a clock.Fake.
+	WallClock clock.Clock
 	// Targets override the callback URL of apps: key "*" applies to every app that has no URL
 	// in the config; an alias or appid key applies to that app.
 	Targets map[string]string
@@ -82,6 +86,7 @@ const userStripes = 64
 type Platform struct {
 	cfg    *config.Config
 	clock  Clock
+	wall   clock.Clock // read only: token time on wall time, the reply CreateTime check
 	log    *slog.Logger
 	engine *push.Engine
 	random io.Reader // locked: shared by the stores, the engine and rids
@@ -109,6 +114,8 @@ type Platform struct {
 	advMu    sync.Mutex // guards advanced
 	advanced time.Duration
 
+	tokenClk tokenClock // the time access tokens live on
+
 	due dueTimer
 }
 
@@ -119,6 +126,9 @@ func New(opts Options) (*Platform, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.NewOffset()
+	}
+	if opts.WallClock == nil {
+		opts.WallClock = clock.Real{}
 	}
 	if opts.Random == nil {
 		opts.Random = rand.Reader
@@ -135,17 +145,25 @@ func New(opts Options) (*Platform, error) {
 	if !ok {
 		return nil, fmt.Errorf("quota rules %q: not one of %v", cfg.Quota.Rules, state.RuleSetNames())
 	}
+	switch cfg.API.TokenTime {
+	case "", config.TokenTimeWall, config.TokenTimeVirtual:
+	default:
+		return nil, fmt.Errorf("api.token_time %q: not %s or %s", cfg.API.TokenTime, config.TokenTimeWall, config.TokenTimeVirtual)
+	}
 	timeout := time.Duration(cfg.Push.Timeout)
 	if opts.PushTimeout > 0 {
 		timeout = opts.PushTimeout
 	}
 	p := &Platform{
-		cfg:    cfg,
-		clock:  opts.Clock,
-		log:    opts.Logger,
-		random: opts.Random,
+		cfg:      cfg,
+		clock:    opts.Clock,
+		wall:     opts.WallClock,
+		tokenClk: tokenClock{virtual: cfg.API.TokenTime == config.TokenTimeVirtual},
+		log:      opts.Logger,
+		random:   opts.Random,
 		engine: push.New(push.Config{
 			Clock:           opts.Clock,
+			WallClock:       opts.WallClock,
 			Timeout:         timeout,
 			MaxAttempts:     cfg.Push.Attempts,
 			MaxReplyBytes:   int64(cfg.Push.MaxReplyBytes),

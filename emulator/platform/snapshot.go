@@ -15,8 +15,11 @@ const SnapshotVersion = 1
 // PUT /_emu/v1/state or `wxemu serve --import`. The journal is not part of it: it is a record of
 // what happened, not state WeChat keeps.
 type Snapshot struct {
-	Version     int                        `json:"version"`
-	Time        time.Time                  `json:"time"` // virtual time of the export
+	Version int       `json:"version"`
+	Time    time.Time `json:"time"` // virtual time of the export
+	// TokenTime is the time the tokens' issue and expiry times are on (wall or virtual time,
+	// shifted by any switch between them) at the export.
+	TokenTime   time.Time                  `json:"token_time,omitzero"`
 	Users       []state.User               `json:"users"`
 	Grants      []state.UserGrants         `json:"grants"`
 	Tokens      state.TokenSnapshot        `json:"tokens"`
@@ -33,6 +36,7 @@ func (p *Platform) Export() *Snapshot {
 	return &Snapshot{
 		Version:     SnapshotVersion,
 		Time:        p.clock.Now(),
+		TokenTime:   p.tokenNow(),
 		Users:       p.people.List(""),
 		Grants:      p.ledger.Snapshot(),
 		Tokens:      p.tokens.Snapshot(),
@@ -43,8 +47,8 @@ func (p *Platform) Export() *Snapshot {
 }
 
 // Import replaces all state with a snapshot. If the snapshot was taken at a later virtual time
-// than now, the clock is moved forward to it first, so windows and tokens keep their meaning; a
-// clock never moves backward.
+// than now, the clock is moved forward to it first, so windows keep their meaning, and token time
+// likewise, so tokens do; a clock never moves backward.
 func (p *Platform) Import(s *Snapshot) error {
 	if s.Version != SnapshotVersion {
 		return BadRequest("state export version %d: this wxemu reads version %d", s.Version, SnapshotVersion)
@@ -52,6 +56,7 @@ func (p *Platform) Import(s *Snapshot) error {
 	if ahead := s.Time.Sub(p.clock.Now()); ahead > 0 {
 		p.Advance(ahead)
 	}
+	p.catchUpTokenTime(s.TokenTime)
 	p.mu.Lock()
 	p.people.Restore(s.Users)
 	p.ledger.Restore(s.Grants)

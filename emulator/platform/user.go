@@ -99,7 +99,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	if m.IsEvent() {
 		line.Kind, line.MsgType = state.LineEvent, m.Event
 	} else {
-		_ = p.people.Touch(app.AppID, openid, now, false)
+		_ = p.people.Talked(app.AppID, openid, now)
 	}
 	p.transcripts.Append(app.AppID, openid, line)
 

@@ -28,6 +28,10 @@ type Config struct {
 	// Clock is virtual time: CreateTime, signature timestamps, the "near now" check of replies.
 	// Default: clock.Real{}.
 	Clock clock.Clock
+	// WallClock is wall time, read for the "near now" check of replies only: a bot stamps its
+	// reply with its own clock, which does not follow Clock when a scenario moves it, so a
+	// CreateTime near either passes. Deadlines are wall time regardless. Default: clock.Real{}.
+	WallClock clock.Clock
 	// Timeout is how long WeChat waits for an answer, in wall time. Default 5 s (protocol §3.1).
 	Timeout time.Duration
 	// MaxAttempts is how many times a message is sent in all when no answer comes. Default 3
@@ -61,6 +65,9 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
+	}
+	if cfg.WallClock == nil {
+		cfg.WallClock = clock.Real{}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second

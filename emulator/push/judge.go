@@ -94,6 +94,7 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 		OriginalID: m.ToUserName,
 		ToEvent:    m.IsEvent(),
 		Now:        e.cfg.Clock.Now(),
+		WallNow:    e.cfg.WallClock.Now(),
 	}, raw)
 	res.Violations = append(res.Violations, v.Violations...)
 	switch {

@@ -2,9 +2,15 @@ package push_test
 
 import (
 	"context"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +22,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/wire"
+	"github.com/wxemu/wxemu/emulator/wxcrypto"
 	"github.com/wxemu/wxemu/fixtures/bots"
 )
 
@@ -361,6 +368,24 @@ var _ = Describe("the verdict on a reply", func() {
 		Expect(res.Outcome).To(Equal(push.Replied))
 	})
 
+	It("accepts a CreateTime of the bot's own clock after the emulator's was moved, and warns of one near neither", func() {
+		srv := httptest.NewServer(answer(200, xmlReply(now, "<MsgType>text</MsgType><Content>x</Content>")))
+		DeferCleanup(srv.Close)
+		clk, wall := clock.NewFake(epoch), clock.NewFake(epoch)
+		e := newEngine(clk, push.Config{WallClock: wall})
+		t := target(wire.OA, wire.Plain, wire.XML, srv.URL+"/wx")
+		m := text("hi")
+		m.FromUserName = openID
+		clk.Advance(2 * time.Hour) // a scenario moved the emulator's clock; the bot's stays
+		res := e.Push(context.Background(), t, m)
+		Expect(res.Violations).To(BeEmpty())
+		Expect(res.Outcome).To(Equal(push.Replied))
+		wall.Advance(time.Hour)
+		res = e.Push(context.Background(), t, m)
+		Expect(ruleIDs(res.Violations)).To(Equal([]string{rules.ReplyCreateTimeSkew}))
+		Expect(res.Violations[0].Message).To(ContainSubstring("(the wall clock)"))
+	})
+
 	It("truncates news to one article in reply to a user message, as an error", func() {
 		two := "<MsgType>news</MsgType><ArticleCount>2</ArticleCount><Articles><item><Title>a</Title></item><item><Title>b</Title></item></Articles>"
 		r := startHandler(wire.OA, wire.Plain, wire.XML, answer(200, xmlReply(now, two)))
@@ -470,6 +495,63 @@ var _ = Describe("the probes of a bot's checks", func() {
 		Expect(res.Answer.Status).To(Equal(403))
 		Expect(r.bot.Received()).To(HaveLen(2))
 		Expect(r.bot.Received()[1].SignatureOK).To(BeFalse())
+	})
+
+	DescribeTable("spoils exactly the signatures asked for, and nothing else",
+		func(mode wire.Mode, tamper push.Tamper, wrong ...string) {
+			var query url.Values
+			var body string
+			r := startHandler(wire.OA, mode, wire.XML, func(w http.ResponseWriter, req *http.Request) {
+				b, _ := io.ReadAll(req.Body)
+				query, body = req.URL.Query(), string(b)
+				w.WriteHeader(http.StatusForbidden)
+			})
+			m := text("hi")
+			m.FromUserName = openID
+			res := r.engine.PushTampered(context.Background(), r.target, m, tamper)
+			Expect(res.Attempts).To(HaveLen(1), "a refusal is an answer")
+			Expect(query).NotTo(BeNil())
+
+			enc := regexp.MustCompile(`<Encrypt><!\[CDATA\[([^\]]+)\]\]></Encrypt>`).FindStringSubmatch(body)
+			Expect(enc).NotTo(BeNil(), body)
+			ts, nonce := query.Get("timestamp"), query.Get("nonce")
+			Expect(ts).To(Equal(strconv.FormatInt(epoch.Unix(), 10)))
+			Expect(nonce).To(MatchRegexp(`^[1-9][0-9]{9}$`))
+			Expect(query.Get("openid")).To(Equal(openID))
+			Expect(query.Get("encrypt_type")).To(Equal("aes"))
+			right := map[string]string{
+				"signature":     wxcrypto.Signature(token, ts, nonce),
+				"msg_signature": wxcrypto.MsgSignature(token, ts, nonce, enc[1]),
+			}
+			for name, want := range right {
+				got := query.Get(name)
+				Expect(got).To(MatchRegexp(`^[0-9a-f]{40}$`), "%s stays well-formed", name)
+				if slices.Contains(wrong, name) {
+					Expect(got).NotTo(Equal(want), "%s must be wrong", name)
+				} else {
+					Expect(got).To(Equal(want), "%s must be right", name)
+				}
+			}
+			Expect(slices.Sorted(maps.Keys(query))).To(Equal([]string{"encrypt_type", "msg_signature", "nonce", "openid", "signature", "timestamp"}))
+		},
+		Entry("signature, safe mode", wire.Safe, push.Tamper{Signature: true}, "signature"),
+		Entry("msg_signature, safe mode", wire.Safe, push.Tamper{MsgSignature: true}, "msg_signature"),
+		Entry("both, safe mode", wire.Safe, push.Tamper{Signature: true, MsgSignature: true}, "signature", "msg_signature"),
+		Entry("signature, compatible mode", wire.Compat, push.Tamper{Signature: true}, "signature"),
+		Entry("msg_signature, compatible mode", wire.Compat, push.Tamper{MsgSignature: true}, "msg_signature"),
+		Entry("both, compatible mode", wire.Compat, push.Tamper{Signature: true, MsgSignature: true}, "signature", "msg_signature"),
+		Entry("nothing, safe mode", wire.Safe, push.Tamper{}),
+	)
+
+	It("spoils the signature of a plaintext push, which has no msg_signature", func() {
+		var query url.Values
+		r := startHandler(wire.OA, wire.Plain, wire.XML, func(w http.ResponseWriter, req *http.Request) {
+			query = req.URL.Query()
+			w.WriteHeader(http.StatusForbidden)
+		})
+		r.engine.PushTampered(context.Background(), r.target, text("hi"), push.Tamper{Signature: true, MsgSignature: true})
+		Expect(query.Get("signature")).NotTo(Equal(wxcrypto.Signature(token, query.Get("timestamp"), query.Get("nonce"))))
+		Expect(query.Has("msg_signature")).To(BeFalse())
 	})
 
 	It("resends the same message, as WeChat's retry does", func() {

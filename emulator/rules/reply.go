@@ -15,7 +15,12 @@ type ReplyContext struct {
 	OriginalID string    // the account: the push's ToUserName, the reply's expected FromUserName
 	ToEvent    bool      // the push was an event, not a user message
 	Now        time.Time // virtual time of the push
-	// MaxSkew is how far CreateTime may be from Now before a warning; 0 means 5 minutes.
+	// WallNow is wall time at the push. A bot stamps its reply with its own clock, which does not
+	// follow the emulator's when a scenario moves it, so a CreateTime near WallNow is as good as
+	// one near Now. Zero: only Now counts.
+	WallNow time.Time
+	// MaxSkew is how far CreateTime may be from Now (or WallNow) before a warning; 0 means 5
+	// minutes.
 	MaxSkew time.Duration
 	// MaxTextBytes is the longest text Content before a warning; 0 means 2047 (protocol §3.2).
 	MaxTextBytes int
@@ -168,13 +173,28 @@ func judgeCreateTime(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, wa
 		warn(New(ReplyCreateTimeMilli, "<CreateTime> %d looks like milliseconds; WeChat expects seconds (it tolerates this)", t))
 		t /= 1000
 	}
-	skew := c.Now.Sub(time.Unix(t, 0))
-	if skew < 0 {
-		skew = -skew
+	at := time.Unix(t, 0)
+	max := orDefaultDur(c.MaxSkew, 5*time.Minute)
+	skew := distance(c.Now, at)
+	if skew <= max {
+		return
 	}
-	if max := orDefaultDur(c.MaxSkew, 5*time.Minute); skew > max {
+	if c.WallNow.IsZero() || distance(c.WallNow, c.Now) <= max {
 		warn(New(ReplyCreateTimeSkew, "<CreateTime> %d is %s away from the push time %d; it should be the current unix time", t, skew.Round(time.Second), c.Now.Unix()))
+		return
 	}
+	if wall := distance(c.WallNow, at); wall > max {
+		warn(New(ReplyCreateTimeSkew, "<CreateTime> %d is %s away from the push time %d (the emulator's clock) and %s from the current time %d (the wall clock); it should be the current unix time",
+			t, skew.Round(time.Second), c.Now.Unix(), wall.Round(time.Second), c.WallNow.Unix()))
+	}
+}
+
+// distance is how far apart two times are, either way.
+func distance(a, b time.Time) time.Duration {
+	if d := a.Sub(b); d >= 0 {
+		return d
+	}
+	return b.Sub(a)
 }
 
 func judgeNews(c ReplyContext, raw *wire.RawReply, r *wire.Reply, fail, report func(Violation)) {

@@ -64,6 +64,32 @@ var _ = Describe("JudgeReply", func() {
 		Expect(v.Reply).To(Equal(wire.Reply{ToUserName: user, FromUserName: account, CreateTime: now.Unix(), MsgType: "text", Content: "你好"}))
 	})
 
+	DescribeTable("accepts a CreateTime near the push's virtual time or near wall time, and warns of one near neither",
+		func(hasWall bool, wall, stamped time.Duration, says string) {
+			c := ctx(wire.OA, false)
+			if hasWall {
+				c.WallNow = now.Add(wall)
+			}
+			r := reply("text")
+			r.Content = "x"
+			r.CreateTime = strconv.FormatInt(now.Add(stamped).Unix(), 10)
+			v := rules.JudgeReply(c, r)
+			Expect(v.Delivered).To(BeTrue())
+			if says == "" {
+				Expect(v.Violations).To(BeEmpty())
+				return
+			}
+			Expect(v.Violations).To(ConsistOf(And(HaveField("Rule", rules.ReplyCreateTimeSkew), HaveField("Message", ContainSubstring(says)))))
+		},
+		Entry("5 minutes from virtual time, no wall time given", false, time.Duration(0), 5*time.Minute, ""),
+		Entry("further from virtual time, no wall time given", false, time.Duration(0), 5*time.Minute+time.Second, "5m1s away from the push time 1795255200; it should"),
+		Entry("far from both when they agree", true, time.Duration(0), time.Hour, "1h0m0s away from the push time 1795255200; it should"),
+		Entry("the bot's own clock after the emulator's was advanced 2 h", true, -2*time.Hour, -2*time.Hour+time.Minute, ""),
+		Entry("the emulator's clock after it was advanced 2 h", true, -2*time.Hour, -time.Minute, ""),
+		Entry("near neither after the emulator's clock was advanced 2 h", true, -2*time.Hour, -time.Hour,
+			"1h0m0s away from the push time 1795255200 (the emulator's clock) and 1h0m0s from the current time 1795248000 (the wall clock)"),
+	)
+
 	It("names both the mistake and the fix when the header is copied instead of swapped", func() {
 		r := reply("text")
 		r.Content = "x"

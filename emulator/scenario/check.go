@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
@@ -13,9 +14,11 @@ import (
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
-// userStep is a user's message: the signature probe, the push, what came of it, the sends, and
-// WeChat's retry.
-func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint64, result map[string]any) {
+// userStep is a user's message: the signature probes, the push, what came of it, the sends, and
+// WeChat's retry. Each of the three pushes is a cause of its own (see cause): the sends that
+// follow a probe are the probe's, those that follow the push the push's, those that follow the
+// retry the retry's.
+func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, result map[string]any) {
 	openid := x.openids[st.User]
 	msg, err := st.Message.Build(x.expand)
 	if err != nil {
@@ -28,7 +31,17 @@ func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint6
 	}
 	var notes []string
 	if checks.Signature && x.app.HasBot() && !x.servedByAgent(openid) {
-		notes = append(notes, x.probe(ctx, sr, openid, msg)...)
+		notes = append(notes, x.probe(ctx, st, sr, msg)...)
+	}
+	push := &cause{sr: sr, st: st, begin: x.h.Mark()}
+	x.open(st.User, push)
+	// The user whose sends the step expects, if another, has the push as cause too.
+	sendsUser := st.User
+	if st.Sends != nil {
+		if n, err := x.expand(st.Sends.User); err == nil && x.openids[n] != "" && n != st.User {
+			sendsUser = n
+			x.open(n, &cause{sr: sr, st: st, begin: push.begin, began: push.began})
+		}
 	}
 	in, _, err := x.h.UserSends(ctx, x.app.AppID, openid, msg)
 	if err != nil {
@@ -54,19 +67,25 @@ func (x *run) userStep(ctx context.Context, st *Step, sr *StepResult, mark uint6
 			sr.fail("user_sees", want, quoteOrNothing(seen), "")
 		}
 	}
+	replay := checks.Replay && in.Result != nil
 	var sends []harness.SendRecord
 	if st.Sends != nil {
-		sends = x.checkSends(ctx, st.Sends, sr, mark)
-	} else {
-		// Since the step's mark, before the probes: a send a probe caused counts too.
-		sends = x.h.After(x.app.AppID, openid, mark).Sends()
+		list := x.causes[sendsUser]
+		sends = x.checkSends(ctx, st.Sends, sr, sendsUser, list[len(list)-1])
+	}
+	if replay && (st.Sends == nil || sendsUser != st.User) {
+		// The retry must not meet the first delivery's own sends: let them come first.
+		x.settleSends(ctx, st.User, push, x.r.within(), x.r.quiet())
+	}
+	if st.Sends == nil {
+		sends = readSends(x.window(st.User, push))
 	}
 	result["sends"] = nonNilSends(sends)
 	if len(sends) > 0 {
 		sr.Summary += "; " + sendsSummary(sends)
 	}
-	if checks.Replay && in.Result != nil {
-		if note := x.replay(ctx, st, sr, in); note != "" {
+	if replay {
+		if note := x.replay(ctx, st, sr, in, push); note != "" {
 			notes = append(notes, note)
 		}
 	}
@@ -89,63 +108,104 @@ func (x *run) servedByAgent(openid string) bool {
 	return in
 }
 
-// probe pushes the message with a wrong signature (and, encrypted, a wrong msg_signature): the
-// bot must refuse it — any status but 200, or no reply — and call no API about the user.
-func (x *run) probe(ctx context.Context, sr *StepResult, openid string, msg wire.Message) []string {
-	probes := []struct {
-		tamper push.Tamper
-		what   string
-	}{{push.Tamper{Signature: true}, "signature"}}
-	if x.app.Mode != "plain" {
-		probes = append(probes, struct {
-			tamper push.Tamper
-			what   string
-		}{push.Tamper{MsgSignature: true}, "msg_signature"})
+// sigProbe is one forged push of the signature check.
+type sigProbe struct {
+	tamper push.Tamper
+	what   string // what is wrong: "signature", "signature and msg_signature", "msg_signature"
+	// warn: accepting it is a warning (probe.msg_signature), not an error.
+	warn bool
+}
+
+// sigProbes are the forged pushes of the signature check in a mode. In plaintext mode only
+// signature exists. In compatible and safe mode a forger without the token gets both wrong,
+// and a bot that accepts that is broken; a bot that verifies signature and not msg_signature
+// accepts a body someone changed under a replayed signature, which the docs tell it not to
+// (protocol §1.3: verify msg_signature): a warning. A wrong signature with a right
+// msg_signature is not pushed: a bot that verifies msg_signature only, as the docs say, may
+// take it, and it would act on it.
+func sigProbes(mode string) []sigProbe {
+	if mode == "plain" {
+		return []sigProbe{{tamper: push.Tamper{Signature: true}, what: "signature"}}
+	}
+	return []sigProbe{
+		{tamper: push.Tamper{Signature: true, MsgSignature: true}, what: "signature and msg_signature"},
+		{tamper: push.Tamper{MsgSignature: true}, what: "msg_signature", warn: true},
+	}
+}
+
+// probe pushes the message with forged signatures (see sigProbes): the bot must refuse each —
+// any status but 200, or no reply — and call no API about the user, which is watched for the
+// quiet window (or the step's sends.within, if longer) after its answer.
+func (x *run) probe(ctx context.Context, st *Step, sr *StepResult, msg wire.Message) []string {
+	openid := x.openids[st.User]
+	watch := x.r.quiet()
+	if st.Sends != nil {
+		_, q := x.bounds(st.Sends)
+		watch = max(q, st.Sends.Within)
 	}
 	var notes []string
-	for _, pr := range probes {
-		var res *platform.PushResult
-		act, err := x.h.Do(x.app.AppID, openid, func() error {
-			var err error
-			res, err = x.p.ProbeSignature(ctx, x.app.AppID, openid, msg, pr.tamper)
-			return err
-		})
+	for _, pr := range sigProbes(x.app.Mode) {
+		c := &cause{sr: sr, st: st, what: "signature probe (wrong " + pr.what + ")", begin: x.h.Mark()}
+		x.open(st.User, c)
+		res, err := x.p.ProbeSignature(ctx, x.app.AppID, openid, msg, pr.tamper)
 		if err != nil {
 			sr.fail("signature", "a probe with a wrong "+pr.what, "it could not be pushed", err.Error())
 			continue
 		}
-		expected := "the bot refuses a push with a wrong " + pr.what + ": any status but 200 or no reply, and no API call"
+		act := x.watchNone(ctx, st.User, c, watch, func(a *harness.Act) int { return len(a.APICalls()) })
 		calls := act.APICalls()
+		var accepted, detail string
 		switch {
 		case res.Outcome == push.Replied || res.Outcome == push.Transferred:
-			sr.fail("signature", expected, fmt.Sprintf("it answered HTTP %d with %s: it did not check the %s", res.Answer.Status, outcomeWords(res), pr.what), "")
+			accepted = fmt.Sprintf("it answered HTTP %d with %s", res.Answer.Status, outcomeWords(res))
 		case len(calls) > 0:
 			var what []string
 			for _, c := range calls {
 				what = append(what, c.Summary)
 			}
-			sr.fail("signature", expected, fmt.Sprintf("it called the API %d time(s) for the user: it acted on a push WeChat did not sign", len(calls)), strings.Join(what, "\n"))
-		default:
+			accepted = fmt.Sprintf("it called the API %d time(s) for the user", len(calls))
+			detail = strings.Join(what, "\n")
+		}
+		switch {
+		case accepted == "":
 			notes = append(notes, "wrong "+pr.what+" refused ("+answerWords(res)+")")
+		case pr.warn:
+			v := rules.Violation{Rule: RuleMsgSignature, Severity: rules.Warning, Ref: "§1.3",
+				Message: accepted + " to a push whose msg_signature was wrong and signature right: in compatible and safe mode the bot must verify msg_signature, which signs the encrypted body (不要使用 signature 验证); signature alone does not"}
+			sr.Violations = append(sr.Violations, v)
+			notes = append(notes, "wrong msg_signature accepted (warning "+RuleMsgSignature+")")
+		default:
+			expected := "the bot refuses a push with a wrong " + pr.what + ": any status but 200 or no reply, and no API call"
+			if len(calls) > 0 && res.Outcome != push.Replied && res.Outcome != push.Transferred {
+				sr.fail("signature", expected, accepted+": it acted on a push WeChat did not sign", detail)
+			} else {
+				sr.fail("signature", expected, accepted+": it did not check the "+strings.ReplaceAll(pr.what, " and ", " or the "), detail)
+			}
 		}
 	}
 	return notes
 }
 
-// replay delivers the message again, as WeChat's retry does: the bot must not send again.
-func (x *run) replay(ctx context.Context, st *Step, sr *StepResult, in *platform.Interaction) string {
-	act := x.h.After(x.app.AppID, in.OpenID, x.h.Mark())
+// replay delivers the message again, as WeChat's retry does: the bot must not send again. The
+// retry is watched for the quiet window, and at least as long as the first delivery took to
+// bring its sends plus the quiet window (a bot that sends late sends its duplicates late too),
+// and at least the step's sends.within.
+func (x *run) replay(ctx context.Context, st *Step, sr *StepResult, in *platform.Interaction, first *cause) string {
+	quiet := x.r.quiet()
+	var within time.Duration
+	if st.Sends != nil {
+		_, quiet = x.bounds(st.Sends)
+		within = st.Sends.Within
+	}
+	watch := max(quiet, within, first.lastSeen()+quiet)
+	c := &cause{sr: sr, st: st, what: "retry", begin: x.h.Mark()}
+	x.open(st.User, c)
 	res, err := x.p.Replay(ctx, in)
 	if err != nil {
 		sr.fail("replay", "WeChat's retry of the message", "it could not be pushed", err.Error())
 		return ""
 	}
-	if st.Sends != nil && st.Sends.Within > 0 {
-		// A bot that sends after it answers sends its duplicates after it too: none may come
-		// within the bound.
-		harness.Hold(ctx, st.Sends.Within)
-	}
-	dups := act.Sends()
+	dups := readSends(x.watchNone(ctx, st.User, c, watch, func(a *harness.Act) int { return len(a.Sends()) }))
 	if len(dups) > 0 {
 		key := "MsgId " + res.Message.Get("MsgId")
 		if res.Message.IsEvent() {
@@ -243,33 +303,6 @@ func (x *run) checkReply(st *Step, in *platform.Interaction, sr *StepResult) {
 			sr.fail("reply.media_id", want, quoteOrNothing(id), "")
 		}
 	}
-}
-
-// checkSends compares the bot's customer-service sends to a user after mark with what must be,
-// waiting up to Within for a bot that sends after it answers.
-func (x *run) checkSends(ctx context.Context, e *SendsExpect, sr *StepResult, mark uint64) []harness.SendRecord {
-	name, openid, err := x.user(e.User)
-	if err != nil {
-		sr.fail("sends", "the sends of "+name, "the user could not be found", err.Error())
-		return nil
-	}
-	act := x.h.After(x.app.AppID, openid, mark)
-	var sends []harness.SendRecord
-	var fails []Failure
-	judge := func() bool {
-		sends = act.Sends()
-		fails = x.judgeSends(e, sends)
-		return len(fails) == 0
-	}
-	if e.Count != nil && *e.Count == 0 {
-		// Waiting for "no sends" can only end at the bound.
-		harness.Hold(ctx, e.Within)
-		judge()
-	} else {
-		x.h.Await(ctx, x.app.AppID, openid, e.Within, judge)
-	}
-	sr.Failures = append(sr.Failures, fails...)
-	return sends
 }
 
 func (x *run) judgeSends(e *SendsExpect, sends []harness.SendRecord) []Failure {
@@ -430,20 +463,36 @@ func receives(e *ReceivesExpect, want map[string]string, m *wire.Message) bool {
 }
 
 // checkViolations fails the step for each error-severity violation of its pushes that is not
-// tolerated, and for each expected violation that did not occur.
+// tolerated, and for each expected violation that did not occur (with the severity expected,
+// when one is). The step's checks may have found violations already (a probe's warning).
 func (x *run) checkViolations(st *Step, sr *StepResult, mark uint64) {
 	tolerated := map[string]bool{}
-	for _, list := range [][]string{x.s.Tolerate, st.Tolerate, st.Violations} {
+	for _, list := range [][]string{x.s.Tolerate, st.Tolerate} {
 		for _, id := range list {
 			tolerated[id] = true
 		}
 	}
-	seen := map[string]bool{}
-	for _, p := range x.pushesSince(mark, false) {
+	for _, v := range st.Violations {
+		// An expected warning tolerates nothing: an error of the rule was not expected.
+		if v.Severity == "" || v.Severity == string(rules.Error) {
+			tolerated[v.Rule] = true
+		}
+	}
+	seen := map[string]map[rules.Severity]bool{}
+	note := func(v rules.Violation) {
+		if seen[v.Rule] == nil {
+			seen[v.Rule] = map[rules.Severity]bool{}
+		}
+		seen[v.Rule][v.Severity] = true
+	}
+	for _, v := range sr.Violations {
+		note(v)
+	}
+	for _, p := range x.pushesSince(mark, 0, false) {
 		r := p.PushResult
 		for _, v := range r.Violations {
 			sr.Violations = append(sr.Violations, v)
-			seen[v.Rule] = true
+			note(v)
 			if v.Severity == rules.Error && !tolerated[v.Rule] {
 				sr.fail("violation", "no protocol error in the push of "+pushWords(&r.Message),
 					fmt.Sprintf("%s %s (protocol %s): %s", v.Severity, v.Rule, v.Ref, v.Message),
@@ -451,19 +500,42 @@ func (x *run) checkViolations(st *Step, sr *StepResult, mark uint64) {
 			}
 		}
 	}
-	for _, id := range st.Violations {
-		if !seen[id] {
-			var got []string
-			for rule := range seen {
-				got = append(got, rule)
-			}
-			actual := "no violation"
-			if len(got) > 0 {
-				actual = "only " + strings.Join(sortStrings(got), ", ")
-			}
-			sr.fail("violations", id+" violated", actual, "")
+	for _, want := range st.Violations {
+		got := seen[want.Rule]
+		if want.Severity == "" && len(got) > 0 || got[rules.Severity(want.Severity)] {
+			continue
 		}
+		expected := want.Rule + " violated"
+		if want.Severity != "" {
+			expected += " as " + article(want.Severity)
+		}
+		var actual string
+		switch {
+		case len(got) > 0:
+			var as []string
+			for sev := range got {
+				as = append(as, article(string(sev)))
+			}
+			actual = want.Rule + " as " + strings.Join(sortStrings(as), " and ")
+		case len(seen) > 0:
+			var rules []string
+			for rule := range seen {
+				rules = append(rules, rule)
+			}
+			actual = "only " + strings.Join(sortStrings(rules), ", ")
+		default:
+			actual = "no violation"
+		}
+		sr.fail("violations", expected, actual, "")
 	}
+}
+
+// article is "an error", "a warning".
+func article(severity string) string {
+	if severity == string(rules.Error) {
+		return "an error"
+	}
+	return "a " + severity
 }
 
 // agentStep is a human agent acting in the kf tool.
@@ -525,6 +597,26 @@ func (x *run) agentStep(ctx context.Context, st *Step, sr *StepResult, result ma
 		if a.Do == "reply" {
 			sr.Summary = "delivered to the user"
 		}
+	}
+}
+
+// tokensStep makes every access token of the app stop working: expired, as if its 7200 s had
+// passed, or invalid, as if a new one had been fetched and the overlap were over.
+func (x *run) tokensStep(st *Step, sr *StepResult, result map[string]any) {
+	result["tokens"] = st.Tokens
+	var err error
+	switch st.Tokens {
+	case "expire":
+		err = x.p.ExpireTokens(x.app.AppID)
+		sr.Summary = "the app's access tokens have expired: a call with one answers 42001"
+	case "revoke":
+		err = x.p.RevokeTokens(x.app.AppID)
+		sr.Summary = "the app's access tokens are invalid: a call with one answers 40001"
+	}
+	if err != nil {
+		result["error"] = err.Error()
+		sr.Summary = ""
+		sr.fail("tokens", "the app's access tokens "+map[string]string{"expire": "expire", "revoke": "are revoked"}[st.Tokens], "it failed", err.Error())
 	}
 }
 

@@ -48,14 +48,18 @@
 //	vars      name: value pairs, read in templates as ${name}
 //	tolerate  rule ids whose error-severity violations do not fail any step
 //	checks    built-in checks around every user message: signature, replay (see below)
-//	serial    true: run alone, after the parallel scenarios (implied by advance and by agent
-//	          status changes)
+//	serial    true: run alone, after the parallel scenarios (implied by advance, by agent
+//	          status changes, by tokens and by token_time)
+//	token_time  wall or virtual: the clock access tokens live on while the scenario runs
+//	          (the platform's setting, api.token_time, default wall, comes back when it
+//	          ends); the scenario runs alone
 //	steps     the list of steps, in order
 //
 // # Step keys
 //
-// A step has at most one action: a user's message, agent, advance or trigger. A step without an
-// action only checks (sends, bot_receives).
+// A step has at most one action: a user's message, agent, advance, trigger or tokens. A step
+// without an action only checks (sends, bot_receives): it waits for what the bot does with
+// nothing new pushed, e.g. - sends: {count: 2, within: 2s}.
 //
 //	id            names the step for back-references: ${id.path}
 //	name          a label for the output
@@ -65,6 +69,9 @@
 //	trigger       opens a window without a push: {user: alice, kind: payment}, or
 //	              trigger: payment with one user; kind is message, click, subscribe, scan,
 //	              payment or tempsession
+//	tokens        expire: every access token of the app expires now (its next use answers
+//	              42001); revoke: every one becomes invalid (40001), as a reset of the
+//	              AppSecret does. The token APIs hand out new ones.
 //	reply         the bot's passive reply to the message, see Replies
 //	delivered_to  bot, agent, a kf account, or none (WeChat pushed it nowhere: an entry into
 //	              a Mini Program's chat with api.tempsession_every_entry: false)
@@ -72,7 +79,9 @@
 //	sends         the bot's customer-service sends to a user (/cgi-bin/message/custom/send),
 //	              see Sends
 //	bot_receives  a push the bot must have received, see Pushes the bot receives
-//	violations    rule ids that the step's pushes must violate (and that are thereby tolerated)
+//	violations    what the step's pushes (or its checks) must violate, and is thereby tolerated:
+//	              rule ids, or {rule: reply.createtime.skew, severity: warning} to require a
+//	              severity (an expected warning tolerates no error of the rule)
 //	tolerate      rule ids tolerated in this step
 //	checks        the built-in checks for this step, replacing the scenario's; [] for none
 //	error         a text match: the agent's or trigger's action must fail with such an error
@@ -139,13 +148,28 @@
 //	  msgtypes: [text, text]                  each send's msgtype, in order
 //	  contents: ["message 1 of 2", {contains: "2 of"}]   each text send's content, in order
 //	  errcodes: [0, 0, 0, 0, 0, 45047]        WeChat's answer to each send, in order
-//	  within: 2s                              wait up to 2 s (wall time) for a bot that sends
-//	                                          after it answers; with count: 0 the whole 2 s
+//	  within: 2s                              wait up to 2 s (wall time) for the sends
+//	                                          (default: the run's, 1 s); with count: 0 the
+//	                                          whole 2 s is watched
+//	  quiet: 300ms                            the quiet window (default: the run's, 100 ms)
 //
-// The sends counted are those made after the step began; for a step without an action, after
-// the latest action step began. A list describes every send: its length is the count.
-// Sends refused because of the access token (40001, 42001) are not counted: WeChat cannot tell
-// which app they are for; the bot's retry with a new token is.
+// A bot may send after it answers, from a goroutine or a queue. A step that expects sends
+// watches for them the way Gomega's Eventually and then Consistently do: an exact expectation
+// (count, or a list: msgtypes, contents, errcodes) waits until they have come, for at most
+// within, and then watches the quiet window, in which one more send fails the step (a send
+// unlike the one expected at its place, or one too many, fails it at once); an expectation of
+// none (count: 0) watches the quiet window, or within if that is given and longer; at_least
+// alone waits until it holds and watches nothing more, since more sends are allowed. A step
+// that asserts nothing about sends does not wait. The defaults are Runner.Within and
+// Runner.Quiet (wxemu run --within, --quiet).
+//
+// Nothing on the wire says which push a send answers. The sends of a step are those to the
+// user after its action began and before the user's next push, probe, retry or action; for a
+// step without an action, those after the latest action step began. A send that comes after
+// its step's sends were judged, before anything else happened for the user, is late (see
+// Verdicts). A list describes every send: its length is the count. Sends WeChat refused for
+// the access token (40001, 42001) count, with what they carried: a bot that refetches its token
+// shows [42001, 0].
 //
 // # Pushes the bot receives
 //
@@ -205,24 +229,42 @@
 // scenario or the step tolerates its rule, or the step expects it in violations. Warnings never
 // fail a step; they are listed in the JSON report.
 //
+// A send that comes after its step's sends were judged (or after a check's probe or retry was
+// judged) is listed with that step as a late send, in the text, JSON (late_sends) and JUnit
+// reports, never counted in a later step, and it fails that step and the scenario (rule
+// sends.late) unless the step or the scenario tolerates sends.late. It is found before the
+// next step runs and after the last; a scenario stops there. After a failed step the runner
+// waits for the bot to finish (the run's within since the step began, when the sends it
+// expected had not all come, then the quiet window) so that the report shows what came late.
+//
 // # Built-in checks
 //
-// checks: [signature] pushes each user message first with a wrong signature (and, in
-// compatible and safe mode, once more with a wrong msg_signature). The bot must not act on it:
-// any status but 200, or no reply (success or an empty body), and no API call about the user.
-// Messages the user sends to a human agent are not probed: WeChat pushes nothing of theirs
-// then.
+// checks: [signature] pushes each user message first with forged signatures. In plaintext mode:
+// a wrong signature. In compatible and safe mode: both signature and msg_signature wrong (what a
+// forger without the token sends), and a wrong msg_signature under a right signature (a body
+// someone changed under a signature that was right). The bot must not act on the first: any
+// status but 200, or no reply (success or an empty body), and no API call about the user, for
+// the quiet window after its answer (or the step's sends.within, if longer); what it sends
+// then is the probe's, not the step's. Accepting the second is a warning, probe.msg_signature
+// (protocol §1.3: verify msg_signature); it fails nothing unless violations asks for it. A
+// wrong signature under a right msg_signature is not pushed: a bot that verifies msg_signature
+// only, as the docs advise, may accept it. Messages the user sends to a human agent are not
+// probed: WeChat pushes nothing of theirs then.
 //
-// checks: [replay] delivers each user message a second time after the step's sends, as
-// WeChat's retry does (the same body, the same MsgId, or FromUserName+CreateTime for an
-// event): no customer-service send may follow. With sends.within, the check waits as long for
-// late duplicates.
+// checks: [replay] delivers each user message a second time once the step's sends have come
+// (for a step that expects none, once the user's sends have been quiet for the quiet window),
+// as WeChat's retry does (the same body, the same MsgId, or FromUserName+CreateTime for an
+// event): no customer-service send may follow, watched for the quiet window, and at least as
+// long as the first delivery took to bring its last send plus the quiet window, and at least
+// sends.within.
 //
 // # Running
 //
 // Runner runs scenarios against one emulator. The scenarios run Parallel at a time, each with
 // fresh users; a scenario that moves the clock (advance) or changes an agent's status (agent
 // online, auto_accept, capacity), or says serial: true, runs alone after them, one at a time,
-// because the emulator has one clock and one set of agents. A scenario stops at its first
-// failed step; the remaining steps are reported skipped.
+// because the emulator has one clock and one set of agents; so do scenarios with tokens or
+// token_time. A scenario stops at its first failed step; the remaining steps are reported
+// skipped. Runner.Within (default 1 s) and Runner.Quiet (default 100 ms) are the bounds of the
+// waits above, in wall time.
 package scenario

@@ -22,6 +22,10 @@ var library = map[string]string{
 	"rules-2021":        "oa",
 	"noswap":            "noswap",
 	"transfer-on-event": "transfer-on-event",
+	"async":             "async",
+	"msgsigonly":        "msgsigonly",
+	"sigonly":           "sigonly",
+	"tokencache":        "tokencache",
 }
 
 const libraryRoot = "../../fixtures/scenarios"

@@ -127,7 +127,7 @@ func Parse(cfg *config.Config, file string, data []byte) ([]*Scenario, error) {
 			break
 		}
 		if err != nil {
-			d.errs = append(d.errs, config.YAMLSyntaxError(file, data, err))
+			d.errs = append(d.errs, config.YAMLSyntaxError(file, data, err, `{text: "anyone there?"}`))
 			break
 		}
 		if isNull(&root) {
@@ -163,10 +163,12 @@ func defaultName(file string, doc int) string {
 }
 
 var (
-	scenarioKeys = []string{"name", "app", "users", "vars", "tolerate", "checks", "serial", "steps"}
-	stepKeys     = []string{"id", "name", "agent", "advance", "trigger", "reply", "delivered_to", "user_sees", "sends", "bot_receives", "violations", "tolerate", "checks", "error"}
+	scenarioKeys = []string{"name", "app", "users", "vars", "tolerate", "checks", "serial", "token_time", "steps"}
+	stepKeys     = []string{"id", "name", "agent", "advance", "trigger", "tokens", "reply", "delivered_to", "user_sees", "sends", "bot_receives", "violations", "tolerate", "checks", "error"}
 	checkNames   = []string{"signature", "replay"}
 	triggerKinds = []string{"message", "click", "subscribe", "scan", "payment", "tempsession"}
+	tokenActions = []string{"expire", "revoke"}
+	tokenTimes   = []string{"wall", "virtual"}
 	// reserved names cannot name a user, a variable or a step, because a step's keys and a
 	// template's first word would be ambiguous.
 	reserved = append(append([]string{"app", "env"}, stepKeys...), typeKeys...)
@@ -249,6 +251,19 @@ func (d *decoder) scenario(root *yaml.Node, cfg *config.Config, doc int) *Scenar
 			s.Serial, s.SerialWhy = true, "serial: true"
 		}
 	}
+	if p, ok := byKey["token_time"]; ok {
+		if v, ok := d.str(p.value, "token_time", "wall or virtual"); ok {
+			if contains(tokenTimes, v) {
+				s.TokenTime = v
+				// The setting is the platform's, for every scenario at once.
+				if !s.Serial {
+					s.Serial, s.SerialWhy = true, "token_time: "+v
+				}
+			} else {
+				d.enumError(p.value, "token_time", v, tokenTimes)
+			}
+		}
+	}
 	p, ok := byKey["steps"]
 	if !ok {
 		d.fail(n, "", "steps is missing", "add steps: a list of what happens, e.g. - alice: hi")
@@ -292,6 +307,9 @@ func (d *decoder) scenario(root *yaml.Node, cfg *config.Config, doc int) *Scenar
 				s.Serial, s.SerialWhy = true, fmt.Sprintf("it moves the clock (line %d)", st.Line)
 			case st.Agent != nil && st.Agent.Do == "status":
 				s.Serial, s.SerialWhy = true, fmt.Sprintf("it changes an agent's status (line %d)", st.Line)
+			case st.Tokens != "":
+				// Every scenario's bot holds a token of the app.
+				s.Serial, s.SerialWhy = true, fmt.Sprintf("it makes the app's access tokens %s (line %d)", map[string]string{"expire": "expire", "revoke": "invalid"}[st.Tokens], st.Line)
 			}
 		}
 	}
@@ -397,10 +415,6 @@ func (d *decoder) ruleList(n *yaml.Node, path string) []string {
 	if !ok {
 		return nil
 	}
-	var ids []string
-	for _, r := range rules.Catalog() {
-		ids = append(ids, r.ID)
-	}
 	r := resolve(n)
 	var out []string
 	for i, id := range list {
@@ -408,15 +422,87 @@ func (d *decoder) ruleList(n *yaml.Node, path string) []string {
 		if r.Kind == yaml.SequenceNode {
 			at, node = fmt.Sprintf("%s[%d]", path, i), r.Content[i]
 		}
-		if _, ok := rules.Lookup(id); !ok {
-			fix := "see the rule ids in the README (wxemu send prints them too)"
-			if s, ok := suggest(id, ids); ok {
-				fix = fmt.Sprintf("did you mean %q?", s)
-			}
-			d.fail(node, at, fmt.Sprintf("unknown rule %q", id), fix)
-			continue
+		if d.rule(node, at, id) {
+			out = append(out, id)
 		}
-		out = append(out, id)
+	}
+	return out
+}
+
+// rule checks that id names a rule: of the catalog, or of the scenario's own checks.
+func (d *decoder) rule(n *yaml.Node, path, id string) bool {
+	if _, ok := lookupRule(id); ok {
+		return true
+	}
+	var ids []string
+	for _, r := range rules.Catalog() {
+		ids = append(ids, r.ID)
+	}
+	for _, r := range checkRules {
+		ids = append(ids, r.ID)
+	}
+	fix := "see the rule ids in the README (wxemu send prints them too)"
+	if s, ok := suggest(id, ids); ok {
+		fix = fmt.Sprintf("did you mean %q?", s)
+	}
+	d.fail(n, path, fmt.Sprintf("unknown rule %q", id), fix)
+	return false
+}
+
+// violationSpec is the mapping form of an item of violations:.
+type violationSpec struct {
+	Rule     string `yaml:"rule"`
+	Severity string `yaml:"severity" enum:"error,warning"`
+}
+
+// violations decodes `violations:`: rule ids, or {rule, severity} items, or a mix.
+func (d *decoder) violations(n *yaml.Node, path string) []ViolationExpect {
+	r := resolve(n)
+	if isNull(r) {
+		return nil
+	}
+	items := []*yaml.Node{n}
+	if r.Kind == yaml.SequenceNode {
+		items = r.Content
+	}
+	var out []ViolationExpect
+	for i, item := range items {
+		at := path
+		if r.Kind == yaml.SequenceNode {
+			at = fmt.Sprintf("%s[%d]", path, i)
+		}
+		it := resolve(item)
+		switch {
+		case it != nil && it.Kind == yaml.MappingNode:
+			var spec violationSpec
+			mark := len(d.errs)
+			if !d.strict(item, at, &spec) || d.failed(mark) {
+				continue
+			}
+			if spec.Rule == "" {
+				d.fail(item, at, "rule is missing", "write {rule: reply.createtime.skew, severity: warning}")
+				continue
+			}
+			if !d.rule(valueNode(item, "rule"), joinPath(at, "rule"), spec.Rule) {
+				continue
+			}
+			if spec.Rule == RuleLateSend {
+				d.fail(valueNode(item, "rule"), joinPath(at, "rule"), RuleLateSend+" is not caused by a push", "tolerate it with tolerate: ["+RuleLateSend+"]")
+				continue
+			}
+			out = append(out, ViolationExpect{Rule: spec.Rule, Severity: spec.Severity})
+		case it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() != "!!null":
+			if !d.rule(item, at, it.Value) {
+				continue
+			}
+			if it.Value == RuleLateSend {
+				d.fail(item, at, RuleLateSend+" is not caused by a push", "tolerate it with tolerate: ["+RuleLateSend+"]")
+				continue
+			}
+			out = append(out, ViolationExpect{Rule: it.Value})
+		default:
+			d.walker().TypeError(item, at, "a rule id or {rule, severity}", "write violations: [reply.header.swap] or violations: [{rule: reply.createtime.skew, severity: warning}]")
+		}
 	}
 	return out
 }

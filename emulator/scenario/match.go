@@ -253,10 +253,11 @@ type sendsSpec struct {
 	Contents []*TextMatch     `yaml:"contents"`
 	Errcodes []int            `yaml:"errcodes"`
 	Within   *config.Duration `yaml:"within"`
+	Quiet    *config.Duration `yaml:"quiet"`
 }
 
 // sends decodes `sends:`: a count, or a mapping of user, count, at_least, msgtypes, contents,
-// errcodes and within.
+// errcodes, within and quiet.
 func (d *decoder) sends(n *yaml.Node, path string) *SendsExpect {
 	r := resolve(n)
 	if r != nil && r.Kind == yaml.ScalarNode && r.ShortTag() == "!!int" {
@@ -301,10 +302,35 @@ func (d *decoder) sends(n *yaml.Node, path string) *SendsExpect {
 	if s.Errcodes != nil {
 		lists["errcodes"] = len(s.Errcodes)
 	}
-	for name, k := range lists {
+	for _, name := range []string{"msgtypes", "contents", "errcodes"} {
+		k, ok := lists[name]
+		if !ok {
+			continue
+		}
 		if s.Count != nil && *s.Count != k {
 			d.fail(valueNode(r, name), joinPath(path, name), fmt.Sprintf("%s lists %d sends but count is %d", name, k, *s.Count), "the lists describe every send, in order")
+			continue
 		}
+		for _, other := range []string{"msgtypes", "contents", "errcodes"} {
+			if j, ok := lists[other]; ok && other < name && j != k && s.Count == nil {
+				d.fail(valueNode(r, name), joinPath(path, name), fmt.Sprintf("%s lists %d sends but %s lists %d", name, k, other, j), "the lists describe every send, in order")
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    *config.Duration
+	}{{"within", s.Within}, {"quiet", s.Quiet}} {
+		if c.v != nil && c.v.D() <= 0 {
+			d.fail(valueNode(r, c.name), joinPath(path, c.name), c.name+" must be positive", "leave it out for the run's default (--"+c.name+")")
+		}
+	}
+	if s.Quiet != nil && s.Count == nil && len(lists) == 0 {
+		d.fail(valueNode(r, "quiet"), joinPath(path, "quiet"), "quiet watches for a send too many, and at_least allows any number",
+			"give count: (or a list) for an exact number, or leave quiet out")
+	}
+	if d.failed(mark) {
+		return nil
 	}
 	if s.User != "" {
 		d.tmpl(valueNode(r, "user"), joinPath(path, "user"), s.User)
@@ -312,6 +338,9 @@ func (d *decoder) sends(n *yaml.Node, path string) *SendsExpect {
 	e := &SendsExpect{User: s.User, Count: s.Count, AtLeast: s.AtLeast, MsgTypes: s.MsgTypes, Contents: s.Contents, Errcodes: s.Errcodes}
 	if s.Within != nil {
 		e.Within = s.Within.D()
+	}
+	if s.Quiet != nil {
+		e.Quiet = s.Quiet.D()
 	}
 	return e
 }

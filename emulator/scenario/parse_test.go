@@ -112,7 +112,7 @@ steps:
 		Expect(st.BotReceives.KfAccount).To(Equal("kf1@wxemu_demo"))
 		Expect(*st.BotReceives.Count).To(Equal(1))
 		Expect(st.BotReceives.Within).To(Equal(time.Second))
-		Expect(st.Violations).To(Equal([]string{"reply.header.swap"}))
+		Expect(st.Violations).To(Equal([]scenario.ViolationExpect{{Rule: "reply.header.swap"}}))
 		Expect(st.Tolerate).To(Equal([]string{"reply.text.too_long"}))
 		Expect(*st.Checks).To(Equal(scenario.Checks{Replay: true}))
 
@@ -298,7 +298,7 @@ steps:
 		Entry("a misspelled user", "app: oa\nusers: [alice]\nsteps:\n  - alcie: hi\n",
 			`t.yaml:4:5: steps[0]: unknown key "alcie" (did you mean "alice"?)`),
 		Entry("an undeclared user", "app: oa\nusers: [alice]\nsteps:\n  - zed: hi\n",
-			`t.yaml:4:5: steps[0]: unknown key "zed" (a step's keys are a user's name (the users are alice; declare users in users:) and id, name, agent, advance, trigger, reply, delivered_to, user_sees, sends, bot_receives, violations, tolerate, checks, error)`),
+			`t.yaml:4:5: steps[0]: unknown key "zed" (a step's keys are a user's name (the users are alice; declare users in users:) and id, name, agent, advance, trigger, tokens, reply, delivered_to, user_sees, sends, bot_receives, violations, tolerate, checks, error)`),
 		Entry("a misspelled scenario key", "app: oa\nuser: [alice]\nsteps:\n  - advance: 1m\n",
 			`t.yaml:2:1: unknown key "user" (did you mean "users"?)`),
 		Entry("an unknown app", "app: oaa\nsteps:\n  - advance: 1m\n",
@@ -333,7 +333,7 @@ steps:
 		Entry("two actions", "app: oa\nusers: [a]\nsteps:\n  - a: hi\n    advance: 1m\n",
 			`t.yaml:5:5: steps[0]: a step does one thing, this one has a and advance (split it into one step per action)`),
 		Entry("a step that does nothing", "app: oa\nsteps:\n  - name: nothing\n",
-			`t.yaml:3:5: steps[0]: the step does nothing and checks nothing (give a user's action (alice: hi), agent:, advance:, trigger:, or a check (sends:, bot_receives:))`),
+			`t.yaml:3:5: steps[0]: the step does nothing and checks nothing (give a user's action (alice: hi), agent:, advance:, trigger:, tokens:, or a check (sends:, bot_receives:))`),
 		Entry("a reply without a message", "app: oa\nsteps:\n  - advance: 1m\n    reply: none\n",
 			`t.yaml:4:12: steps[0].reply: reply checks what came of a user's message, and this step has none (put it in the step where the user sends)`),
 		Entry("a misspelled reply", "app: oa\nusers: [a]\nsteps:\n  - a: hi\n    reply: tranfser\n",

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/rules"
 )
@@ -44,9 +45,14 @@ func WriteScenario(w io.Writer, res *ScenarioResult, done, total int) {
 		if st.Summary != "" && st.Status != Skipped {
 			line += "  → " + st.Summary
 		}
+		if len(st.Late) > 0 {
+			line += "; " + plural(len(st.Late), "late send")
+		}
 		fmt.Fprintln(w, line)
 		if st.Status == Failed {
 			writeFailure(w, res, st)
+		} else {
+			writeLate(w, st.Late)
 		}
 	}
 }
@@ -70,6 +76,7 @@ func writeFailure(w io.Writer, res *ScenarioResult, st *StepResult) {
 			indentLines(w, pad+"    ", f.Detail)
 		}
 	}
+	writeLate(w, st.Late)
 	if len(st.Violations) > 0 {
 		fmt.Fprintf(w, "%sviolations:\n", pad)
 		for _, v := range st.Violations {
@@ -88,6 +95,32 @@ func writeFailure(w io.Writer, res *ScenarioResult, st *StepResult) {
 	}
 	for _, x := range st.Exchanges {
 		writeExchange(w, x)
+	}
+}
+
+// writeLate lists the late sends of a step, grouped by user and by what had been judged.
+func writeLate(w io.Writer, late []LateSend) {
+	for i := 0; i < len(late); {
+		j := i
+		for j < len(late) && late[j].User == late[i].User && late[j].After == late[i].After && late[j].Found == late[i].Found && late[j].Tolerated == late[i].Tolerated {
+			j++
+		}
+		l := late[i]
+		judged := "the step's sends were judged"
+		if l.After != "" {
+			judged = "the " + l.After + " was judged"
+		}
+		tolerated := ""
+		if l.Tolerated {
+			tolerated = ", tolerated"
+		}
+		fmt.Fprintf(w, "%sLATE: %s to %s after %s (found %s%s):\n", pad, plural(j-i, "send"), l.User, judged, l.Found, tolerated)
+		sends := make([]harness.SendRecord, 0, j-i)
+		for _, s := range late[i:j] {
+			sends = append(sends, s.SendRecord)
+		}
+		indentLines(w, pad+"  ", sendsDetail(sends))
+		i = j
 	}
 }
 

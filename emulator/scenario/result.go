@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
@@ -71,6 +72,8 @@ type StepResult struct {
 	Failures []Failure `json:"failures,omitempty"`
 	// Violations lists every violation of the step's pushes, tolerated or not.
 	Violations []rules.Violation `json:"violations,omitempty"`
+	// Late lists the sends the step caused that came after they were judged (see sends.late).
+	Late []LateSend `json:"late_sends,omitempty"`
 	// Exchanges are the raw pushes of a failed step.
 	Exchanges []Exchange `json:"exchanges,omitempty"`
 	// Result is what ${id.path} reads.
@@ -84,6 +87,20 @@ type Failure struct {
 	Actual   string `json:"actual"`
 	// Detail adds what helps to see why: the sends with their errcodes, the pushes received.
 	Detail string `json:"detail,omitempty"`
+}
+
+// LateSend is a customer-service send that came after the sends of its cause were judged.
+type LateSend struct {
+	harness.SendRecord
+	User string `json:"user"`
+	// After names the check whose push caused it (a signature probe, the retry); empty for the
+	// step's own action.
+	After string `json:"after,omitempty"`
+	// Tolerated: the step or the scenario tolerates sends.late, so it failed nothing. (A late
+	// send found once the scenario had failed fails nothing either: it is listed.)
+	Tolerated bool `json:"tolerated,omitempty"`
+	// Found says when the runner found it: before which step, after the last one.
+	Found string `json:"found"`
 }
 
 // Exchange is one push of a failed step, raw.

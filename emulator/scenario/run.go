@@ -39,6 +39,33 @@ type Runner struct {
 	// OnScenario, when set, is called as each scenario ends, one call at a time, with how many
 	// have ended and how many there are.
 	OnScenario func(done, total int, r *ScenarioResult)
+	// Within bounds how long (wall time) a step waits for the sends it expects, from a bot that
+	// sends after it answers; a step's sends.within overrides it. Default DefaultWithin.
+	Within time.Duration
+	// Quiet is how long (wall time) a step watches once it has the sends it expects: one more
+	// in this window fails it. A step that expects none, a signature probe and WeChat's retry
+	// are watched this long at least. A step's sends.quiet overrides it. Default DefaultQuiet.
+	Quiet time.Duration
+}
+
+// The defaults of Runner.Within and Runner.Quiet.
+const (
+	DefaultWithin = time.Second
+	DefaultQuiet  = 100 * time.Millisecond
+)
+
+func (r *Runner) within() time.Duration {
+	if r.Within > 0 {
+		return r.Within
+	}
+	return DefaultWithin
+}
+
+func (r *Runner) quiet() time.Duration {
+	if r.Quiet > 0 {
+		return r.Quiet
+	}
+	return DefaultQuiet
 }
 
 // Run runs the scenarios and reports on them in the order given. A canceled ctx ends the run:
@@ -130,6 +157,13 @@ type run struct {
 	lastAction uint64
 	// agents holds the status of each agent before the scenario changed it, to put it back.
 	agents map[string]platform.Agent
+	// causes are, per user name, what may have made the bot send to the user, in order: every
+	// send is the latest cause's before it (see cause).
+	causes map[string][]*cause
+	// marks are the journal marks taken as each step began, by step index.
+	marks []uint64
+	// failed says the scenario has failed: late sends found from then on are listed, not failed.
+	failed bool
 }
 
 func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, s *Scenario) *ScenarioResult {
@@ -137,7 +171,7 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 	res := &ScenarioResult{Name: s.Name, File: s.File, Line: s.Line, Status: Passed, Serial: s.SerialWhy, Users: map[string]string{}, Steps: []*StepResult{}}
 	defer func() { res.DurationMS = ms(clock.Since(start)) }()
 	x := &run{r: r, h: h, p: h.Platform(), s: s, res: res, openids: map[string]string{}, results: map[string]json.RawMessage{},
-		cursor: map[string]uint64{}, agents: map[string]platform.Agent{}}
+		cursor: map[string]uint64{}, agents: map[string]platform.Agent{}, causes: map[string][]*cause{}}
 	app, err := x.p.LookupApp(s.App)
 	if err != nil {
 		x.abort(0, err.Error())
@@ -157,22 +191,45 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 	for name := range x.openids {
 		x.cursor[name] = x.lastAction
 	}
+	if s.TokenTime != "" {
+		// The scenario runs alone (Serial): no other sees the setting.
+		was := x.p.TokenTime()
+		x.p.SetTokenTime(s.TokenTime == "virtual")
+		defer x.p.SetTokenTime(was)
+	}
 	defer x.cleanup()
 	for i, st := range s.Steps {
 		if err := ctx.Err(); err != nil {
 			x.abort(i, "the run was stopped: "+err.Error())
 			return res
 		}
+		if x.checkLate(fmt.Sprintf("before step %d (line %d) began", i+1, st.Line)) {
+			x.fail()
+			x.skip(i)
+			return res
+		}
+		started := clock.Real{}.Now()
 		sr := x.step(ctx, st)
 		res.Steps = append(res.Steps, sr)
 		if sr.Status == Failed {
-			res.Status = Failed
-			x.transcripts()
+			x.failed = true
+			x.drain(ctx, st, started)
+			x.checkLate("after the step failed")
+			x.fail()
 			x.skip(i + 1)
 			return res
 		}
 	}
+	if x.checkLate("after the last step") {
+		x.fail()
+	}
 	return res
+}
+
+// fail marks the scenario failed, keeping what each user saw for the report.
+func (x *run) fail() {
+	x.res.Status, x.failed = Failed, true
+	x.transcripts()
 }
 
 // abort fails the scenario before step i with a reason, skipping the rest.
@@ -310,13 +367,21 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	start := clock.Real{}.Now()
 	sr := &StepResult{Index: st.Index + 1, ID: st.ID, Name: st.Name, Line: st.Line, Action: x.describe(st), Status: Passed}
 	mark := x.h.Mark()
+	x.marks = append(x.marks, mark)
 	if st.HasAction() {
 		x.lastAction = mark
+	}
+	// The step is what the bot answers for the users it acts on, and for the user whose sends
+	// it expects.
+	if st.HasAction() && st.Message == nil {
+		for _, name := range x.actsOn(st) {
+			x.open(name, &cause{sr: sr, st: st, begin: mark, began: start})
+		}
 	}
 	result := map[string]any{}
 	switch {
 	case st.Message != nil:
-		x.userStep(ctx, st, sr, mark, result)
+		x.userStep(ctx, st, sr, result)
 	case st.Agent != nil:
 		x.agentStep(ctx, st, sr, result)
 	case st.Advance > 0:
@@ -326,9 +391,12 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 		sr.Summary = "virtual time is now " + x.p.Now().Format(time.RFC3339)
 	case st.Trigger != nil:
 		x.triggerStep(st, sr, result)
+	case st.Tokens != "":
+		x.tokensStep(st, sr, result)
 	}
 	if st.Sends != nil && st.Message == nil {
-		result["sends"] = x.checkSends(ctx, st.Sends, sr, x.lastAction)
+		name, c := x.sendsCause(st, sr, start)
+		result["sends"] = nonNilSends(x.checkSends(ctx, st.Sends, sr, name, c))
 	}
 	if st.BotReceives != nil {
 		result["received"] = x.checkReceives(ctx, st.BotReceives, sr)
@@ -344,7 +412,7 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	}
 	if len(sr.Failures) > 0 {
 		sr.Status = Failed
-		sr.Exchanges = x.exchanges(mark)
+		sr.Exchanges = x.exchanges(mark, 0)
 	}
 	sr.DurationMS = ms(clock.Since(start))
 	return sr
@@ -370,12 +438,14 @@ func (sr *StepResult) fail(check, expected, actual, detail string) {
 	sr.Failures = append(sr.Failures, Failure{Check: check, Expected: expected, Actual: actual, Detail: detail})
 }
 
-// pushesSince lists the pushes of every user of the scenario after mark, in order, with the
-// checks' own pushes (probes) left out unless all is set.
-func (x *run) pushesSince(mark uint64, all bool) []harness.Push {
+// pushesSince lists the pushes of every user of the scenario after mark (and up to until,
+// unless 0), in order, with the checks' own pushes (probes) left out unless all is set.
+func (x *run) pushesSince(mark, until uint64, all bool) []harness.Push {
 	var out []harness.Push
 	for _, openid := range x.openids {
-		for _, p := range x.h.After(x.app.AppID, openid, mark).Pushes() {
+		act := x.h.After(x.app.AppID, openid, mark)
+		act.Until = until
+		for _, p := range act.Pushes() {
 			if all || p.Probe == "" {
 				out = append(out, p)
 			}
@@ -385,10 +455,10 @@ func (x *run) pushesSince(mark uint64, all bool) []harness.Push {
 	return out
 }
 
-// exchanges are the raw pushes of a failed step.
-func (x *run) exchanges(mark uint64) []Exchange {
+// exchanges are the raw pushes of a failed step: after mark, up to until unless 0.
+func (x *run) exchanges(mark, until uint64) []Exchange {
 	var out []Exchange
-	for _, p := range x.pushesSince(mark, true) {
+	for _, p := range x.pushesSince(mark, until, true) {
 		label := p.Probe
 		switch {
 		case label != "":

@@ -18,6 +18,9 @@ type Scenario struct {
 	Tolerate []string
 	Checks   Checks
 	Steps    []*Step
+	// TokenTime, when set, is the clock access tokens live on while the scenario runs: "wall"
+	// or "virtual". The scenario runs alone and puts the platform's setting back when it ends.
+	TokenTime string
 
 	// Serial says the scenario must run alone: it moves the one clock, changes an agent that
 	// other scenarios share, or asks to. SerialWhy says which, for the run's output.
@@ -68,6 +71,9 @@ type Step struct {
 	Agent   *AgentAction
 	Advance time.Duration
 	Trigger *TriggerAction
+	// Tokens is "expire" or "revoke": every access token of the app stops working, as if its
+	// 7200 s had passed (42001) or a new one had been fetched elsewhere (40001).
+	Tokens string
 
 	// What must follow.
 	Reply       *ReplyExpect
@@ -75,7 +81,7 @@ type Step struct {
 	UserSees    *TextMatch
 	Sends       *SendsExpect
 	BotReceives *ReceivesExpect
-	Violations  []string // rules that must be violated (and are thereby tolerated)
+	Violations  []ViolationExpect // what must be violated (and is thereby tolerated)
 	Tolerate    []string
 	Checks      *Checks    // overrides the scenario's checks for this step
 	Error       *TextMatch // the action must fail with an error matching this
@@ -86,7 +92,14 @@ type Step struct {
 
 // HasAction reports whether the step does something, rather than only checking.
 func (s *Step) HasAction() bool {
-	return s.Message != nil || s.Agent != nil || s.Advance > 0 || s.Trigger != nil
+	return s.Message != nil || s.Agent != nil || s.Advance > 0 || s.Trigger != nil || s.Tokens != ""
+}
+
+// ViolationExpect is a violation a step must cause: a rule, and when Severity is set, the
+// severity it must have (error or warning).
+type ViolationExpect struct {
+	Rule     string
+	Severity string
 }
 
 // AgentAction is a human agent (kf account) acting in the kf tool.
@@ -129,9 +142,48 @@ type SendsExpect struct {
 	MsgTypes []string
 	Contents []*TextMatch
 	Errcodes []int
-	// Within waits up to this long (wall time) for the sends of a bot that sends after it
-	// answers.
+	// Within bounds the wait (wall time) for the sends expected, from a bot that sends after it
+	// answers; 0: the run's (Runner.Within). With Count 0 it is watched whole.
 	Within time.Duration
+	// Quiet is the window (wall time) watched once the sends expected have come, in which one
+	// more fails the step; 0: the run's (Runner.Quiet). An expectation of none watches it whole;
+	// at_least alone watches none.
+	Quiet time.Duration
+}
+
+// sendsKind is how a sends expectation is decided.
+type sendsKind int
+
+const (
+	sendsExact   sendsKind = iota // a count or lists: wait until they have come, then watch for quiet
+	sendsNone                     // none at all: watch the quiet window
+	sendsAtLeast                  // only a lower bound: wait until it is met, nothing more
+)
+
+// exact is how many sends the expectation describes, when it describes every one.
+func (e *SendsExpect) exact() (int, bool) {
+	switch {
+	case e.Count != nil:
+		return *e.Count, true
+	case e.MsgTypes != nil:
+		return len(e.MsgTypes), true
+	case e.Contents != nil:
+		return len(e.Contents), true
+	case e.Errcodes != nil:
+		return len(e.Errcodes), true
+	}
+	return 0, false
+}
+
+func (e *SendsExpect) kind() sendsKind {
+	n, ok := e.exact()
+	switch {
+	case !ok:
+		return sendsAtLeast
+	case n == 0:
+		return sendsNone
+	}
+	return sendsExact
 }
 
 // ReceivesExpect is a push the bot must have received since the previous check of the same

@@ -48,9 +48,24 @@ type env struct {
 // sample is the named sample bot of fixtures/bots.
 func sample(name string) botMaker {
 	return func(e *env, a *config.App) http.Handler {
-		h, err := bots.New(name, bots.Config{Token: a.Token, EncodingAESKey: a.EncodingAESKey, AppID: a.AppID,
-			Format: a.Format, Now: e.clk.Now, APIBase: e.emu.URL(), AppSecret: a.Secret})
+		return sampleWith(name, nil)(e, a)
+	}
+}
+
+// sampleWith is the named sample bot with its configuration changed by setup.
+func sampleWith(name string, setup func(*bots.Config)) botMaker {
+	return func(e *env, a *config.App) http.Handler {
+		cfg := bots.Config{Token: a.Token, EncodingAESKey: a.EncodingAESKey, AppID: a.AppID,
+			Format: a.Format, Now: e.clk.Now, APIBase: e.emu.URL(), AppSecret: a.Secret}
+		if setup != nil {
+			setup(&cfg)
+		}
+		h, err := bots.New(name, cfg)
 		Expect(err).NotTo(HaveOccurred())
+		// The async bots send after they answer: their work ends before the emulator does.
+		if b, ok := h.(interface{ Close() }); ok {
+			DeferCleanup(b.Close)
+		}
 		return h
 	}
 }
@@ -147,6 +162,8 @@ type tinyBot struct {
 	dedupe               bool          // act once per MsgId
 	callAPIFirst         bool          // send before checking the signature
 	delay                time.Duration // send this long after answering, not before
+	answerSuccess        bool          // answer success rather than a text
+	again                time.Duration // send once more this long after the first send
 
 	mu    sync.Mutex // guards seen and token
 	seen  map[string]bool
@@ -215,6 +232,18 @@ func (b *tinyBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			b.send(m.FromUserName)
 		}
+		if b.again > 0 {
+			b.async.Add(1)
+			go func() {
+				defer b.async.Done()
+				clock.Sleep(b.delay + b.again)
+				b.send(m.FromUserName)
+			}()
+		}
+	}
+	if b.answerSuccess {
+		_, _ = io.WriteString(w, "success")
+		return
 	}
 	fmt.Fprintf(w, "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[ok]]></Content></xml>",
 		m.FromUserName, m.ToUserName, epoch.Unix())

@@ -73,6 +73,16 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *
 			actions = append(actions, p.key)
 			actionNode = p.knode
 			st.Trigger = d.trigger(p.value, at, users)
+		case "tokens":
+			actions = append(actions, p.key)
+			actionNode = p.knode
+			if v, ok := d.str(p.value, at, "expire or revoke"); ok {
+				if contains(tokenActions, v) {
+					st.Tokens = v
+				} else {
+					d.enumError(p.value, at, v, tokenActions)
+				}
+			}
 		case "reply":
 			st.Reply = d.reply(p.value, at)
 		case "delivered_to":
@@ -92,7 +102,7 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *
 		case "bot_receives":
 			st.BotReceives = d.receives(p.value, at)
 		case "violations":
-			st.Violations = d.ruleList(p.value, at)
+			st.Violations = d.violations(p.value, at)
 		case "tolerate":
 			st.Tolerate = d.ruleList(p.value, at)
 		case "checks":
@@ -110,7 +120,7 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *
 		d.fail(actionNode, path, fmt.Sprintf("a step does one thing, this one has %s", strings.Join(actions, " and ")), "split it into one step per action")
 	case len(actions) == 0 && st.Sends == nil && st.BotReceives == nil:
 		d.fail(n, path, "the step does nothing and checks nothing",
-			"give a user's action (alice: hi), agent:, advance:, trigger:, or a check (sends:, bot_receives:)")
+			"give a user's action (alice: hi), agent:, advance:, trigger:, tokens:, or a check (sends:, bot_receives:)")
 	}
 	if st.Message == nil {
 		for key, set := range map[string]bool{"reply": st.Reply != nil, "delivered_to": st.DeliveredTo != "", "user_sees": st.UserSees != nil, "checks": st.Checks != nil} {

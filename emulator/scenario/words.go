@@ -48,6 +48,8 @@ func (x *run) describe(st *Step) string {
 		return "advance " + fmtDuration(st.Advance.String())
 	case st.Trigger != nil:
 		return fmt.Sprintf("trigger %s for %s", st.Trigger.Kind, st.Trigger.User)
+	case st.Tokens != "":
+		return st.Tokens + " the app's access tokens"
 	}
 	var what []string
 	if st.Sends != nil {

@@ -115,7 +115,7 @@ func BenchmarkLedgerTrigger(b *testing.B) {
 
 func BenchmarkTokensCheck(b *testing.B) {
 	tokens := state.NewTokens(seeded(1))
-	tk, err := tokens.Issue("wx0e1d2c3b4a596877", benchNow)
+	tk, err := tokens.Issue("wx0e1d2c3b4a596877", benchNow, benchNow)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func BenchmarkTokensIssue(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		now = now.Add(time.Second)
-		if _, err := tokens.Issue("wx0e1d2c3b4a596877", now); err != nil {
+		if _, err := tokens.Issue("wx0e1d2c3b4a596877", now, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -154,7 +154,7 @@ func BenchmarkMediaUpload(b *testing.B) {
 		// Ten hours per upload: about eight files are live at any time, and the sweeps keep
 		// the store near that, so the benchmark measures uploads rather than a growing heap.
 		now = now.Add(10 * time.Hour)
-		if _, err := store.Upload("wx0e1d2c3b4a596877", "oa", "image", "a.png", "", data, now); err != nil {
+		if _, err := store.Upload("wx0e1d2c3b4a596877", "oa", "image", "a.png", data, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -134,11 +134,13 @@ func (s *MediaStore) limit(typ string) int {
 //
 // The file must be a format of the type by its name's extension and by its content, but the
 // two need not agree (a PNG named .jpg is a valid image): WeChat is not known to compare them.
-// contentType is kept as given, or taken from the content when empty.
+// The content type kept (and answered by media/get) is the content's own, as sniffed, whatever
+// the part's Content-Type claimed: clients often send application/octet-stream, and WeChat
+// serves its media with the type of what they are.
 //
 // Deviation: the 60-second limit on voice (45007) and 40006 "invalid meida size" are not
 // checked; that needs decoding the audio, and when WeChat sends 40006 is not documented.
-func (s *MediaStore) Upload(appid, kind, typ, filename, contentType string, data []byte, now time.Time) (Media, error) {
+func (s *MediaStore) Upload(appid, kind, typ, filename string, data []byte, now time.Time) (Media, error) {
 	formats := mediaFormats(typ)
 	switch {
 	case kind != kindOA && kind != kindMP:
@@ -163,9 +165,7 @@ func (s *MediaStore) Upload(appid, kind, typ, filename, contentType string, data
 	if lim := s.limit(typ); len(data) > lim {
 		return Media{}, fmt.Errorf("upload %s of %d bytes, limit %d: %w", typ, len(data), lim, ErrMediaTooLarge)
 	}
-	if contentType == "" {
-		contentType = mimeType(sniffed)
-	}
+	contentType := mimeType(sniffed)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -35,7 +35,7 @@ var _ = Describe("MediaStore", func() {
 	BeforeEach(func() { store = state.NewMediaStore(seeded(7)) })
 
 	upload := func(app, kind, typ, name string, data []byte) (state.Media, error) {
-		return store.Upload(app, kind, typ, name, "", data, t0)
+		return store.Upload(app, kind, typ, name, data, t0)
 	}
 
 	DescribeTable("accepts every documented format",
@@ -116,11 +116,11 @@ var _ = Describe("MediaStore", func() {
 		}
 	})
 
-	It("keeps the name without directories and the content type as given", func() {
-		m, err := store.Upload(oaApp, "oa", "image", `C:\pics\cat.png`, "image/x-png", file(pngMagic, 10), t0)
+	It("keeps the name without directories, and the content's own type", func() {
+		m, err := store.Upload(oaApp, "oa", "image", `C:\pics\cat.jpg`, file(pngMagic, 10), t0)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(m.Filename).To(Equal("cat.png"))
-		Expect(m.ContentType).To(Equal("image/x-png"))
+		Expect(m.Filename).To(Equal("cat.jpg"))
+		Expect(m.ContentType).To(Equal("image/png"), "a PNG named .jpg is served as what it is")
 		m, err = upload(oaApp, "oa", "image", "/tmp/dog.gif", file(gifMagic, 10))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(m.Filename).To(Equal("dog.gif"))
@@ -172,9 +172,9 @@ var _ = Describe("MediaStore", func() {
 	It("lets go of expired files", func() {
 		first, err := upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Hour))
+		_, err = store.Upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10), t0.Add(time.Hour))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(72*time.Hour))
+		_, err = store.Upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10), t0.Add(72*time.Hour))
 		Expect(err).NotTo(HaveOccurred())
 		ids := func() (ids []string) {
 			for _, m := range store.Snapshot() {
@@ -187,7 +187,7 @@ var _ = Describe("MediaStore", func() {
 		Expect(store.Exists(oaApp, first.ID, t0.Add(73*time.Hour))).To(BeFalse())
 		Expect(ids()).To(HaveLen(1))
 		for i := range 1000 {
-			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Duration(i)*time.Hour))
+			_, err := store.Upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10), t0.Add(time.Duration(i)*time.Hour))
 			Expect(err).NotTo(HaveOccurred())
 		}
 		Expect(len(ids())).To(BeNumerically("<=", 72))
@@ -195,7 +195,7 @@ var _ = Describe("MediaStore", func() {
 
 	It("lets go of expired files restored from an export", func() {
 		for i := range 3 {
-			_, err := store.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0.Add(time.Duration(2-i)*time.Hour))
+			_, err := store.Upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10), t0.Add(time.Duration(2-i)*time.Hour))
 			Expect(err).NotTo(HaveOccurred())
 		}
 		restored := state.NewMediaStore(seeded(9))
@@ -240,7 +240,7 @@ var _ = Describe("MediaStore", func() {
 
 	It("reports a failing random source", func() {
 		broken := state.NewMediaStore(strings.NewReader("short"))
-		_, err := broken.Upload(oaApp, "oa", "image", "a.png", "", file(pngMagic, 10), t0)
+		_, err := broken.Upload(oaApp, "oa", "image", "a.png", file(pngMagic, 10), t0)
 		Expect(err).To(HaveOccurred())
 	})
 })

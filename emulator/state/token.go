@@ -83,8 +83,14 @@ func (tk Token) ExpiresIn(now time.Time) int {
 }
 
 // Tokens issues and checks access tokens (protocol §4.3). It keeps only tokens that can still
-// be valid; a token it has forgotten is still recognised as its own, and told apart as expired
-// or unknown, because each value carries its expiry and a checksum.
+// be valid; a token it has forgotten is still recognised as its own, told apart as expired or
+// unknown, and known to be its app's, because each value carries its expiry, its appid and a
+// checksum.
+//
+// Two times reach it. The lifetimes (7200 s, the 5-minute overlaps) are counted on the time the
+// caller passes as now: the platform's token time, wall time by default. The daily quotas and
+// the spacing of forced refreshes are counted on quotaNow: virtual time, the calendar of the
+// scenario.
 type Tokens struct {
 	// DailyLimit is the daily quota of /cgi-bin/token per appid; NewTokens sets it to
 	// DefaultTokenDailyLimit. It is configuration: set it before the store is shared.
@@ -131,12 +137,13 @@ func NewTokens(random io.Reader) *Tokens {
 }
 
 // Issue answers /cgi-bin/token: a new token on every call. The previous one stays valid for
-// TokenOverlap, or until its own expiry if that is sooner.
-func (t *Tokens) Issue(appid string, now time.Time) (Token, error) {
+// TokenOverlap, or until its own expiry if that is sooner. now is token time; quotaNow is the
+// time the daily quota counts on.
+func (t *Tokens) Issue(appid string, now, quotaNow time.Time) (Token, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := t.app(appid, now)
-	if day := dayOf(now); !day.Equal(a.day) {
+	if day := dayOf(quotaNow); !day.Equal(a.day) {
 		a.day, a.issued = day, 0
 	}
 	if a.issued >= t.DailyLimit {
@@ -158,11 +165,12 @@ func (t *Tokens) Issue(appid string, now time.Time) (Token, error) {
 // out the same token until less than StableRenewBefore is left, then a new one, the old one
 // staying valid until its own expiry. With force it issues a new one at once and the old one
 // stays valid for TokenOverlap; force is limited to ForceRefreshDailyLimit calls a day, at least
-// ForceRefreshInterval apart (counted from the previous force_refresh call that succeeded).
+// ForceRefreshInterval apart (counted from the previous force_refresh call that succeeded). now
+// is token time; quotaNow is the time the daily limit and the spacing count on.
 //
 // Deviation: the frequency limits of stable_token itself (10 000/min, 500 000/day) are not
 // enforced; no test suite comes near them.
-func (t *Tokens) Stable(appid string, force bool, now time.Time) (Token, error) {
+func (t *Tokens) Stable(appid string, force bool, now, quotaNow time.Time) (Token, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := t.app(appid, now)
@@ -178,13 +186,13 @@ func (t *Tokens) Stable(appid string, force bool, now time.Time) (Token, error) 
 		a.stable = rec
 		return rec.tok, nil
 	}
-	if day := dayOf(now); !day.Equal(a.forceDay) {
+	if day := dayOf(quotaNow); !day.Equal(a.forceDay) {
 		a.forceDay, a.forced = day, 0
 	}
 	if a.forced >= ForceRefreshDailyLimit {
 		return Token{}, fmt.Errorf("force refresh stable token for %s: %w", appid, ErrForceRefreshQuota)
 	}
-	if !a.lastForce.IsZero() && now.Sub(a.lastForce) < ForceRefreshInterval {
+	if !a.lastForce.IsZero() && quotaNow.Sub(a.lastForce) < ForceRefreshInterval {
 		return Token{}, fmt.Errorf("force refresh stable token for %s: %w", appid, ErrForceRefreshTooSoon)
 	}
 	rec, err := t.issue(a, appid, true, now)
@@ -192,7 +200,7 @@ func (t *Tokens) Stable(appid string, force bool, now time.Time) (Token, error) 
 		return Token{}, fmt.Errorf("force refresh stable token for %s: %w", appid, err)
 	}
 	a.forced++
-	a.lastForce = now
+	a.lastForce = quotaNow
 	if cur != nil {
 		cur.until = earlier(cur.until, now.Add(TokenOverlap))
 	}
@@ -200,12 +208,14 @@ func (t *Tokens) Stable(appid string, force bool, now time.Time) (Token, error) 
 	return rec.tok, nil
 }
 
-// Check says whose token s is, or why it is not accepted at now.
+// Check says whose token s is, or why it is not accepted at now (token time). appid names the
+// app whenever the value is one of ours — also with ErrTokenExpired and ErrTokenUnknown, since a
+// token carries its appid — and is empty with ErrTokenMissing and ErrTokenMalformed.
 func (t *Tokens) Check(s string, now time.Time) (appid string, err error) {
 	if s == "" {
 		return "", ErrTokenMissing
 	}
-	expires, ok := parseTokenValue(s)
+	raw, expires, ok := parseTokenValue(s)
 	if !ok {
 		return "", ErrTokenMalformed
 	}
@@ -214,9 +224,9 @@ func (t *Tokens) Check(s string, now time.Time) (appid string, err error) {
 	rec, ok := t.byValue[s]
 	if !ok {
 		if !now.Before(time.Unix(0, expires)) {
-			return "", ErrTokenExpired
+			return tokenAppID(&raw), ErrTokenExpired
 		}
-		return "", ErrTokenUnknown
+		return tokenAppID(&raw), ErrTokenUnknown
 	}
 	switch {
 	case rec.expired || !now.Before(rec.tok.Expires):
@@ -229,21 +239,51 @@ func (t *Tokens) Check(s string, now time.Time) (appid string, err error) {
 	if rec.dead(now) {
 		t.apps[rec.tok.AppID].prune(t.byValue, now)
 	}
-	return "", err
+	return rec.tok.AppID, err
 }
 
-// Expire makes every token of appid expired now, as if their time had run out, so that a
-// bot's handling of 42001 can be tested. The next Issue or Stable hands out a new token.
-func (t *Tokens) Expire(appid string) {
+// Expire makes every token of appid that is valid at now (token time) expired, as if its time
+// had run out, so that a bot's handling of 42001 can be tested; it returns how many there were.
+// The next Issue or Stable hands out a new token.
+func (t *Tokens) Expire(appid string, now time.Time) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a, ok := t.apps[appid]
 	if !ok {
-		return
+		return 0
 	}
+	a.prune(t.byValue, now)
+	n := 0
 	for _, r := range a.records {
-		r.expired = true
+		if !r.expired && now.Before(r.until) {
+			r.expired = true
+			n++
+		}
 	}
+	return n
+}
+
+// Revoke forgets every token of appid, as a reset of the AppSecret does, so that a bot's
+// handling of 40001 can be tested; it returns how many of them were valid at now (token time).
+// A forgotten token answers ErrTokenUnknown until its own expiry, ErrTokenExpired after. The
+// daily counts stay.
+func (t *Tokens) Revoke(appid string, now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a, ok := t.apps[appid]
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, r := range a.records {
+		if !r.expired && now.Before(r.until) {
+			n++
+		}
+		delete(t.byValue, r.tok.Value)
+	}
+	clear(a.records)
+	a.records, a.plain, a.stable = a.records[:0], nil, nil
+	return n
 }
 
 // Reset forgets every token and every daily count. Tokens issued before are then unknown, or
@@ -288,7 +328,7 @@ func (a *appTokens) prune(byValue map[string]*tokenRecord, now time.Time) {
 
 func (t *Tokens) issue(a *appTokens, appid string, stable bool, now time.Time) (*tokenRecord, error) {
 	expires := now.Add(TokenLifetime)
-	v, err := newTokenValue(t.random, expires)
+	v, err := newTokenValue(t.random, appid, expires)
 	if err != nil {
 		return nil, err
 	}
@@ -311,26 +351,63 @@ func earlier(a, b time.Time) time.Time {
 // Token values look like WeChat's: a decimal generation number, "_", then base64url text.
 // The 96 bytes behind the text are 80 random bytes, the expiry in unix nanoseconds masked with
 // the first random bytes (so it does not stand out), and 8 bytes of SHA-256 over the rest,
-// which tells our values from random strings.
+// which tells our values from random strings. Bytes 16 to 48 of the random part carry the
+// appid, its length first, masked with a SHA-256 of the first 16 bytes: a token names its app
+// even after the store has forgotten it, as WeChat's 42001 still knows whose token expired.
 const (
-	tokenPrefix  = "86_"
-	tokenRandom  = 80
-	tokenRawSize = tokenRandom + 8 + 8
+	tokenPrefix   = "86_"
+	tokenRandom   = 80
+	tokenRawSize  = tokenRandom + 8 + 8
+	tokenAppIDAt  = 16
+	tokenAppIDMax = sha256.Size - 1 // longer appids (none are) are not carried
 )
 
 // tokenLen is the length of every token value: the prefix and 128 characters.
 var tokenLen = len(tokenPrefix) + base64.RawURLEncoding.EncodedLen(tokenRawSize)
 
-func newTokenValue(random io.Reader, expires time.Time) (string, error) {
+func newTokenValue(random io.Reader, appid string, expires time.Time) (string, error) {
 	var raw [tokenRawSize]byte
 	if _, err := io.ReadFull(random, raw[:tokenRandom]); err != nil {
 		return "", fmt.Errorf("read random bytes: %w", err)
 	}
-	mask := binary.BigEndian.Uint64(raw[:8])
-	binary.BigEndian.PutUint64(raw[tokenRandom:], uint64(expires.UnixNano())^mask)
+	mask := appIDMask(&raw)
+	if len(appid) <= tokenAppIDMax {
+		field := raw[tokenAppIDAt : tokenAppIDAt+1+len(appid)]
+		field[0] = byte(len(appid)) ^ mask[0]
+		for i := range len(appid) {
+			field[1+i] = appid[i] ^ mask[1+i]
+		}
+	} else {
+		raw[tokenAppIDAt] = 0xff ^ mask[0] // a length no appid carried has: none
+	}
+	expMask := binary.BigEndian.Uint64(raw[:8])
+	binary.BigEndian.PutUint64(raw[tokenRandom:], uint64(expires.UnixNano())^expMask)
 	sum := tokenChecksum(raw[:tokenRandom+8])
 	copy(raw[tokenRandom+8:], sum[:8])
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:]), nil
+}
+
+// appIDMask is the mask of the appid field: a SHA-256 of the bytes before it.
+func appIDMask(raw *[tokenRawSize]byte) [sha256.Size]byte {
+	const label = "wxemu token appid "
+	var b [len(label) + tokenAppIDAt]byte
+	copy(b[:], label)
+	copy(b[len(label):], raw[:tokenAppIDAt])
+	return sha256.Sum256(b[:])
+}
+
+// tokenAppID is the appid a token value carries, or "" when it carries none.
+func tokenAppID(raw *[tokenRawSize]byte) string {
+	mask := appIDMask(raw)
+	n := int(raw[tokenAppIDAt] ^ mask[0])
+	if n > tokenAppIDMax {
+		return ""
+	}
+	id := make([]byte, n)
+	for i := range id {
+		id[i] = raw[tokenAppIDAt+1+i] ^ mask[1+i]
+	}
+	return string(id)
 }
 
 func tokenChecksum(b []byte) [sha256.Size]byte {
@@ -342,22 +419,22 @@ func tokenChecksum(b []byte) [sha256.Size]byte {
 	return sum
 }
 
-// parseTokenValue returns the expiry carried by one of our token values, in unix nanoseconds.
-func parseTokenValue(s string) (expires int64, ok bool) {
+// parseTokenValue checks that s is one of our token values and returns its bytes and the expiry
+// it carries, in unix nanoseconds.
+func parseTokenValue(s string) (raw [tokenRawSize]byte, expires int64, ok bool) {
 	if len(s) != tokenLen || !strings.HasPrefix(s, tokenPrefix) {
-		return 0, false
+		return raw, 0, false
 	}
-	var raw [tokenRawSize]byte
 	n, err := base64.RawURLEncoding.Decode(raw[:], []byte(s[len(tokenPrefix):]))
 	if err != nil || n != tokenRawSize {
-		return 0, false
+		return raw, 0, false
 	}
 	sum := tokenChecksum(raw[:tokenRandom+8])
 	if string(sum[:8]) != string(raw[tokenRandom+8:]) {
-		return 0, false
+		return raw, 0, false
 	}
 	mask := binary.BigEndian.Uint64(raw[:8])
-	return int64(binary.BigEndian.Uint64(raw[tokenRandom:]) ^ mask), true
+	return raw, int64(binary.BigEndian.Uint64(raw[tokenRandom:]) ^ mask), true
 }
 
 // TokenSnapshot is the token store in an export.
@@ -435,7 +512,7 @@ func (t *Tokens) Restore(s TokenSnapshot) {
 		a.day, a.issued, a.forceDay, a.forced, a.lastForce = q.Day, q.Issued, q.ForceDay, q.Forced, q.LastForce
 	}
 	for _, x := range s.Tokens {
-		if _, ok := parseTokenValue(x.Value); !ok {
+		if _, _, ok := parseTokenValue(x.Value); !ok {
 			continue
 		}
 		if _, dup := t.byValue[x.Value]; dup {

@@ -28,13 +28,13 @@ var _ = Describe("Tokens", func() {
 
 	issue := func(now time.Time) state.Token {
 		GinkgoHelper()
-		tk, err := tokens.Issue(oaApp, now)
+		tk, err := tokens.Issue(oaApp, now, now)
 		Expect(err).NotTo(HaveOccurred())
 		return tk
 	}
 	stable := func(force bool, now time.Time) state.Token {
 		GinkgoHelper()
-		tk, err := tokens.Stable(oaApp, force, now)
+		tk, err := tokens.Stable(oaApp, force, now, now)
 		Expect(err).NotTo(HaveOccurred())
 		return tk
 	}
@@ -44,10 +44,12 @@ var _ = Describe("Tokens", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(appid).To(Equal(tk.AppID))
 	}
+	// expectRejected also checks that a refused token still names its app, for the journal.
 	expectRejected := func(tk state.Token, now time.Time, want error) {
 		GinkgoHelper()
-		_, err := tokens.Check(tk.Value, now)
+		appid, err := tokens.Check(tk.Value, now)
 		Expect(err).To(MatchError(want))
+		Expect(appid).To(Equal(tk.AppID), "a refused token still names its app")
 	}
 
 	Describe("/cgi-bin/token", func() {
@@ -61,7 +63,7 @@ var _ = Describe("Tokens", func() {
 
 		It("issues the same tokens from the same random source", func() {
 			other := state.NewTokens(seeded(1))
-			tk, err := other.Issue(oaApp, t0)
+			tk, err := other.Issue(oaApp, t0, t0)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(tk).To(Equal(issue(t0)))
 		})
@@ -124,13 +126,14 @@ var _ = Describe("Tokens", func() {
 			for range 2000 {
 				issue(morning)
 			}
-			_, err := tokens.Issue(oaApp, morning)
+			_, err := tokens.Issue(oaApp, morning, morning)
 			Expect(err).To(MatchError(state.ErrDailyQuota))
-			_, err = tokens.Issue(oaApp, time.Date(2026, 11, 21, 23, 59, 59, 999999999, china))
+			late := time.Date(2026, 11, 21, 23, 59, 59, 999999999, china)
+			_, err = tokens.Issue(oaApp, late, late)
 			Expect(err).To(MatchError(state.ErrDailyQuota))
-			_, err = tokens.Issue(mpApp, morning)
+			_, err = tokens.Issue(mpApp, morning, morning)
 			Expect(err).NotTo(HaveOccurred(), "every app has its own quota")
-			_, err = tokens.Stable(oaApp, false, morning)
+			_, err = tokens.Stable(oaApp, false, morning, morning)
 			Expect(err).NotTo(HaveOccurred(), "stable_token has its own quota")
 
 			midnight := time.Date(2026, 11, 22, 0, 0, 0, 0, china)
@@ -142,7 +145,7 @@ var _ = Describe("Tokens", func() {
 			tokens.DailyLimit = 2
 			issue(t0)
 			issue(t0)
-			_, err := tokens.Issue(oaApp, t0)
+			_, err := tokens.Issue(oaApp, t0, t0)
 			Expect(err).To(MatchError(state.ErrDailyQuota))
 		})
 	})
@@ -202,7 +205,8 @@ var _ = Describe("Tokens", func() {
 
 		It("spaces forced refreshes at least 30 seconds apart", func() {
 			stable(true, t0)
-			_, err := tokens.Stable(oaApp, true, t0.Add(30*time.Second-time.Nanosecond))
+			soon := t0.Add(30*time.Second - time.Nanosecond)
+			_, err := tokens.Stable(oaApp, true, soon, soon)
 			Expect(err).To(MatchError(state.ErrForceRefreshTooSoon))
 			stable(false, t0.Add(10*time.Second))
 			stable(true, t0.Add(30*time.Second))
@@ -215,10 +219,11 @@ var _ = Describe("Tokens", func() {
 				stable(true, now)
 				now = now.Add(time.Minute)
 			}
-			_, err := tokens.Stable(oaApp, true, now)
+			_, err := tokens.Stable(oaApp, true, now, now)
 			Expect(err).To(MatchError(state.ErrForceRefreshQuota))
 			Expect(stable(false, now).Issued).To(Equal(now.Add(-time.Minute)), "the normal mode still works")
-			_, err = tokens.Stable(oaApp, true, time.Date(2026, 11, 21, 23, 59, 59, 0, china))
+			late := time.Date(2026, 11, 21, 23, 59, 59, 0, china)
+			_, err = tokens.Stable(oaApp, true, late, late)
 			Expect(err).To(MatchError(state.ErrForceRefreshQuota))
 			stable(true, time.Date(2026, 11, 22, 0, 0, 0, 0, china))
 		})
@@ -252,7 +257,7 @@ var _ = Describe("Tokens", func() {
 
 		It("does not know tokens of another emulator", func() {
 			other := state.NewTokens(seeded(2))
-			tk, err := other.Issue(oaApp, t0)
+			tk, err := other.Issue(oaApp, t0, t0)
 			Expect(err).NotTo(HaveOccurred())
 			expectRejected(tk, t0, state.ErrTokenUnknown)
 			expectRejected(tk, t0.Add(3*time.Hour), state.ErrTokenExpired)
@@ -260,11 +265,14 @@ var _ = Describe("Tokens", func() {
 	})
 
 	It("expires an app's tokens on demand", func() {
-		plain, st := issue(t0), stable(false, t0)
-		theirs, err := tokens.Issue(mpApp, t0)
+		superseded := issue(t0.Add(-time.Hour))
+		plain, st := issue(t0.Add(-6*time.Minute)), stable(false, t0)
+		theirs, err := tokens.Issue(mpApp, t0, t0)
 		Expect(err).NotTo(HaveOccurred())
-		tokens.Expire(oaApp)
-		tokens.Expire("wx-nobody")
+		Expect(tokens.Expire(oaApp, t0)).To(Equal(2), "the token and the stable token; not the one past its overlap")
+		Expect(tokens.Expire("wx-nobody", t0)).To(Equal(0))
+		Expect(tokens.Expire(oaApp, t0)).To(Equal(0), "nothing valid is left")
+		expectRejected(superseded, t0, state.ErrTokenUnknown)
 		expectRejected(plain, t0, state.ErrTokenExpired)
 		expectRejected(st, t0, state.ErrTokenExpired)
 		expectValid(theirs, t0)
@@ -274,6 +282,62 @@ var _ = Describe("Tokens", func() {
 		expectValid(fresh, t0.Add(time.Second))
 		expectValid(issue(t0.Add(time.Second)), t0.Add(time.Second))
 		expectRejected(plain, t0.Add(time.Hour), state.ErrTokenExpired)
+	})
+
+	It("revokes an app's tokens on demand: unknown until their own expiry, still naming the app", func() {
+		plain, st := issue(t0), stable(false, t0)
+		theirs, err := tokens.Issue(mpApp, t0, t0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tokens.Revoke(oaApp, t0.Add(time.Minute))).To(Equal(2))
+		Expect(tokens.Revoke("wx-nobody", t0)).To(Equal(0))
+		Expect(tokens.Revoke(oaApp, t0)).To(Equal(0))
+		expectRejected(plain, t0.Add(time.Minute), state.ErrTokenUnknown)
+		expectRejected(st, t0.Add(time.Minute), state.ErrTokenUnknown)
+		expectRejected(st, t0.Add(2*time.Hour), state.ErrTokenExpired)
+		expectValid(theirs, t0.Add(time.Minute))
+
+		fresh := stable(false, t0.Add(time.Minute))
+		Expect(fresh.Value).NotTo(Equal(st.Value))
+		Expect(fresh.ExpiresIn(t0.Add(time.Minute))).To(Equal(7200))
+		expectValid(issue(t0.Add(time.Minute)), t0.Add(time.Minute))
+		Expect(tokens.Snapshot().Apps).To(ContainElement(And(HaveField("AppID", oaApp), HaveField("Issued", 2))), "the daily count stays")
+	})
+
+	It("counts lifetimes on token time and quotas on quota time", func() {
+		tokens.DailyLimit = 1
+		virtual := time.Date(2026, 11, 21, 10, 0, 0, 0, china)
+		tk, err := tokens.Issue(oaApp, t0, virtual)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tk.Issued).To(Equal(t0))
+		Expect(tk.Expires).To(Equal(t0.Add(7200 * time.Second)))
+		later := t0.Add(48 * time.Hour)
+		_, err = tokens.Issue(oaApp, later, virtual.Add(time.Hour))
+		Expect(err).To(MatchError(state.ErrDailyQuota), "two days of token time are not a day of the quota's")
+		expectRejected(tk, later, state.ErrTokenExpired)
+		next, err := tokens.Issue(oaApp, later, virtual.Add(24*time.Hour))
+		Expect(err).NotTo(HaveOccurred(), "the quota's day is over")
+		expectValid(next, later.Add(7200*time.Second-time.Nanosecond))
+		expectRejected(next, later.Add(7200*time.Second), state.ErrTokenExpired)
+
+		_, err = tokens.Stable(oaApp, true, later, virtual)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = tokens.Stable(oaApp, true, later.Add(time.Hour), virtual.Add(29*time.Second))
+		Expect(err).To(MatchError(state.ErrForceRefreshTooSoon), "the spacing of forced refreshes is quota time")
+		_, err = tokens.Stable(oaApp, true, later.Add(time.Hour), virtual.Add(30*time.Second))
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("carries the appid in the token, and none when it is too long to carry", func() {
+		long := strings.Repeat("x", 32)
+		tk, err := tokens.Issue(long, t0, t0)
+		Expect(err).NotTo(HaveOccurred())
+		appid, err := tokens.Check(tk.Value, t0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(appid).To(Equal(long), "a held token is known by its record")
+		Expect(tokens.Revoke(long, t0)).To(Equal(1))
+		appid, err = tokens.Check(tk.Value, t0)
+		Expect(err).To(MatchError(state.ErrTokenUnknown))
+		Expect(appid).To(BeEmpty())
 	})
 
 	It("forgets everything on Reset", func() {
@@ -290,10 +354,10 @@ var _ = Describe("Tokens", func() {
 		old := issue(t0)
 		cur := issue(t0.Add(time.Minute))
 		st := stable(true, t0)
-		tokens.Expire(mpApp)
-		theirs, err := tokens.Issue(mpApp, t0)
+		tokens.Expire(mpApp, t0)
+		theirs, err := tokens.Issue(mpApp, t0, t0)
 		Expect(err).NotTo(HaveOccurred())
-		tokens.Expire(mpApp)
+		tokens.Expire(mpApp, t0)
 
 		b, err := json.Marshal(tokens.Snapshot())
 		Expect(err).NotTo(HaveOccurred())
@@ -314,7 +378,8 @@ var _ = Describe("Tokens", func() {
 		expectRejected(old, t0.Add(6*time.Minute), state.ErrTokenUnknown)
 		expectRejected(theirs, now, state.ErrTokenExpired)
 		Expect(stable(false, now)).To(Equal(st))
-		_, err = tokens.Stable(oaApp, true, t0.Add(10*time.Second))
+		tenSeconds := t0.Add(10 * time.Second)
+		_, err = tokens.Stable(oaApp, true, tenSeconds, tenSeconds)
 		Expect(err).To(MatchError(state.ErrForceRefreshTooSoon))
 	})
 
@@ -327,9 +392,9 @@ var _ = Describe("Tokens", func() {
 
 	It("reports a failing random source", func() {
 		broken := state.NewTokens(strings.NewReader("short"))
-		_, err := broken.Issue(oaApp, t0)
+		_, err := broken.Issue(oaApp, t0, t0)
 		Expect(err).To(HaveOccurred())
-		_, err = broken.Stable(oaApp, false, t0)
+		_, err = broken.Stable(oaApp, false, t0, t0)
 		Expect(err).To(HaveOccurred())
 	})
 })

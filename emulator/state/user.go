@@ -27,12 +27,17 @@ var (
 
 // User is a user of one app, as WeChat knows them.
 type User struct {
-	App             string    `json:"app"`
-	OpenID          string    `json:"openid"`
-	Name            string    `json:"name,omitempty"`
-	Subscribed      bool      `json:"subscribed"`
+	App        string `json:"app"`
+	OpenID     string `json:"openid"`
+	Name       string `json:"name,omitempty"`
+	Subscribed bool   `json:"subscribed"`
+	// LastInteraction is the last message between the user and the account, either way: the
+	// typing rule's 30 seconds count from it.
 	LastInteraction time.Time `json:"last_interaction,omitzero"`
-	TypingUntil     time.Time `json:"typing_until,omitzero"`
+	// LastMessage is the last message the user sent the account: kfsession/create's "the user
+	// talked to the account within 48 hours" counts from it.
+	LastMessage time.Time `json:"last_message,omitzero"`
+	TypingUntil time.Time `json:"typing_until,omitzero"`
 }
 
 // Users holds the users of every app. A user exists once configured or once they interact.
@@ -102,6 +107,20 @@ func (u *Users) Touch(app, openid string, now time.Time, cancelTyping bool) erro
 		}
 		if cancelTyping {
 			rec.TypingUntil = time.Time{}
+		}
+		return nil
+	})
+}
+
+// Talked records a message from the user to the account at now: it counts for the typing rule
+// (as Touch, leaving any typing state) and as the user's last message.
+func (u *Users) Talked(app, openid string, now time.Time) error {
+	return u.update(app, openid, func(rec *User) error {
+		if now.After(rec.LastInteraction) {
+			rec.LastInteraction = now
+		}
+		if now.After(rec.LastMessage) {
+			rec.LastMessage = now
 		}
 		return nil
 	})

@@ -43,6 +43,21 @@ var _ = Describe("Users and the typing rule", func() {
 		Expect(u.StartTyping("a", "u", now.Add(57*time.Second))).To(MatchError(state.ErrTypingNoInteraction))
 	})
 
+	It("tells the user's own messages from the account's", func() {
+		u := state.NewUsers()
+		Expect(u.Talked("a", "u", now)).To(MatchError(state.ErrUserUnknown))
+		u.Ensure("a", "u", "alice", true)
+		Expect(u.Talked("a", "u", now)).To(Succeed())
+		Expect(u.StartTyping("a", "u", now.Add(time.Second))).To(Succeed(), "the user's message counts for typing")
+		Expect(u.Touch("a", "u", now.Add(time.Hour), true)).To(Succeed())
+		got, _ := u.Get("a", "u")
+		Expect(got.LastInteraction).To(Equal(now.Add(time.Hour)))
+		Expect(got.LastMessage).To(Equal(now), "the account's message is not the user's")
+		Expect(u.Talked("a", "u", now.Add(-time.Minute))).To(Succeed())
+		got, _ = u.Get("a", "u")
+		Expect(got.LastMessage).To(Equal(now), "never moves back")
+	})
+
 	It("lists, follows and restores users", func() {
 		u := state.NewUsers()
 		u.Ensure("a", "u2", "", true)

@@ -125,8 +125,8 @@ var catalog = map[int]string{
 	CodeInvalidAppID:       "invalid appid",
 	CodeInvalidAccessToken: "invalid access_token",
 	CodeInvalidURL:         "invalid url",
-	// Deviation: the server appends ", view more at http://t.cn/RAEkdVq" (protocol §7.2).
-	CodeInvalidAppSecret: "invalid appsecret",
+	// The doc link is part of the server's text (protocol §4.3, §7.2); the rid follows it.
+	CodeInvalidAppSecret: "invalid appsecret, view more at http://t.cn/RAEkdVq",
 	// The server puts the caller's address in place of <ip>; see InvalidIPErrmsg.
 	CodeIPNotInWhitelist:       "invalid ip <ip> ipv6 ::ffff:<ip>, not in whitelist",
 	CodeInvalidAccountType:     "invalid account type",

@@ -25,6 +25,7 @@ var _ = Describe("errcode catalog", func() {
 		Entry(nil, 40003, "invalid openid"),
 		Entry(nil, 40006, "invalid meida size"),
 		Entry(nil, 40066, "invalid url"),
+		Entry(nil, 40125, "invalid appsecret, view more at http://t.cn/RAEkdVq"),
 		Entry(nil, wire.CodeAccessTokenMissing, "access_token missing"),
 		Entry(nil, 41006, "media_id missing"),
 		Entry(nil, 43004, "require subscribe"),

@@ -132,6 +132,21 @@ var fieldByName = func() map[string]field {
 	return m
 }()
 
+// FieldFold finds the wire name of a message field written in another case ("msgtype" →
+// "MsgType"); ok is false for an exact name or none. Wire names are case-sensitive, so a caller
+// uses it to say how to fix a key, never to accept one.
+func FieldFold(name string) (wireName string, ok bool) {
+	if _, exact := fieldByName[name]; exact {
+		return "", false
+	}
+	for f := field(0); f < nFields; f++ {
+		if strings.EqualFold(fields[f].name, name) {
+			return fields[f].name, true
+		}
+	}
+	return "", false
+}
+
 func (f field) bit() uint64 { return 1 << f }
 
 // str points at the string behind a kString or kDecimal field, nil for the others.

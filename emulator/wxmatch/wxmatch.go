@@ -1,10 +1,15 @@
 // Package wxmatch holds Gomega matchers for wxemu: what the bot answered a push (a text reply, a
 // transfer, nothing, a failure), which rules its answer broke, what it sent through the
-// customer-service API and what WeChat answered, and what the person on the phone saw.
+// customer-service API and what WeChat answered, whether it refused a push WeChat did not sign,
+// and what the person on the phone saw.
 //
 //	ex := emu.User("alice").Send(emutest.Text("push 6"))
 //	Expect(ex).To(wxmatch.HaveNoReply())
 //	Expect(ex).To(wxmatch.HaveSent(wxmatch.Sends(6), wxmatch.Errcodes(0, 0, 0, 0, 0, 45047)))
+//
+// HaveSent, HaveSentMessage and BeRefused judge what a bot does after it answered, on an
+// *emutest.Exchange, the way Gomega's Eventually and then Consistently do: they wait for what is
+// expected, then watch a quiet window for one send or call too many (emutest.WithSettle).
 //
 // The push matchers read an *emutest.Exchange, a *platform.Interaction or a *push.Result. Like
 // Gomega's own, a matcher returns an error, not false, for a value it cannot judge. A failure
@@ -72,7 +77,7 @@ func title(actual any) string {
 	switch a := actual.(type) {
 	case *emutest.Exchange:
 		if a != nil {
-			return fmt.Sprintf("%s of %s", emutest.DescribeMessage(&a.Message), a.User)
+			return a.Describe()
 		}
 	case *platform.Interaction:
 		if a != nil && a.Result != nil {

@@ -256,6 +256,8 @@ var _ = Describe("the push matchers", func() {
 		Entry("BeDeliveredTo on a string", wxmatch.BeDeliveredTo("bot"), "bot", "BeDeliveredTo judges"),
 		Entry("HaveViolation on a string", wxmatch.HaveViolation("push.timeout"), "push.timeout", "HaveViolation judges"),
 		Entry("HaveNoErrors on an int", wxmatch.HaveNoErrors(), 0, "HaveNoErrors judges"),
+		Entry("BeRefused on a string", wxmatch.BeRefused(), "hi", "BeRefused judges a forged push"),
+		Entry("BeRefused on a nil exchange", wxmatch.BeRefused(), (*emutest.Exchange)(nil), "got a nil *emutest.Exchange"),
 	)
 })
 
@@ -271,7 +273,7 @@ var _ = Describe("the send matchers", func() {
 		ex := alice.Send(emutest.Text("push 6"))
 		Expect(ex).To(wxmatch.HaveSent())
 		Expect(ex).To(wxmatch.HaveSent(wxmatch.Sends(6), wxmatch.Errcodes(0, 0, 0, 0, 0, 45047)))
-		Expect(ex.Sends).To(wxmatch.HaveSent(wxmatch.Sends(6)))
+		Expect(ex.Sends()).To(wxmatch.HaveSent(wxmatch.Sends(6)))
 		Expect(alice).To(wxmatch.HaveSent(wxmatch.Sends(6)))
 		Expect(ex).To(wxmatch.HaveSentMessage("text", "message 6 of 6", 45047))
 		Expect(ex).To(wxmatch.HaveSentMessage("text", HavePrefix("message 1"), 0))
@@ -304,6 +306,130 @@ var _ = Describe("the send matchers", func() {
 		Expect(err).To(MatchError(ContainSubstring("HaveSent reads the customer-service sends")))
 		_, err = wxmatch.HaveSentMessage("text", 7, 0).Match(ex)
 		Expect(err).To(MatchError(ContainSubstring("HaveSentMessage takes a string or a matcher")))
+	})
+})
+
+var _ = Describe("the send matchers on a bot that sends after it answered", func() {
+	// The async sample bot answers `success` at once and sends from a goroutine afterwards:
+	// `push 2 after 500ms` sends two messages half a second after its answer.
+	var e *emutest.Emu
+	BeforeEach(func() { e = emutest.Start(emutest.WithSampleBot("oa", "async")) })
+
+	DescribeTable("wait for the sends, then for quiet: a count right passes, one short fails",
+		func(command string) {
+			ex := e.User("alice").Send(emutest.Text(command))
+			Expect(ex).To(wxmatch.HaveNoReply())
+			Expect(ex).To(wxmatch.HaveSent(wxmatch.Sends(2), wxmatch.Errcodes(0, 0)))
+			Expect(ex).To(wxmatch.HaveSentMessage("text", "message 2 of 2", 0))
+
+			failures := InterceptGomegaFailures(func() {
+				Expect(e.User("bob").Send(emutest.Text(command))).To(wxmatch.HaveSent(wxmatch.Sends(1)))
+			})
+			Expect(failures).To(ConsistOf(And(
+				HavePrefix(`Expected text "`+command+`" of bob`),
+				ContainSubstring("to have sent customer-service messages that satisfy every matcher"),
+				ContainSubstring("(waited up to 1s for them, then 100ms in which nothing more may happen)"),
+				ContainSubstring("Expected\n    <int>: 2\nto equal\n    <int>: 1"),
+				MatchRegexp(`What bob saw:\n(.*\n)*.*bot \(custom\)\s+message 2 of 2`),
+				ContainSubstring("<Content><![CDATA["+command+"]]></Content>"),
+				ContainSubstring(`text "message 2 of 2" → 0 ok`),
+			)))
+		},
+		Entry("sent at once", "push 2"),
+		Entry("sent 50 ms later", "push 2 after 50ms"),
+		Entry("sent 500 ms later", "push 2 after 500ms"),
+	)
+
+	It("fail a count the bot does not reach within the bound", func() {
+		failures := InterceptGomegaFailures(func() {
+			Expect(e.User("alice").Send(emutest.Text("push 2 after 50ms"))).To(wxmatch.HaveSent(wxmatch.Sends(3)))
+		})
+		Expect(failures).To(ConsistOf(ContainSubstring("Expected\n    <int>: 2\nto equal\n    <int>: 3")))
+	})
+
+	It("fail HaveSent(Sends(0)) when a send comes within the quiet window", func() {
+		failures := InterceptGomegaFailures(func() {
+			Expect(e.User("alice").Send(emutest.Text("push 1 after 30ms"))).To(wxmatch.HaveSent(wxmatch.Sends(0)))
+		})
+		Expect(failures).To(ConsistOf(ContainSubstring(`text "message 1 of 1" → 0 ok`)))
+	})
+
+	It("wait as long as the exchange's Within says, and watch as long as QuietFor says", func() {
+		ex := e.User("alice").Send(emutest.Text("push 2 after 1500ms"))
+		failures := InterceptGomegaFailures(func() { Expect(ex).To(wxmatch.HaveSent(wxmatch.Sends(2))) })
+		Expect(failures).To(ConsistOf(ContainSubstring("Expected\n    <int>: 0\nto equal\n    <int>: 2")))
+		Expect(ex.Within(3 * time.Second)).To(wxmatch.HaveSent(wxmatch.Sends(2)))
+
+		// 100 ms of quiet says nothing of a send 300 ms later; a second does.
+		later := e.User("bob").Send(emutest.Text("push 1 after 300ms"))
+		failures = InterceptGomegaFailures(func() {
+			Expect(later.QuietFor(time.Second)).To(wxmatch.HaveSent(wxmatch.Sends(0)))
+		})
+		Expect(failures).To(ConsistOf(ContainSubstring("then 1s in which nothing more may happen")))
+	})
+
+	It("wait on a user too, for all of their sends", func() {
+		alice := e.User("alice")
+		alice.Send(emutest.Text("push 2 after 50ms"))
+		Expect(alice).To(wxmatch.HaveSent(wxmatch.Sends(2)))
+		Expect(alice).To(wxmatch.HaveSentMessage("text", "message 1 of 2", 0))
+	})
+
+	It("judge an exchange on what came before the user's next action", func() {
+		alice := e.User("alice")
+		first := alice.Send(emutest.Text("push 1"))
+		Expect(first).To(wxmatch.HaveSent(wxmatch.Sends(1)))
+		second := alice.Send(emutest.Text("push 2"))
+		Expect(second).To(wxmatch.HaveSent(wxmatch.Sends(2)))
+		Expect(first).To(wxmatch.HaveSent(wxmatch.Sends(1)), "the sends after alice wrote again are the next exchange's")
+		Expect(failure(wxmatch.HaveSent(wxmatch.Sends(2)), first)).To(ContainSubstring("(judged at once: the user acted again after it)"))
+	})
+})
+
+var _ = Describe("BeRefused", func() {
+	// The sample bots in safe mode: both signatures on every push.
+	var cfg *config.Config
+	BeforeEach(func() {
+		cfg = config.Default()
+		oa, _ := cfg.App("oa")
+		oa.Mode = config.ModeSafe
+	})
+
+	It("passes a bot that checks what WeChat signs, and shows how it refused", func() {
+		alice := emutest.Start(emutest.WithConfig(cfg), emutest.WithSampleBot("oa", "oa")).User("alice")
+		Expect(alice.Forge(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+		Expect(alice.ForgeMsgSignature(emutest.Text("push 1"))).To(wxmatch.BeRefused())
+
+		msg := negatedFailure(wxmatch.BeRefused(), alice.Forge(emutest.Text("hi")))
+		Expect(msg).To(HavePrefix(`Expected a forged push (wrong signature and msg_signature) of text "hi" as alice`))
+		Expect(msg).To(ContainSubstring("not to be refused"))
+		Expect(msg).To(ContainSubstring("but it was: the bot answered HTTP 403 without a reply"))
+	})
+
+	It("fails a bot that replies to a push WeChat did not sign, showing the raw exchange", func() {
+		alice := emutest.Start(emutest.WithConfig(cfg), emutest.WithSampleBot("oa", "sigonly")).User("alice")
+		Expect(alice.Forge(emutest.Text("hi"))).To(wxmatch.BeRefused(), "the signature is wrong too")
+
+		msg := failure(wxmatch.BeRefused(), alice.ForgeMsgSignature(emutest.Text("hi")))
+		Expect(msg).To(HavePrefix(`Expected a forged push (wrong msg_signature) of text "hi" as alice`))
+		Expect(msg).To(ContainSubstring(`but the bot answered HTTP 200 with a text reply ("hello, hi"): it did not check the msg_signature`))
+		Expect(msg).To(ContainSubstring("a forged push of text \"hi\" as alice"))
+		Expect(msg).To(ContainSubstring("<Encrypt>"), "the push as it was sent")
+		Expect(msg).To(ContainSubstring("decrypted"), "the bot's reply")
+	})
+
+	It("fails a bot that answers `success` and then acts on the push through the API", func() {
+		alice := emutest.Start(emutest.WithConfig(cfg), emutest.WithSampleBot("oa", "sigonly")).User("alice")
+		msg := failure(wxmatch.BeRefused(), alice.ForgeMsgSignature(emutest.Text("push 1")))
+		Expect(msg).To(ContainSubstring("but the bot called the API 1 time(s) about the user"))
+		Expect(msg).To(ContainSubstring("it acted on a push WeChat did not sign"))
+		Expect(msg).To(ContainSubstring("/cgi-bin/message/custom/send"))
+	})
+
+	It("judges only forged pushes", func() {
+		alice := emutest.Start(emutest.WithSampleBot("oa", "oa")).User("alice")
+		_, err := wxmatch.BeRefused().Match(alice.Send(emutest.Text("hi")))
+		Expect(err).To(MatchError(ContainSubstring(`BeRefused judges a forged push, made by u.Forge(m) or u.ForgeMsgSignature(m); text "hi" of alice`)))
 	})
 })
 

@@ -104,6 +104,10 @@ var _ = Describe("wxemu run", func() {
 		Entry("the 2021 quota rules", "rules-2021", "oa", true),
 		Entry("a bot that does not swap the header", "noswap", "noswap", false),
 		Entry("a bot that transfers on events", "transfer-on-event", "transfer-on-event", false),
+		Entry("a bot that sends after it answered", "async", "async", false),
+		Entry("a bot that verifies only msg_signature", "msgsigonly", "msgsigonly", true),
+		Entry("a bot that verifies only signature", "sigonly", "sigonly", true),
+		Entry("a bot that caches its token on its own clock", "tokencache", "tokencache", false),
 	)
 
 	It("runs against a bot already running (--target) and prints one JSON document", func() {

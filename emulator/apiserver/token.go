@@ -24,7 +24,7 @@ func expireTokens(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := c.s.p.ExpireAppTokens(a.AppID)
+	n, err := c.s.p.ExpireTokens(a.AppID)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func revokeTokens(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := c.s.p.RevokeAppTokens(a.AppID)
+	n, err := c.s.p.RevokeTokens(a.AppID)
 	if err != nil {
 		return nil, err
 	}

@@ -87,15 +87,9 @@ func (p *Platform) catchUpTokenTime(at time.Time) {
 
 // ExpireTokens makes every access_token and stable token of the app that is still valid expired
 // now, as if its 7200 s had run out: its next use answers 42001, and the token APIs hand out new
-// ones. It tests a bot's handling of 42001 whatever the token time. Journaled as a control
-// action naming the app.
-func (p *Platform) ExpireTokens(appKey string) error {
-	_, err := p.ExpireAppTokens(appKey)
-	return err
-}
-
-// ExpireAppTokens is ExpireTokens, answering how many tokens it expired.
-func (p *Platform) ExpireAppTokens(appKey string) (int, error) {
+// ones. It tests a bot's handling of 42001 whatever the token time, answers how many tokens it
+// expired, and is journaled as a control action naming the app.
+func (p *Platform) ExpireTokens(appKey string) (int, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
 		return 0, err
@@ -109,15 +103,9 @@ func (p *Platform) ExpireAppTokens(appKey string) (int, error) {
 
 // RevokeTokens forgets every access_token and stable token of the app, as a reset of its
 // AppSecret does: the next use of one answers 40001 (42001 once its own 7200 s are over), and the
-// token APIs hand out new ones. It tests a bot's handling of 40001. Journaled as a control action
-// naming the app.
-func (p *Platform) RevokeTokens(appKey string) error {
-	_, err := p.RevokeAppTokens(appKey)
-	return err
-}
-
-// RevokeAppTokens is RevokeTokens, answering how many valid tokens it revoked.
-func (p *Platform) RevokeAppTokens(appKey string) (int, error) {
+// token APIs hand out new ones. It tests a bot's handling of 40001, answers how many valid tokens
+// it revoked, and is journaled as a control action naming the app.
+func (p *Platform) RevokeTokens(appKey string) (int, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
 		return 0, err

@@ -607,10 +607,10 @@ func (x *run) tokensStep(st *Step, sr *StepResult, result map[string]any) {
 	var err error
 	switch st.Tokens {
 	case "expire":
-		err = x.p.ExpireTokens(x.app.AppID)
+		_, err = x.p.ExpireTokens(x.app.AppID)
 		sr.Summary = "the app's access tokens have expired: a call with one answers 42001"
 	case "revoke":
-		err = x.p.RevokeTokens(x.app.AppID)
+		_, err = x.p.RevokeTokens(x.app.AppID)
 		sr.Summary = "the app's access tokens are invalid: a call with one answers 40001"
 	}
 	if err != nil {

@@ -1,53 +1,30 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
-	"github.com/wxemu/wxemu/emulator/clock"
 )
 
 func runApps(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("apps", flag.ContinueOnError)
-	var emu emuFlag
-	emu.register(fs)
-	asJSON := fs.Bool("json", false, "print serve's answer (GET /_emu/v1/apps) as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu apps
+	rc := newRemoteCommand("apps", `Usage: wxemu apps
 
 Lists the apps of a running wxemu serve — alias, kind, credentials, where it pushes — and their
 users, by the names wxemu user takes. Acts through serve's control API (--emu URL, or $WXEMU_URL;
-default `+defaultEmuURL+`).
-
-Flags:
-`)
-		printFlags(fs.Output(), fs)
+default `+defaultEmuURL+`).`, "print serve's answer (GET /_emu/v1/apps) as JSON")
+	if code := parseFlagsOnly(rc.fs, args, stdout, stderr); code >= 0 {
+		return code
 	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
+	r, ctx, stop, code := rc.connect(stderr, callTimeout)
 	if code >= 0 {
 		return code
 	}
-	if len(pos) > 0 {
-		return usageError(stderr, "apps", "unexpected argument %q", pos[0])
-	}
-	r, err := emu.client("apps")
-	if err != nil {
-		return usageError(stderr, "apps", "%v", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := clock.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	if *asJSON {
+	if *rc.asJSON {
 		var raw json.RawMessage
 		if err := r.call(ctx, http.MethodGet, "/apps", nil, nil, &raw); err != nil {
 			return r.fail(stderr, err)

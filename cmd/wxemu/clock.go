@@ -1,42 +1,25 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/wxemu/wxemu/emulator/clock"
 )
 
 func runClock(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("clock", flag.ContinueOnError)
-	var emu emuFlag
-	emu.register(fs)
-	asJSON := fs.Bool("json", false, "print serve's answer as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu clock                  show the virtual time of a running wxemu serve
+	rc := newRemoteCommand("clock", `Usage: wxemu clock                  show the virtual time of a running wxemu serve
        wxemu clock advance DURATION  move it forward: 30m1s, 48h, 2d (days are 24h)
 
 wxemu serve runs on real time plus an offset; advance adds to the offset. Whatever falls due on
 the way happens in order — a kf session's 30 minutes end, a 48-hour window closes, a token and a
 media file expire — and the entries it caused are shown. Virtual time never goes back.
-Acts through serve's control API (--emu URL, or $WXEMU_URL; default `+defaultEmuURL+`).
-
-Flags:
-`)
-		printFlags(fs.Output(), fs)
-	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
+`+actsThroughServe, "print serve's answer as JSON")
+	pos, code := rc.parse(args, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -55,14 +38,11 @@ Flags:
 	default:
 		return usageError(stderr, "clock", "unknown action %q%s: wxemu clock, or wxemu clock advance DURATION", pos[0], didYouMean(pos[0], []string{"advance", "show"}))
 	}
-	r, err := emu.client("clock")
-	if err != nil {
-		return usageError(stderr, "clock", "%v", err)
+	r, ctx, stop, code := rc.connect(stderr, callTimeout)
+	if code >= 0 {
+		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := clock.WithTimeout(ctx, callTimeout)
-	defer cancel()
 
 	var info struct {
 		Now      time.Time `json:"now"`
@@ -73,7 +53,7 @@ Flags:
 		if err := r.call(ctx, http.MethodGet, "/clock", nil, nil, &raw); err != nil {
 			return r.fail(stderr, err)
 		}
-		if *asJSON {
+		if *rc.asJSON {
 			return writeJSON(stdout, stderr, raw, exitOK)
 		}
 		if err := json.Unmarshal(raw, &info); err != nil {
@@ -90,7 +70,7 @@ Flags:
 	if err := r.call(ctx, http.MethodPost, "/clock/advance", nil, body, &raw); err != nil {
 		return r.fail(stderr, err)
 	}
-	if *asJSON {
+	if *rc.asJSON {
 		return writeJSON(stdout, stderr, raw, exitOK)
 	}
 	if err := json.Unmarshal(raw, &info); err != nil {

@@ -5,16 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/clock"
@@ -23,31 +19,23 @@ import (
 )
 
 func runJournal(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("journal", flag.ContinueOnError)
-	var emu emuFlag
-	emu.register(fs)
+	rc := newRemoteCommand("journal", `Usage: wxemu journal [-f] [-n N] [--app APP] [--user NAME] [--kind KIND] [flags]
+
+Lists the journal of a running wxemu serve (--emu URL, or $WXEMU_URL; default `+defaultEmuURL+`):
+every push to a bot with its verdict, every call of the WeChat API with its errcode, every change
+of a kf session and other state, every control action and every request wxemu does not serve.
+One line per entry; a push also shows its outcome, what the user sees and its violations, as
+wxemu send does (-v: the whole exchange). With -f it keeps following the journal as it grows.`,
+		"print each entry as one line of JSON, as the control API gives it")
+	fs := rc.fs
 	follow := fs.Bool("f", false, "follow: show the last entries, then each new one as it happens, until Ctrl-C")
 	last := fs.Int("n", -1, "show the last `N` entries (default 50, or 10 with -f; 0 for all the journal holds)")
 	appKey := fs.String("app", "", "only the entries of this `APP` (alias or appid)")
 	userSpec := fs.String("user", "", "only the entries of this user: `NAME`, NAME@APP or an openid")
 	kind := fs.String("kind", "", "only entries of this `KIND`: "+strings.Join(platform.JournalKinds(), ", "))
 	since := fs.String("since", "", "only entries after this sequence number, or at or after this RFC 3339 time")
-	asJSON := fs.Bool("json", false, "print each entry as one line of JSON, as the control API gives it")
 	verbose := fs.Bool("v", false, "show each push whole: the request, every attempt, the raw answer")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu journal [-f] [-n N] [--app APP] [--user NAME] [--kind KIND] [flags]
-
-Lists the journal of a running wxemu serve (--emu URL, or $WXEMU_URL; default `+defaultEmuURL+`):
-every push to a bot with its verdict, every call of the WeChat API with its errcode, every change
-of a kf session and other state, every control action and every request wxemu does not serve.
-One line per entry; a push also shows its outcome, what the user sees and its violations, as
-wxemu send does (-v: the whole exchange). With -f it keeps following the journal as it grows.
-
-Flags:
-`)
-		printFlags(fs.Output(), fs)
-	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
+	pos, code := rc.parse(args, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -60,11 +48,10 @@ Flags:
 	if *kind != "" && !isOneOf(*kind, platform.JournalKinds()) {
 		return usageError(stderr, "journal", "--kind %q%s: one of %s", *kind, didYouMean(*kind, platform.JournalKinds()), strings.Join(platform.JournalKinds(), ", "))
 	}
-	r, err := emu.client("journal")
-	if err != nil {
-		return usageError(stderr, "journal", "%v", err)
+	r, ctx, stop, code := rc.connect(stderr, 0)
+	if code >= 0 {
+		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	q := url.Values{}
@@ -99,7 +86,7 @@ Flags:
 	if n > 0 {
 		q.Set("limit", strconv.Itoa(n))
 	}
-	p := &journalPrinter{w: stdout, json: *asJSON, verbose: *verbose, names: map[string]string{}, aliases: map[string]string{}}
+	p := &journalPrinter{w: stdout, json: *rc.asJSON, verbose: *verbose, names: map[string]string{}, aliases: map[string]string{}}
 	p.learn(ctx, r)
 
 	listCtx, cancel := clock.WithTimeout(ctx, callTimeout)
@@ -108,7 +95,7 @@ Flags:
 		LastSeq uint64            `json:"last_seq"`
 		Dropped uint64            `json:"dropped"`
 	}
-	err = r.call(listCtx, http.MethodGet, "/journal", q, nil, &list)
+	err := r.call(listCtx, http.MethodGet, "/journal", q, nil, &list)
 	cancel()
 	if err != nil {
 		return r.fail(stderr, err)
@@ -120,7 +107,7 @@ Flags:
 		}
 	}
 	if !*follow {
-		if len(list.Entries) == 0 && !*asJSON {
+		if len(list.Entries) == 0 && !*rc.asJSON {
 			fmt.Fprintln(stderr, "wxemu journal: no entries (yet)")
 		}
 		return exitOK

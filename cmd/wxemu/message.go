@@ -91,6 +91,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 	}
 }
 
+// parseFlagsOnly parses the command line of a command that takes flags and no arguments. It
+// returns an exit code ≥ 0 when the command should stop.
+func parseFlagsOnly(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	pos, code := parseInterspersed(fs, args, stdout, stderr)
+	if code < 0 && len(pos) > 0 {
+		return usageError(stderr, fs.Name(), "unexpected argument %q", pos[0])
+	}
+	return code
+}
+
 // buildMessage turns the positional MESSAGE words and the message flags into a Message.
 func buildMessage(fs *flag.FlagSet, mf *messageFlags, pos []string, kind wire.Kind) (*wire.Message, error) {
 	if len(pos) == 0 {

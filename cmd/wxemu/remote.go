@@ -14,10 +14,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
+	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/platform"
 )
 
@@ -27,6 +31,53 @@ const defaultEmuURL = "http://127.0.0.1:7700"
 
 // emuEnv names the variable that gives the remote commands the address of wxemu serve.
 const emuEnv = "WXEMU_URL"
+
+// actsThroughServe is how the help of a remote command says where serve is.
+const actsThroughServe = "Acts through serve's control API (--emu URL, or $" + emuEnv + "; default " + defaultEmuURL + ")."
+
+// remoteCommand is the opening every remote command shares: a flag set with --emu and --json,
+// the help, parsing the command line, and reaching serve.
+type remoteCommand struct {
+	name   string
+	fs     *flag.FlagSet // the command adds its own flags
+	emu    emuFlag
+	asJSON *bool
+}
+
+// newRemoteCommand makes command name, whose help is usage and then its flags; jsonHelp says what
+// --json prints.
+func newRemoteCommand(name, usage, jsonHelp string) *remoteCommand {
+	c := &remoteCommand{name: name, fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.emu.register(c.fs)
+	c.asJSON = c.fs.Bool("json", false, jsonHelp)
+	c.fs.Usage = func() {
+		fmt.Fprint(c.fs.Output(), usage+"\n\nFlags:\n")
+		printFlags(c.fs.Output(), c.fs)
+	}
+	return c
+}
+
+// parse parses the command line as parseInterspersed does: the positional arguments, and an exit
+// code ≥ 0 when the command should stop.
+func (c *remoteCommand) parse(args []string, stdout, stderr io.Writer) ([]string, int) {
+	return parseInterspersed(c.fs, args, stdout, stderr)
+}
+
+// connect returns the client of serve and the context of the command, which ends at SIGINT or
+// SIGTERM and, when timeout is not 0, after timeout; the caller defers stop. An exit code ≥ 0
+// says the address of serve is wrong.
+func (c *remoteCommand) connect(stderr io.Writer, timeout time.Duration) (r *remote, ctx context.Context, stop func(), code int) {
+	r, err := c.emu.client(c.name)
+	if err != nil {
+		return nil, nil, nil, usageError(stderr, c.name, "%v", err)
+	}
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if timeout == 0 {
+		return r, ctx, stopSignals, -1
+	}
+	ctx, cancel := clock.WithTimeout(ctx, timeout)
+	return r, ctx, func() { cancel(); stopSignals() }, -1
+}
 
 // emuFlag is the --emu flag every remote command has.
 type emuFlag struct{ url string }

@@ -44,12 +44,8 @@ Flags:
 `)
 		printFlags(fs.Output(), fs)
 	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args, stdout, stderr); code >= 0 {
 		return code
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "serve", "unexpected argument %q", pos[0])
 	}
 	if *printConfig {
 		_, _ = stdout.Write(config.DefaultYAML())

@@ -1,18 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -20,24 +14,14 @@ import (
 var tokenActions = []string{"expire", "revoke"}
 
 func runToken(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	var emu emuFlag
-	emu.register(fs)
-	asJSON := fs.Bool("json", false, "print serve's answer as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu token expire [APP]   every access_token of the app expires now: the next use answers 42001
+	rc := newRemoteCommand("token", `Usage: wxemu token expire [APP]   every access_token of the app expires now: the next use answers 42001
        wxemu token revoke [APP]   every access_token of the app is forgotten: the next use answers 40001
 
 Checks that a bot gets a new token when WeChat refuses the one it holds, without waiting two
 hours. APP is an alias (oa, mp) or an appid; it may be left out when serve has one app. Stable
 tokens (/cgi-bin/stable_token) are expired and revoked too.
-Acts through serve's control API (--emu URL, or $WXEMU_URL; default `+defaultEmuURL+`).
-
-Flags:
-`)
-		printFlags(fs.Output(), fs)
-	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
+`+actsThroughServe, "print serve's answer as JSON")
+	pos, code := rc.parse(args, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -51,14 +35,11 @@ Flags:
 	if len(pos) > 2 {
 		return usageError(stderr, "token", "one app at a time, not %q", pos[1:])
 	}
-	r, err := emu.client("token")
-	if err != nil {
-		return usageError(stderr, "token", "%v", err)
+	r, ctx, stop, code := rc.connect(stderr, callTimeout)
+	if code >= 0 {
+		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := clock.WithTimeout(ctx, callTimeout)
-	defer cancel()
 	key := ""
 	if len(pos) == 2 {
 		key = pos[1]
@@ -71,7 +52,7 @@ Flags:
 	if err := r.call(ctx, http.MethodPost, "/apps/"+url.PathEscape(app.Alias)+"/tokens/"+action, nil, nil, &raw); err != nil {
 		return r.fail(stderr, err)
 	}
-	if *asJSON {
+	if *rc.asJSON {
 		return writeJSON(stdout, stderr, raw, exitOK)
 	}
 	var out struct {

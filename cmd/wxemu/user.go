@@ -9,10 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/clock"
@@ -29,14 +26,11 @@ var userActions = []string{"send", "trigger", "transcript", "grants"}
 const callTimeout = 30 * time.Second
 
 func runUser(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("user", flag.ContinueOnError)
-	var emu emuFlag
-	emu.register(fs)
+	rc := newRemoteCommand("user", userUsage(), "print serve's answer as JSON instead of the human report")
+	fs := rc.fs
 	appKey := fs.String("app", "", "the user's `APP` (alias or appid), when NAME does not say it as NAME@APP")
-	asJSON := fs.Bool("json", false, "print serve's answer as JSON instead of the human report")
 	mf := registerMessageFlags(fs)
-	fs.Usage = func() { userUsage(fs) }
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
+	pos, code := rc.parse(args, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -67,17 +61,16 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "user", "%v", unknownType(rest[0]))
 		}
 	}
-	r, err := emu.client("user")
-	if err != nil {
-		return usageError(stderr, "user", "%v", err)
+	r, ctx, stop, code := rc.connect(stderr, 0)
+	if code >= 0 {
+		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	u, err := r.user(ctx, spec, *appKey)
 	if err != nil {
 		return r.fail(stderr, err)
 	}
-	out := &userCmd{r: r, u: u, typed: spec, json: *asJSON, stdout: stdout, stderr: stderr}
+	out := &userCmd{r: r, u: u, typed: spec, json: *rc.asJSON, stdout: stdout, stderr: stderr}
 	switch action {
 	case "send":
 		msg, err := buildMessage(fs, mf, rest, wire.Kind(u.app.Kind))
@@ -116,15 +109,15 @@ func isOneOf(s string, list []string) bool {
 	return false
 }
 
-func userUsage(fs *flag.FlagSet) {
-	w := fs.Output()
-	fmt.Fprint(w, `Usage: wxemu user NAME send MESSAGE [flags]   the user sends a message or an event; show the verdict
-       wxemu user NAME trigger KIND             open a window without a push: `+strings.Join(platform.TriggerNames, ", ")+`
+// userUsage is the help of wxemu user, before its flags.
+func userUsage() string {
+	return `Usage: wxemu user NAME send MESSAGE [flags]   the user sends a message or an event; show the verdict
+       wxemu user NAME trigger KIND             open a window without a push: ` + strings.Join(platform.TriggerNames, ", ") + `
        wxemu user NAME transcript               what the person on the phone saw, in order
        wxemu user NAME grants                   the user's open windows and what is left of them
 
 Acts as a user of a running wxemu serve, through its control API (--emu URL, or $WXEMU_URL;
-default `+defaultEmuURL+`). Unlike wxemu send, which pushes from a private WeChat of its own,
+default ` + defaultEmuURL + `). Unlike wxemu send, which pushes from a private WeChat of its own,
 the user's message goes through serve: serve records it, opens the user's window, routes it to
 the bot (or to the agent serving the user) and pushes it, so the bot's customer-service sends to
 the user are answered as WeChat would. The report shows the push and its verdict, as wxemu send's
@@ -134,14 +127,10 @@ NAME is a user's name — alice is the first app's, in the order of the config, 
 alice@mp is the Mini Program's — or an openid, alone or as OPENID@APP (a new user of that app).
 wxemu apps lists the apps and their users.
 
-`+messageGrammar+`
+` + messageGrammar + `
 
 Exit status: 0 when the verdict has no error, 1 when it has one or serve refuses, 2 for a usage
-error (an unknown user, app or message type).
-
-Flags:
-`)
-	printFlags(w, fs)
+error (an unknown user, app or message type).`
 }
 
 // userCmd carries out one action of wxemu user.

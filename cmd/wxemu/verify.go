@@ -29,12 +29,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	pos, code := parseInterspersed(fs, args, stdout, stderr)
-	if code >= 0 {
+	if code := parseFlagsOnly(fs, args, stdout, stderr); code >= 0 {
 		return code
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "verify", "unexpected argument %q", pos[0])
 	}
 	if app.url == "" {
 		return usageError(stderr, "verify", "--url is required: the bot's callback URL, e.g. http://127.0.0.1:8080/wx")

@@ -60,6 +60,7 @@ const (
 	ViaHTTP  = "http"  // the bot, over WeChat's API
 	ViaGo    = "go"    // a Go caller of the platform
 	ViaAgent = "agent" // a human agent in the kf tool; the call is the agent's message
+	ViaCloud = "cloud" // a Mini Program cloud function, through cloud.openapi
 )
 
 // APICall is one operation of the WeChat API, however it was made. Send is the decoded body of

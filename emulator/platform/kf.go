@@ -87,7 +87,7 @@ func (p *Platform) noteKF(events []state.KFEvent) []kfPush {
 		if line != "" {
 			p.transcripts.Append(app.AppID, ev.OpenID, state.Line{Time: at, From: state.FromSystem, Kind: state.LineSystem, Text: line, KfAccount: ev.Account})
 		}
-		if msg != nil && app.HasBot() {
+		if msg != nil {
 			pushes = append(pushes, kfPush{app: app, openid: ev.OpenID, msg: msg})
 		}
 	}

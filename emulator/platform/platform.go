@@ -117,6 +117,7 @@ type Platform struct {
 	tokenClk tokenClock // the time access tokens live on
 
 	due dueTimer
+	fns functions
 }
 
 // New builds a platform from options. It starts nothing but the clock timers it needs.

@@ -61,7 +61,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	if err := m.Check(kind); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
-	if !app.HasBot() {
+	if !p.reaches(app, &m) {
 		return nil, fmt.Errorf("%w: app %s (%s) has no callback URL; give one in the config (url:) or with wxemu serve --target URL", ErrNoBot, app.Alias, app.AppID)
 	}
 	in := &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedBot}
@@ -121,7 +121,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	unlock()
 	p.pushKF(ctx, pushes)
 
-	res := p.engine.Push(ctx, app.target, &m)
+	res, _ := p.deliverPush(ctx, app, openid, &m)
 	in.Result = res
 	unlock = p.lockUser(app.AppID, openid)
 	e := p.recordPush(app, openid, res, "")
@@ -177,7 +177,10 @@ func (p *Platform) pushEvent(ctx context.Context, app *App, openid string, m *wi
 	m.FromUserName = openid
 	m.ToUserName = app.OriginalID
 	m.CreateTime = p.clock.Now().Unix()
-	res := p.engine.Push(ctx, app.target, m)
+	res, reached := p.deliverPush(ctx, app, openid, m)
+	if !reached {
+		return nil
+	}
 	p.recordPush(app, openid, res, "")
 	return res
 }

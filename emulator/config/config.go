@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -171,6 +172,45 @@ type App struct {
 	Users []User `yaml:"users"`
 	// Agents are the customer-service (kf) accounts, at most 100.
 	Agents []Agent `yaml:"agents"`
+	// Cloud is a Mini Program's cloud development (云开发): its environment, and the cloud
+	// functions WeChat pushes some of its messages to instead of the callback URL (protocol §8.1).
+	Cloud *Cloud `yaml:"cloud"`
+}
+
+// Cloud is a Mini Program's cloud environment and its message-push functions.
+type Cloud struct {
+	// Env is the cloud environment id. Default "wxemu-" and the appid.
+	Env string `yaml:"env"`
+	// ToUserName is what the push to a function carries as ToUserName: "appid" (default, as the
+	// docs' example shows) or "original_id". Deviation: UNCERTAIN (protocol §8.1).
+	ToUserName string `yaml:"to_user_name" enum:"appid,original_id"`
+	// MsgID is how the push writes MsgId: "string" (default, as the docs' example) or "number".
+	MsgID string `yaml:"msgid" enum:"string,number"`
+	// Source is what cloud.getWXContext().SOURCE says. Default "wx_client".
+	Source string `yaml:"source"`
+	// Functions are the cloud functions and the messages routed to each.
+	Functions []CloudFunction `yaml:"functions"`
+}
+
+// CloudFunction is one cloud function: its folder and the <MsgType, Event> pairs routed to it.
+type CloudFunction struct {
+	// Name is the function's name. Default: the folder's base name.
+	Name string `yaml:"name"`
+	// Dir is the function's folder (index.js, package.json, config.json, node_modules), relative
+	// to the configuration file. Required.
+	Dir string `yaml:"dir"`
+	// Timeout overrides the time limit of the function's config.json (default 3s there).
+	Timeout Duration `yaml:"timeout"`
+	// Routes are the <MsgType, Event> pairs pushed to the function. Default: text, image,
+	// miniprogrampage and event user_enter_tempsession, every type a Mini Program's customer
+	// service receives.
+	Routes []CloudRoute `yaml:"routes"`
+}
+
+// CloudRoute is one <MsgType, Event> pair of the message push configuration.
+type CloudRoute struct {
+	MsgType string `yaml:"msgtype"`
+	Event   string `yaml:"event"`
 }
 
 // User is a person who talks to an account. A person has a different openid in each app, as in
@@ -342,6 +382,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	d := NewDecoder(file, root, ps.add)
 	d.Decode(root, "", c)
 	c.complete()
+	c.resolveDirs(filepath.Dir(file))
 	if !d.exhausted {
 		// What was decoded before the budget ran out is a fragment; judging it would only add
 		// noise to the one message that matters.
@@ -351,6 +392,26 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// resolveDirs makes the folders of cloud functions relative to the configuration file's folder,
+// and names each function after its folder unless it has a name.
+func (c *Config) resolveDirs(base string) {
+	for i := range c.Apps {
+		cl := c.Apps[i].Cloud
+		if cl == nil {
+			continue
+		}
+		for j := range cl.Functions {
+			f := &cl.Functions[j]
+			if f.Dir != "" && !filepath.IsAbs(f.Dir) {
+				f.Dir = filepath.Join(base, f.Dir)
+			}
+			if f.Name == "" && f.Dir != "" {
+				f.Name = filepath.Base(f.Dir)
+			}
+		}
+	}
 }
 
 // complete fills the defaults that depend on other fields, so that consumers never see an empty

@@ -227,6 +227,9 @@ func (a *App) validate(c *checker, p string, aliases, appIDs, originalIDs map[st
 	if len(a.Agents) > MaxAgents {
 		c.add(fmt.Sprintf("%s.agents[%d]", p, MaxAgents), fmt.Sprintf("too many agents: %d", len(a.Agents)), fmt.Sprintf("an account has at most %d kf accounts; remove %d", MaxAgents, len(a.Agents)-MaxAgents))
 	}
+	if a.Cloud != nil {
+		a.Cloud.validate(c, p+".cloud", a.Kind)
+	}
 	accounts := map[string]string{}
 	for j := range a.Agents {
 		a.Agents[j].validate(c, fmt.Sprintf("%s.agents[%d]", p, j), a.WeChatID)
@@ -289,4 +292,34 @@ func shortPrefix(s string) string {
 		return "kf1"
 	}
 	return b.String()
+}
+
+// cloudMsgTypes are the message types a Mini Program's message push can route (protocol §8.1).
+var cloudMsgTypes = []string{"text", "image", "miniprogrampage", "event"}
+
+func (cl *Cloud) validate(c *checker, p, kind string) {
+	if kind != KindMP {
+		c.add(p, "cloud functions receive a Mini Program's messages only", "move cloud: to a Mini Program app (kind: mp)")
+	}
+	c.enum(p+".to_user_name", "to_user_name", cl.ToUserName, []string{"appid", "original_id"}, false)
+	c.enum(p+".msgid", "msgid", cl.MsgID, []string{"string", "number"}, false)
+	names := map[string]string{}
+	for i := range cl.Functions {
+		f := &cl.Functions[i]
+		fp := fmt.Sprintf("%s.functions[%d]", p, i)
+		if f.Dir == "" {
+			c.add(fp+".dir", "required but not set", "add dir: the function's folder (index.js, package.json, node_modules), relative to this file")
+		}
+		c.unique(names, f.Name, fp+".name", "function name")
+		for j, r := range f.Routes {
+			rp := fmt.Sprintf("%s.routes[%d]", fp, j)
+			c.enum(rp+".msgtype", "msgtype", r.MsgType, cloudMsgTypes, true)
+			if r.MsgType == "event" && r.Event == "" {
+				c.add(rp+".event", "required for msgtype event", "add event: e.g. user_enter_tempsession")
+			}
+			if r.MsgType != "event" && r.Event != "" {
+				c.add(rp+".event", "only msgtype event has an event", "remove event:, or write msgtype: event")
+			}
+		}
+	}
 }

@@ -7,7 +7,14 @@ FUZZ_PKGS := ./emulator/config ./emulator/rules ./emulator/wire ./emulator/wxcry
 FUZZTIME  ?= 10s
 BENCH_OUT ?= bench.txt
 
-.PHONY: build run test bench lint fuzz clean
+.PHONY: build run test bench lint fuzz clean functions
+
+# The cloud-function fixtures run the real wx-server-sdk from their own node_modules: each folder
+# is installed with npm ci, again only when its lock file changes.
+FUNCTION_LOCKS := $(wildcard fixtures/functions/*/package-lock.json)
+functions: $(FUNCTION_LOCKS:package-lock.json=node_modules/.package-lock.json)
+fixtures/functions/%/node_modules/.package-lock.json: fixtures/functions/%/package-lock.json
+	cd $(@D)/.. && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/wxemu
@@ -17,7 +24,7 @@ build:
 run: build
 	exec "$(abspath $(BIN))" serve $(ARGS)
 
-test:
+test: functions
 	$(GINKGO) -r --race --randomize-all --fail-on-pending --fail-on-empty --keep-going
 	$(GO) test -race -run '^Fuzz' $(FUZZ_PKGS)
 

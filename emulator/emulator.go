@@ -10,11 +10,21 @@ import (
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
+	"github.com/wxemu/wxemu/emulator/cloudfn"
 	"github.com/wxemu/wxemu/emulator/platform"
 )
 
 // Options configure an Emulator; see platform.Options for each field's default.
 type Options = platform.Options
+
+// FunctionOptions say how an Emulator runs cloud functions: those of the configuration
+// (apps[].cloud) and Extra ones (wxemu serve --function).
+type FunctionOptions struct {
+	// Extra are functions besides the configuration's.
+	Extra []cloudfn.FunctionSpec
+	// Node is the node binary. Default "node", found on PATH.
+	Node string
+}
 
 // Emulator is a running wxemu: the platform and its HTTP API on a listener. It is both what
 // `wxemu serve` runs and what Go specs start in-process. It embeds nothing: Platform gives the
@@ -22,6 +32,7 @@ type Options = platform.Options
 type Emulator struct {
 	p   *platform.Platform
 	api *apiserver.Server
+	fns *cloudfn.Host // nil without cloud functions
 
 	mu     sync.Mutex // guards srv, ln, done and cancel
 	srv    *http.Server
@@ -38,6 +49,30 @@ func New(opts Options) (*Emulator, error) {
 	}
 	return &Emulator{p: p, api: apiserver.New(p, opts.Logger)}, nil
 }
+
+// NewWithFunctions builds an emulator that also runs cloud functions: the configuration's and
+// fo.Extra. Each function's folder is checked now (node, node_modules, index.js, config.json),
+// with a precise error; the workers start with Start.
+func NewWithFunctions(opts Options, fo FunctionOptions) (*Emulator, error) {
+	e, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	specs := append(FunctionSpecs(e.p.Config()), fo.Extra...)
+	if len(specs) == 0 {
+		return e, nil
+	}
+	host, err := cloudfn.New(cloudfn.Options{Platform: e.p, Node: fo.Node, Logger: opts.Logger, Random: opts.Random}, specs)
+	if err != nil {
+		e.p.Close()
+		return nil, err
+	}
+	e.fns = host
+	return e, nil
+}
+
+// Functions is the cloud-function host, or nil when the emulator runs none.
+func (e *Emulator) Functions() *cloudfn.Host { return e.fns }
 
 // Platform is the emulated WeChat itself: its apps, users, kf sessions and journal, and every
 // operation on them.
@@ -61,8 +96,14 @@ func (e *Emulator) Import(s *platform.Snapshot) error { return e.p.Import(s) }
 // Apps lists the configured apps with their credentials.
 func (e *Emulator) Apps() []*platform.App { return e.p.Apps() }
 
-// Handler is the emulator's HTTP API, for embedding it in another server.
-func (e *Emulator) Handler() http.Handler { return e.api.Handler() }
+// Handler is the emulator's HTTP API, for embedding it in another server; with cloud functions
+// it serves their /admin gateway too.
+func (e *Emulator) Handler() http.Handler {
+	if e.fns != nil {
+		return withGateway(e.api.Handler(), e.fns.Handler())
+	}
+	return e.api.Handler()
+}
 
 // API returns the API server (its routing table, for tests and docs).
 func (e *Emulator) API() *apiserver.Server { return e.api }
@@ -83,7 +124,7 @@ func (e *Emulator) Start(addr string) error {
 	base, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.srv = &http.Server{
-		Handler:           e.api.Handler(),
+		Handler:           e.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
@@ -92,6 +133,11 @@ func (e *Emulator) Start(addr string) error {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}(e.srv, e.done)
+	if e.fns != nil {
+		if err := e.fns.Start("http://" + ln.Addr().String() + "/admin"); err != nil {
+			return fmt.Errorf("start cloud functions: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -114,12 +160,20 @@ func (e *Emulator) Close() error {
 	e.srv, e.ln, e.cancel = nil, nil, nil
 	e.mu.Unlock()
 	var err error
+	// The functions stop first: an invocation in flight ends, and its push handler with it.
+	if e.fns != nil {
+		err = e.fns.Close()
+	}
 	if srv != nil {
 		cancel()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err = srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-			err = srv.Close()
+		serr := srv.Shutdown(ctx)
+		if errors.Is(serr, context.DeadlineExceeded) {
+			serr = srv.Close()
+		}
+		if err == nil {
+			err = serr
 		}
 		<-done
 	}

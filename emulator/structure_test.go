@@ -38,7 +38,7 @@ var _ = Describe("The platform's structure", func() {
 	})
 
 	It("types every journal entry: no field of an entry or its records is an interface", func() {
-		for _, v := range []any{platform.Entry{}, journal.Push{}, journal.APICall{}, journal.KFChange{}, journal.StateChange{}, journal.Control{}, journal.Finding{}} {
+		for _, v := range []any{platform.Entry{}, journal.Push{}, journal.APICall{}, journal.KFChange{}, journal.StateChange{}, journal.Control{}, journal.Finding{}, journal.Log{}} {
 			t := reflect.TypeOf(v)
 			for i := range t.NumField() {
 				Expect(t.Field(i).Type.Kind()).NotTo(Equal(reflect.Interface), "%s.%s", t.Name(), t.Field(i).Name)

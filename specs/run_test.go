@@ -72,7 +72,10 @@ var _ = Describe("wxemu run", func() {
 		func(folder, bot string, withConfig bool) {
 			dir := filepath.Join(library, folder)
 			junit := filepath.Join(GinkgoT().TempDir(), "junit.xml")
-			args := []string{"run", "--junit", junit, "--push-timeout", "1s", "--exec", binaries.Samplebot + " --quiet --bot " + bot}
+			args := []string{"run", "--junit", junit, "--push-timeout", "1s"}
+			if bot != "" {
+				args = append(args, "--exec", binaries.Samplebot+" --quiet --bot "+bot)
+			}
 			cfgPath := ""
 			if withConfig {
 				cfgPath = filepath.Join(dir, "wxemu.yaml")
@@ -81,7 +84,9 @@ var _ = Describe("wxemu run", func() {
 			session := wxemu(append(args, dir)...)
 			out := string(session.Out.Contents())
 			Expect(session.ExitCode()).To(Equal(0), out+string(session.Err.Contents()))
-			Expect(out).To(ContainSubstring("the bot answers the handshake"))
+			if bot != "" {
+				Expect(out).To(ContainSubstring("the bot answers the handshake"))
+			}
 			Expect(out).To(MatchRegexp(`PASS: \d+ scenarios? in \d+ files?: \d+ passed, 0 failed`))
 
 			j := readJUnit(junit)
@@ -108,7 +113,23 @@ var _ = Describe("wxemu run", func() {
 		Entry("a bot that verifies only msg_signature", "msgsigonly", "msgsigonly", true),
 		Entry("a bot that verifies only signature", "sigonly", "sigonly", true),
 		Entry("a bot that caches its token on its own clock", "tokencache", "tokencache", false),
+		Entry("a cloud function, run unmodified on the real wx-server-sdk", "function", "", true),
 	)
+
+	It("runs scenarios against a cloud function given with --function, no bot needed", func() {
+		dir := GinkgoT().TempDir()
+		data, err := os.ReadFile(filepath.Join(library, "function", "kf.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		writeFile(dir, "kf.yaml", string(data))
+		session := wxemu("run", "--function", "../fixtures/functions/kf", dir)
+		out := string(session.Out.Contents())
+		Expect(session.ExitCode()).To(Equal(0), out+string(session.Err.Contents()))
+		Expect(out).To(MatchRegexp(`PASS: 1 scenario in 1 file: 1 passed, 0 failed`))
+
+		session = wxemu("run", "--function", "../fixtures/functions/throws", dir)
+		Expect(session.ExitCode()).To(Equal(1), "a function that throws fails the scenario")
+		Expect(string(session.Out.Contents())).To(ContainSubstring("boom"))
+	})
 
 	It("runs against a bot already running (--target) and prints one JSON document", func() {
 		url := startSampleBot("--bot", "oa")

@@ -28,6 +28,7 @@ import (
 // runOptions are the flags of wxemu run.
 type runOptions struct {
 	targets      targets
+	functions    functionFlags
 	exec         string
 	config       string
 	junit        string
@@ -47,6 +48,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var o runOptions
 	o.targets.register(fs)
+	o.functions.register(fs)
 	fs.StringVar(&o.exec, "exec", "", "start the bot with sh -c `CMD`, wait for its handshake, run the scenarios, then stop it")
 	fs.StringVar(&o.config, "config", "", "YAML config `FILE` (default: the wxemu.yaml of the scenarios' folder, or the embedded demo config)")
 	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this `FILE`")
@@ -87,7 +89,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 }
 
 func runUsage(fs *flag.FlagSet) {
-	fmt.Fprint(fs.Output(), `Usage: wxemu run [--target URL] [--target-mp URL] [--target ALIAS=URL ...] [--exec "CMD"] [flags] PATH...
+	fmt.Fprint(fs.Output(), `Usage: wxemu run [--target URL] [--target-mp URL] [--target ALIAS=URL ...] [--exec "CMD"]
+                 [--function [APP=]DIR] [flags] PATH...
 
 Runs YAML scenarios (files, or folders searched for *.yaml and *.yml) against a bot, on an
 emulator of its own. Each scenario gets fresh users, so scenarios run in parallel; those that
@@ -97,8 +100,9 @@ A folder's wxemu.yaml is its configuration: it is used when every scenario given
 (or none), and a run of folders with different ones is refused. --config names one for all.
 
 --target URL is the Official Account's bot, --target-mp URL the Mini Program's; wxemu makes the
-GET handshake with each bot first. With --exec, wxemu starts the emulator, then the bot with
-sh -c CMD and these variables:
+GET handshake with each bot first. --function DIR runs a Mini Program cloud function instead,
+unmodified (its node_modules installed): the Mini Program's messages are pushed to it. With
+--exec, wxemu starts the emulator, then the bot with sh -c CMD and these variables:
   WXEMU_API_BASE      the emulated WeChat API (instead of https://api.weixin.qq.com)
   WXEMU_APPID, WXEMU_APP_SECRET, WXEMU_TOKEN, WXEMU_AES_KEY, WXEMU_ORIGINAL_ID,
   WXEMU_FORMAT, WXEMU_MODE, WXEMU_KIND, WXEMU_APP
@@ -229,9 +233,17 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "run", "%v", err)
 	}
+	fo, err := o.functions.options(cfg)
+	if err != nil {
+		return usageError(stderr, "run", "%v", err)
+	}
+	withFunction := map[string]bool{}
+	for _, f := range append(emulator.FunctionSpecs(cfg), fo.Extra...) {
+		withFunction[f.App] = true
+	}
 	for _, alias := range usedApps(cfg, scenarios) {
 		a, _ := cfg.App(alias)
-		if a.URL == "" && urls[a.Alias] == "" {
+		if a.URL == "" && urls[a.Alias] == "" && !withFunction[a.AppID] {
 			return usageError(stderr, "run", "%s", missingBot(a, true))
 		}
 	}
@@ -240,8 +252,8 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clock.NewOffset(), Targets: urls, PushTimeout: o.pushTimeout,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))})
+	emu, err := emulator.NewWithFunctions(emulator.Options{Config: cfg, Clock: clock.NewOffset(), Targets: urls, PushTimeout: o.pushTimeout,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}, fo)
 	if err != nil {
 		fmt.Fprintf(stderr, "wxemu run: %v\n", err)
 		return exitUsage
@@ -308,7 +320,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	// too: a scenario against a bot that is not there would only fail step by step.
 	for _, alias := range usedApps(cfg, scenarios) {
 		app, _ := emu.Platform().App(alias)
-		if app.URL == callback && callback != "" {
+		if app.URL == callback && callback != "" || app.URL == "" && withFunction[app.AppID] {
 			continue
 		}
 		stopNotes := readyNotes(stderr, app.URL, o.readyTimeout)

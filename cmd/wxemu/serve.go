@@ -23,18 +23,22 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "YAML config `FILE` (default: the embedded demo config; see --print-config)")
 	var tg targets
 	tg.register(fs)
+	var fns functionFlags
+	fns.register(fs)
 	importPath := fs.String("import", "", "import state from this `FILE` (a GET /_emu/v1/state export) at start")
 	exportPath := fs.String("export-on-exit", "", "write all state to this `FILE` when stopping")
 	printConfig := fs.Bool("print-config", false, "print the embedded default config and exit")
 	pushTimeout := fs.Duration("push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
 	verbose := fs.Bool("v", false, "log every journal entry to stderr")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--target-mp URL] [--config FILE] [--addr ADDR] [flags]
+		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--target-mp URL] [--function [APP=]DIR] [--config FILE]
+                   [--addr ADDR] [flags]
 
 Runs the emulated WeChat until SIGINT or SIGTERM: the API on WeChat's own paths (point your
 SDK's base URL here instead of https://api.weixin.qq.com), the control API under /_emu/v1, and
 pushes to your bots. --target URL is the Official Account's bot, --target-mp URL the Mini
-Program's: each kind of app has its own bot, with its own credentials.
+Program's: each kind of app has its own bot, with its own credentials. --function DIR runs a Mini
+Program cloud function (云函数) unmodified, its cloud.openapi calls served by this emulator.
 
 Act on it from another terminal with wxemu user, clock, journal and token, e.g.
   wxemu user alice send text hi
@@ -74,7 +78,11 @@ Flags:
 	if err != nil {
 		return usageError(stderr, "serve", "%v", err)
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Targets: urls, PushTimeout: *pushTimeout, Logger: logger})
+	fo, err := fns.options(cfg)
+	if err != nil {
+		return usageError(stderr, "serve", "%v", err)
+	}
+	emu, err := emulator.NewWithFunctions(emulator.Options{Config: cfg, Targets: urls, PushTimeout: *pushTimeout, Logger: logger}, fo)
 	if err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
 		return exitUsage

@@ -69,6 +69,8 @@ type settings struct {
 	// allowUnknown and allowSysErrors turn off the strict checks.
 	allowUnknown   bool
 	allowSysErrors bool
+	// functions are cloud functions to run, as `APP=DIR`.
+	functions []string
 }
 
 // botSpec is one app's bot: a URL, a handler to serve (or to build once the emulator's URL is
@@ -148,6 +150,20 @@ func WithSettle(within, quiet time.Duration) Option {
 // WithStart sets the virtual time the emulator starts at (default DefaultStart()).
 func WithStart(t time.Time) Option { return func(s *settings) { s.start = t } }
 
+// WithFunction runs the Mini Program cloud function in dir, unmodified, for the app (alias or
+// appid of a Mini Program; "" is the first Mini Program): the messages of its routes (text,
+// image, miniprogrampage and user_enter_tempsession) are pushed to it instead of the callback
+// URL, and its cloud.openapi calls reach this emulator. The folder needs its node_modules
+// (npm ci).
+func WithFunction(app, dir string) Option {
+	return func(s *settings) {
+		if app != "" {
+			dir = app + "=" + dir
+		}
+		s.functions = append(s.functions, dir)
+	}
+}
+
 // AllowUnknownRequests lets the bot call API paths wxemu does not serve without failing the
 // spec; they are still journaled as findings (kind unknown).
 func AllowUnknownRequests() Option { return func(s *settings) { s.allowUnknown = true } }
@@ -224,10 +240,16 @@ func Start(opts ...Option) *Emu {
 	fmt.Fprintf(ginkgo.GinkgoWriter, "emutest: seed %d (emutest.WithSeed(%d) reproduces this run's tokens and ids)\n", s.seed, s.seed)
 
 	targets, pending := startBotServers(s)
-	emu, err := emulator.New(emulator.Options{
+	var fo emulator.FunctionOptions
+	for _, f := range s.functions {
+		spec, err := emulator.ParseFunctionFlag(s.cfg, f)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest.WithFunction")
+		fo.Extra = append(fo.Extra, spec)
+	}
+	emu, err := emulator.NewWithFunctions(emulator.Options{
 		Config: s.cfg, Clock: clk, Targets: targets, Random: stream(s.seed, streamPlatform),
 		PushTimeout: s.pushTimeout, Logger: logger,
-	})
+	}, fo)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "emutest: build the emulator")
 	ginkgo.DeferCleanup(followJournal(emu.Platform(), ginkgo.GinkgoWriter, s.seed))
 	gomega.Expect(emu.Start("127.0.0.1:0")).To(gomega.Succeed(), "emutest: start the emulator")

@@ -21,10 +21,11 @@ const (
 	KindState   = "state"   // another change of state and its cause
 	KindControl = "control" // a call of the control plane, or a control action of a Go caller
 	KindUnknown = "unknown" // a finding: a request for a path or method WeChat does not serve
+	KindLog     = "log"     // what a cloud function printed to its stdout or stderr
 )
 
 // Kinds lists every kind, in the order above.
-var Kinds = []string{KindPush, KindAPI, KindKF, KindState, KindControl, KindUnknown}
+var Kinds = []string{KindPush, KindAPI, KindKF, KindState, KindControl, KindUnknown, KindLog}
 
 // Entry is one record of the journal: a header every reader can filter on, and exactly one
 // typed record. It is written once and never changed, so entries are shared by readers.
@@ -44,6 +45,7 @@ type Entry struct {
 	State   *StateChange
 	Control *Control
 	Finding *Finding
+	Log     *Log
 
 	size int // bytes, computed once when the entry is added
 }
@@ -115,6 +117,16 @@ type Finding struct {
 	*Exchange
 }
 
+// Log is what a Mini Program cloud function printed: one write to its stdout or stderr.
+// Invocation is the request_id of the invocation it printed during, empty while the function's
+// folder was being loaded or between invocations.
+type Log struct {
+	Function   string `json:"function"`
+	Invocation string `json:"invocation,omitempty"`
+	Stream     string `json:"stream"` // stdout or stderr
+	Text       string `json:"text"`
+}
+
 // Kind names the entry's record.
 func (e *Entry) Kind() string {
 	switch {
@@ -130,6 +142,8 @@ func (e *Entry) Kind() string {
 		return KindControl
 	case e.Finding != nil:
 		return KindUnknown
+	case e.Log != nil:
+		return KindLog
 	}
 	return ""
 }
@@ -156,6 +170,9 @@ func (e *Entry) measure() int {
 		}
 		for _, a := range r.Attempts {
 			n += 64 + len(a.URL) + len(a.Error)
+			for _, o := range a.Output {
+				n += 16 + len(o.Text)
+			}
 		}
 		for _, v := range r.Violations {
 			n += 64 + len(v.Message)
@@ -176,6 +193,8 @@ func (e *Entry) measure() int {
 		n += len(e.Control.Action) + e.Control.Exchange.size()
 	case e.Finding != nil:
 		n += len(e.Finding.Problem) + e.Finding.Exchange.size()
+	case e.Log != nil:
+		n += len(e.Log.Function) + len(e.Log.Invocation) + len(e.Log.Text)
 	}
 	return n
 }
@@ -202,6 +221,8 @@ func (e *Entry) data() any {
 		return e.Control
 	case e.Finding != nil:
 		return e.Finding
+	case e.Log != nil:
+		return e.Log
 	}
 	return nil
 }

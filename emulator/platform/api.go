@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/rules"
 	"github.com/wxemu/wxemu/emulator/state"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 )
 
@@ -35,6 +37,10 @@ func withVia(ctx context.Context, via string) context.Context {
 	return context.WithValue(ctx, viaKey{}, via)
 }
 
+// WithVia marks ctx as the context of API calls made by via (ViaCloud: a cloud function's
+// cloud.openapi), so that the journal says who made them.
+func WithVia(ctx context.Context, via string) context.Context { return withVia(ctx, via) }
+
 func viaOf(ctx context.Context) string {
 	if v, ok := ctx.Value(viaKey{}).(string); ok {
 		return v
@@ -47,6 +53,7 @@ func viaOf(ctx context.Context) string {
 // exchange, and EndCall journals it once. Its goroutine alone uses it.
 type Call struct {
 	path  string
+	via   string
 	app   *App
 	user  string
 	send  *CustomSend
@@ -56,9 +63,14 @@ type Call struct {
 type callKey struct{}
 
 // BeginCall starts a WeChat API call of the route path; the operation gets the returned context.
+// The call is made over HTTP unless ctx says otherwise (WithVia: a cloud function's gateway).
 func (p *Platform) BeginCall(ctx context.Context, path string) (context.Context, *Call) {
-	c := &Call{path: path}
-	return context.WithValue(withVia(ctx, ViaHTTP), callKey{}, c), c
+	via := ViaHTTP
+	if v, ok := ctx.Value(viaKey{}).(string); ok {
+		via = v
+	}
+	c := &Call{path: path, via: via}
+	return context.WithValue(withVia(ctx, via), callKey{}, c), c
 }
 
 // SetApp names the app the call was for (the app of its access_token).
@@ -86,7 +98,7 @@ func NewExchange(method, url string, request []byte, status int, contentType str
 // EndCall journals a WeChat API call with its answer: err as Answer maps it, and the raw
 // exchange. It returns the entry.
 func (p *Platform) EndCall(c *Call, ex *Exchange, err error, durationMS float64) Entry {
-	return p.record(p.apiEntry(c.path, ViaHTTP, c.app, c.user, c.send, err, ex, durationMS))
+	return p.record(p.apiEntry(c.path, c.via, c.app, c.user, c.send, err, ex, durationMS))
 }
 
 // apiDone notes an API operation's outcome: on an HTTP call, for EndCall to journal with the
@@ -169,6 +181,21 @@ func (p *Platform) RecordFinding(problem string, ex *Exchange) Entry {
 		summary = ex.Method + " " + urlPath(ex.URL) + " → " + code + ": " + problem
 	}
 	return p.record(journal.Entry{Summary: summary, Errors: 1, Finding: &journal.Finding{Problem: problem, Exchange: ex}})
+}
+
+// RecordFindingFor journals a finding about what a user's bot did: a Mini Program cloud
+// function's connection wxemu refused, an API call after its invocation ended.
+func (p *Platform) RecordFindingFor(appID, openid, problem string, ex *Exchange) Entry {
+	return p.record(journal.Entry{App: appID, User: openid, Summary: problem, Errors: 1, Finding: &journal.Finding{Problem: problem, Exchange: ex}})
+}
+
+// RecordFunctionOutput journals one write of a cloud function fn to its stream (stdout or
+// stderr) during the invocation with request_id invocation (empty outside one), for the user
+// openid of app appID.
+func (p *Platform) RecordFunctionOutput(appID, openid, fn, invocation, stream, text string) Entry {
+	return p.record(journal.Entry{App: appID, User: openid,
+		Summary: fmt.Sprintf("function %s %s: %s", fn, stream, textenc.Clip(strings.TrimRight(text, "\n"), 80)),
+		Log:     &journal.Log{Function: fn, Invocation: invocation, Stream: stream, Text: text}})
 }
 
 func urlPath(u string) string {

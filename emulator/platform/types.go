@@ -46,6 +46,8 @@ type (
 	Entry = journal.Entry
 	// JournalFilter selects journal entries.
 	JournalFilter = journal.Filter
+	// FunctionLog is what a cloud function printed.
+	FunctionLog = journal.Log
 	// JournalStats says how full the journal is.
 	JournalStats = journal.Stats
 )
@@ -80,4 +82,5 @@ const (
 	KindState   = journal.KindState
 	KindControl = journal.KindControl
 	KindUnknown = journal.KindUnknown
+	KindLog     = journal.KindLog
 )

@@ -87,6 +87,14 @@ type Attempt struct {
 	Status     int       `json:"status,omitempty"`
 	TimedOut   bool      `json:"timed_out,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// Output is what a cloud function printed while it ran (a push to a URL has none).
+	Output []Output `json:"output,omitempty"`
+}
+
+// Output is one write of a cloud function to its stdout or stderr.
+type Output struct {
+	Stream string `json:"stream"` // stdout or stderr
+	Text   string `json:"text"`
 }
 
 // HasError reports whether the verdict holds an error-severity violation.

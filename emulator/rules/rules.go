@@ -73,6 +73,13 @@ const (
 	ReplyTransferEvent   = "reply.transfer.event"
 	ReplyTransferKf      = "reply.transfer.kf_account"
 
+	FunctionTimeout     = "function.timeout"
+	FunctionError       = "function.error"
+	FunctionLoad        = "function.load"
+	FunctionResultSize  = "function.result.size"
+	FunctionResultShape = "function.result.shape"
+	FunctionNetwork     = "function.network"
+
 	VerifyEchostr = "verify.echostr"
 	VerifyStatus  = "verify.status"
 )
@@ -112,6 +119,12 @@ func init() {
 		{ReplyTextTooLong, Warning, "§3.2", "text content longer than WeChat is known to deliver"},
 		{ReplyTransferEvent, Error, "§5.4", "transfer_customer_service in reply to an event"},
 		{ReplyTransferKf, Warning, "§3.2", "TransInfo without a KfAccount"},
+		{FunctionTimeout, Error, "§8.4a", "a cloud function did not return within its time limit"},
+		{FunctionError, Error, "§8.4a", "a cloud function threw, rejected, failed through its callback or exited"},
+		{FunctionLoad, Error, "§8.4a", "a cloud function's index.js does not load or exports no main"},
+		{FunctionResultSize, Error, "§8.4a", "a cloud function returned more than 1 MB (-604001)"},
+		{FunctionResultShape, Error, "§8.1", "a cloud function returned something that is neither nothing, 'success' nor an object"},
+		{FunctionNetwork, Warning, "§8.4a", "a cloud function connected to a host other than loopback, which wxemu refuses"},
 		{VerifyEchostr, Error, "§1.2", "the handshake answer is not exactly the echostr"},
 		{VerifyStatus, Error, "§1.2", "the handshake answer's HTTP status is not 200"},
 	} {

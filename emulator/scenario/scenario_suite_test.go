@@ -90,7 +90,7 @@ func start(cfg *config.Config, makers map[string]botMaker) *env {
 		targets[alias] = srv.URL + "/wx"
 		handlers[alias] = hp
 	}
-	emu, err := emulator.New(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{7}), PushTimeout: 2 * time.Second})
+	emu, err := emulator.NewWithFunctions(emulator.Options{Config: cfg, Clock: e.clk, Targets: targets, Random: rand.NewChaCha8([32]byte{7}), PushTimeout: 2 * time.Second}, emulator.FunctionOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(emu.Start("127.0.0.1:0")).To(Succeed())
 	DeferCleanup(emu.Close)

@@ -1,0 +1,2 @@
+// Broken: exports handler, not main.
+exports.handler = async () => 'success'

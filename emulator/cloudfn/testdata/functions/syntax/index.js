@@ -1,0 +1,3 @@
+// Broken: does not parse.
+exports.main = async (event) => {
+  return 'success'

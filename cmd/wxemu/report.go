@@ -26,8 +26,18 @@ func printResult(w io.Writer, app pushApp, r *push.Result) {
 	if m.IsEvent() {
 		what += "/" + m.Event
 	}
-	fmt.Fprintf(w, "push %s from %s to %s (%s, %s, %s mode)\n", what, m.FromUserName, app.AppID, strings.ToUpper(app.Kind), app.Format, app.Mode)
-	fmt.Fprintf(w, "\n→ request  %s %s\n", r.Request.Method, r.Request.ContentType)
+	if r.Request.Method == "INVOKE" {
+		// A push to a cloud function is its event object: no format, no signature, no encryption.
+		fmt.Fprintf(w, "push %s from %s to %s (%s, to a cloud function)\n", what, m.FromUserName, app.AppID, strings.ToUpper(app.Kind))
+	} else {
+		fmt.Fprintf(w, "push %s from %s to %s (%s, %s, %s mode)\n", what, m.FromUserName, app.AppID, strings.ToUpper(app.Kind), app.Format, app.Mode)
+	}
+	fn := len(r.Attempts) > 0 && r.Attempts[0].Function() != ""
+	if fn {
+		fmt.Fprintf(w, "\n→ %s, with the event (%s):\n", r.Attempts[0].Invocation(), r.Request.ContentType)
+	} else {
+		fmt.Fprintf(w, "\n→ request  %s %s\n", r.Request.Method, r.Request.ContentType)
+	}
 	indent(w, r.Request.Body)
 	if r.Request.Plaintext != r.Request.Body {
 		fmt.Fprintln(w, "  plaintext before encryption:")
@@ -35,13 +45,22 @@ func printResult(w io.Writer, app pushApp, r *push.Result) {
 	}
 	fmt.Fprintln(w)
 	for _, a := range r.Attempts {
+		if a.Function() != "" {
+			fmt.Fprintf(w, "  attempt %d  %8.1f ms  ← %s\n", a.N, a.DurationMS, a.Return())
+			printOutput(w, &a)
+			continue
+		}
 		status := fmt.Sprintf("HTTP %d", a.Status)
 		if a.Error != "" {
 			status = a.Error
 		}
 		fmt.Fprintf(w, "  attempt %d  %8.1f ms  %s\n             %s\n", a.N, a.DurationMS, status, a.URL)
+		printOutput(w, &a)
 	}
-	if a := r.Answer; a != nil {
+	if a := r.Answer; a != nil && fn {
+		fmt.Fprintf(w, "\n← returned %d bytes of JSON\n", len(a.Body))
+		indent(w, a.Body)
+	} else if a != nil {
 		ct := a.ContentType
 		if ct == "" {
 			ct = "no Content-Type"
@@ -121,4 +140,19 @@ func (p *indented) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// printedLimit bounds what a report shows of a function's output; the journal has all of it.
+const printedLimit = 4000
+
+// printOutput writes what a cloud function printed while it ran, its stderr marked, clipped.
+func printOutput(w io.Writer, a *push.Attempt) {
+	printed := a.Printed(printedLimit)
+	if printed == "" {
+		return
+	}
+	fmt.Fprintln(w, "             the function printed (! marks stderr):")
+	for _, line := range strings.Split(printed, "\n") {
+		fmt.Fprintf(w, "             %s\n", line)
+	}
 }

@@ -98,6 +98,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 	var app appFlags
 	app.register(fs, true)
 	from := fs.String("from", "", "the user's openid (default: alice of the demo app of --kind, "+config.DemoAliceOA+" or "+config.DemoAliceMP+")")
+	function := fs.String("function", "", "push to the Mini Program cloud function in `DIR` (index.js, node_modules), run unmodified for the demo Mini Program by a private emulator, instead of to --url")
 	mf := registerMessageFlags(fs)
 	fs.Usage = func() { sendUsage(fs) }
 
@@ -110,6 +111,9 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 	}
 	if app.attempts < 1 {
 		return usageError(stderr, "send", "--attempts must be at least 1")
+	}
+	if *function != "" {
+		return sendFunction(fs, &app, *function, *from, mf, pos, stdout, stderr)
 	}
 	t, err := app.target()
 	if err != nil {
@@ -158,9 +162,17 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 func sendUsage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `Usage: wxemu send --url URL [flags] MESSAGE
+       wxemu send --function DIR [--from OPENID] [--timeout D] [--json] MESSAGE
 
 Pushes one message or event to the bot at URL the way WeChat does (signed, in the app's format
 and encryption mode, with the 5-second deadline and retries) and judges the answer.
+
+With --function DIR instead of --url, the bot is a Mini Program cloud function (云函数), run
+unmodified on the real wx-server-sdk: a private emulator (the embedded default config) runs it
+for the demo Mini Program, alice of that app sends MESSAGE, and the report adds what the function
+printed and its customer-service sends to alice during the push. --timeout is then the function's
+time limit (default: its config.json's timeout, else 3s); --url, --kind, --format, --mode, the
+credentials and --attempts do not apply.
 
 wxemu send is a private, one-shot WeChat of its own: it talks to no wxemu serve. A bot that
 calls wxemu serve's API gets 45015 for its customer-service sends to this user, because serve

@@ -155,8 +155,22 @@ func printBanner(w io.Writer, emu *emulator.Emulator, defaultBase string) {
 			kind, flag = "Mini Program", "--target-mp URL"
 		}
 		bot := "no bot yet: give " + flag + " or --target " + a.Alias + "=URL"
-		if a.URL != "" {
+		var fns []string
+		if h := emu.Functions(); h != nil {
+			fns = h.Functions(a.AppID)
+		}
+		switch {
+		case a.Container != nil:
+			bot = "pushes to its cloud-hosting container " + a.Container.URL
+			withBot = append(withBot, a)
+		case a.URL != "" && len(fns) > 0:
+			bot = "pushes to " + a.URL + " and to the cloud function " + strings.Join(fns, ", ")
+			withBot = append(withBot, a)
+		case a.URL != "":
 			bot = "pushes to " + a.URL
+			withBot = append(withBot, a)
+		case len(fns) > 0:
+			bot = "pushes to the cloud function " + strings.Join(fns, ", ")
 			withBot = append(withBot, a)
 		}
 		fmt.Fprintf(w, "app %s — %s, %s mode, %s — %s\n", a.Alias, kind, a.Mode, a.Format, bot)

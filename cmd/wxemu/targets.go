@@ -100,7 +100,8 @@ func (t *targets) resolve(cfg *config.Config, fallback string) (map[string]strin
 		out[a.Alias] = t.apps[key]
 	}
 	for _, a := range cfg.Apps {
-		if _, set := out[a.Alias]; set || a.URL != "" {
+		// An app whose messages go to its cloud-hosting container has no callback URL to give.
+		if _, set := out[a.Alias]; set || a.URL != "" || a.Container != nil {
 			continue
 		}
 		switch {

@@ -219,11 +219,23 @@ func (c *userCmd) printCalls(ctx context.Context, seq uint64) {
 	if err := c.r.call(ctx, http.MethodGet, "/journal", q, nil, &out); err != nil || len(out.Entries) == 0 {
 		return
 	}
-	fmt.Fprintf(c.stdout, "\nthe bot's API calls for %s so far:\n", c.u.label())
-	for _, e := range out.Entries {
-		fmt.Fprintf(c.stdout, "  #%-5d %s\n", e.Seq, e.Summary)
-	}
+	printAPICalls(c.stdout, c.u.label(), out.Entries)
 	fmt.Fprintf(c.stdout, "(a bot that sends later: wxemu journal -f --user %s)\n", c.spec())
+}
+
+// printAPICalls lists the bot's API calls for the user labelled who, one line each.
+func printAPICalls(w io.Writer, who string, entries []journalEntry) {
+	fmt.Fprintf(w, "\nthe bot's API calls for %s so far:\n", who)
+	for _, e := range entries {
+		fmt.Fprintf(w, "  #%-5d %s\n", e.Seq, e.Summary)
+		// A customer-service send says what the user got; other calls' summaries suffice.
+		var call struct {
+			Send *rules.CustomSend `json:"send"`
+		}
+		if json.Unmarshal(e.Data, &call) == nil && call.Send != nil {
+			fmt.Fprintf(w, "         sends %s\n", call.Send.Render())
+		}
+	}
 }
 
 // spec is how to name the user again on the command line: as it was given.

@@ -141,6 +141,50 @@ type call struct {
 	app  *platform.App // the app of the access_token, or the app a control call is about
 	user string        // the openid a control call is about, for the journal
 	body []byte        // nil on MultipartBody routes
+	// openapi marks a call without access_token served through a container's open-API service.
+	openapi bool
+}
+
+// OpenAPISeqIDHeader is the response header of a call through a container's open-API service
+// (protocol §8.5).
+const OpenAPISeqIDHeader = "x-openapi-seqid"
+
+// openAPIApp is the app a call without access_token is served as, or nil (then 41001, as with
+// the service off). In WeChat the call is recognised by the container's network origin, which
+// a loopback emulator cannot see; wxemu serves it as the one app whose container has the
+// open-API service on, or, when several have, as the one of them that knows the user the call
+// names (query openid, body touser or openid).
+// Deviation: any caller without a token is taken for the container (protocol §8.5).
+func (s *Server) openAPIApp(rt Route, c *call) *platform.App {
+	apps := s.p.OpenAPIApps()
+	switch len(apps) {
+	case 0:
+		return nil
+	case 1:
+		return apps[0]
+	}
+	openid := c.query("openid")
+	if openid == "" && rt.Body != MultipartBody && c.readBody(rt) == nil {
+		for _, key := range [...]string{"touser", "openid"} {
+			if v := gjson.GetBytes(c.body, key); v.Type == gjson.String && v.Str != "" {
+				openid = v.Str
+				break
+			}
+		}
+	}
+	if openid == "" {
+		return nil
+	}
+	var found *platform.App
+	for _, a := range apps {
+		if _, ok := s.p.User(a.AppID, openid); ok {
+			if found != nil {
+				return nil
+			}
+			found = a
+		}
+	}
+	return found
 }
 
 func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
@@ -211,6 +255,14 @@ func (s *Server) serveWeChat(rt Route, w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		res = s.wechatError(err)
 	}
+	if c.openapi {
+		// Deviation: the value's shape is not documented (protocol §8.5); wxemu writes a rid.
+		res.header = res.header.Clone()
+		if res.header == nil {
+			res.header = http.Header{}
+		}
+		res.header.Set(OpenAPISeqIDHeader, s.p.Rid())
+	}
 	write(w, res)
 	s.p.EndCall(pc, platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, res.status, res.contentType, res.body), err, sinceMS(start))
 }
@@ -245,7 +297,18 @@ func (s *Server) serveControl(rt Route, w http.ResponseWriter, r *http.Request) 
 // run checks access and method, reads the body and calls the handler. pc is the platform's call
 // on WeChat's routes, nil on the control plane's.
 func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
-	if rt.Access == TokenRequired {
+	if rt.Access == TokenRequired && c.query("access_token") == "" {
+		if app := s.openAPIApp(rt, c); app != nil {
+			// A container's call through the open-API service (protocol §8.5).
+			pc.SetApp(app)
+			c.openapi = true
+			if !app.Container.Allows(rt.Path) {
+				return nil, wire.Errorf(wire.CodeOpenAPINotAllowed, "%s is not in the allow list of app %s's open-API service (container.openapi_allow)", rt.Path, app.Name())
+			}
+			c.app = app
+		}
+	}
+	if rt.Access == TokenRequired && c.app == nil {
 		// The token is checked before the method, as WeChat does (protocol §9).
 		app, err := s.p.CheckToken(c.query("access_token"))
 		if app != nil {
@@ -297,8 +360,8 @@ func wrongMethod(rt Route, method string) error {
 // readBody reads the body of a route that is not multipart, bounded; a multipart body is left
 // to its handler, bounded too.
 func (c *call) readBody(rt Route) error {
-	if c.r.Body == nil {
-		return nil
+	if c.r.Body == nil || c.body != nil {
+		return nil // no body, or read already
 	}
 	if rt.Body == MultipartBody {
 		c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxUploadBody)

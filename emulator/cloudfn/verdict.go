@@ -56,7 +56,12 @@ func (f *function) judge(msg *wire.Message, event []byte, inv *invocation, o out
 		Violations: append([]rules.Violation{}, found...),
 		Request:    push.Request{Method: "INVOKE", ContentType: "application/json", Body: string(event), Plaintext: string(event)},
 	}
-	a := push.Attempt{N: 1, URL: "function " + f.name, Started: started, DurationMS: float64(dur.Microseconds()) / 1000, Output: output}
+	limit := o.limit
+	if limit == 0 {
+		limit = f.limit()
+	}
+	a := push.Attempt{N: 1, URL: push.FunctionPrefix + f.name, Started: started, DurationMS: float64(dur.Microseconds()) / 1000, Output: output,
+		LimitMS: limit.Milliseconds(), Ended: ended(o)}
 	line := push.FailureLineMP
 	fail := func(v rules.Violation) {
 		res.Violations = append(res.Violations, v)
@@ -102,6 +107,35 @@ func (f *function) judge(msg *wire.Message, event []byte, inv *invocation, o out
 	}
 	res.Attempts = []push.Attempt{a}
 	return res
+}
+
+// ended is how an invocation ended, in the words of the reports' attempt lines.
+func ended(o outcome) string {
+	switch o.kind {
+	case outcomeReturned:
+		return "returned"
+	case outcomeTimedOut:
+		return "timed out"
+	case outcomeLoad:
+		return "did not load"
+	case outcomeExited:
+		return "exited"
+	case outcomeNotRun:
+		return "did not run"
+	}
+	switch o.how {
+	case "exception", "promise":
+		return "threw"
+	case "callback":
+		return "called back with an error"
+	case "unhandled":
+		return "left a promise rejection unhandled"
+	case "uncaught":
+		return "threw outside its promise"
+	case "result":
+		return "returned a value that is not JSON"
+	}
+	return "failed"
 }
 
 func failure(how string) string {

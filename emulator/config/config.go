@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -160,7 +161,8 @@ type App struct {
 	// Official Account, "json" for a Mini Program.
 	Format string `yaml:"format" enum:"xml,json"`
 	// URL is the bot's callback URL, http:// or https://. Default empty: `wxemu serve --target`
-	// or the control API sets it.
+	// or the control API sets it. An app with a container has no callback URL: the container
+	// replaces it, as in WeChat (protocol §8.5), and a file that sets both is refused.
 	URL string `yaml:"url"`
 	// WeChatID is the account's WeChat id (微信号), the suffix of its kf accounts
 	// (prefix@wechat_id). Required when the app has agents.
@@ -175,6 +177,85 @@ type App struct {
 	// Cloud is a Mini Program's cloud development (云开发): its environment, and the cloud
 	// functions WeChat pushes some of its messages to instead of the callback URL (protocol §8.1).
 	Cloud *Cloud `yaml:"cloud"`
+	// Container is the cloud-hosting (云托管) service WeChat pushes the app's messages to instead
+	// of the callback URL, and its open-API service (protocol §8.5). Default none.
+	Container *Container `yaml:"container"`
+}
+
+// The paths of WeChat's API that a container's open-API service may allow (the token APIs need
+// no token and are not among them), and the ones it allows by default: the customer-service
+// message and media APIs of protocol §4.
+var (
+	OpenAPIPaths = []string{
+		"/cgi-bin/message/custom/send", "/cgi-bin/message/custom/typing", "/cgi-bin/message/custom/business/typing",
+		"/cgi-bin/media/upload", "/cgi-bin/media/get",
+		"/customservice/kfaccount/add", "/customservice/kfaccount/update", "/customservice/kfaccount/del",
+		"/customservice/kfaccount/inviteworker", "/customservice/kfaccount/uploadheadimg",
+		"/cgi-bin/customservice/getkflist", "/cgi-bin/customservice/getonlinekflist",
+		"/customservice/kfsession/create", "/customservice/kfsession/close", "/customservice/kfsession/getsession",
+		"/customservice/kfsession/getsessionlist", "/customservice/kfsession/getwaitcase",
+		"/customservice/msgrecord/getmsglist",
+	}
+	DefaultOpenAPIAllow = []string{
+		"/cgi-bin/message/custom/send", "/cgi-bin/message/custom/typing", "/cgi-bin/message/custom/business/typing",
+		"/cgi-bin/media/upload", "/cgi-bin/media/get",
+	}
+)
+
+// The spellings of the header that marks a push to a container as WeChat's (protocol §8.5, §10.14).
+const (
+	SourceHeader       = "x-wx-source"  // the push doc's spelling, the default
+	SourceHeaderPlural = "x-wx-sources" // one copy of the doc spells it so
+)
+
+// Container is a cloud-hosting (云托管, WeChat Cloud Run) service: the path WeChat pushes to and
+// the open-API service through which it calls the API without an access_token (protocol §8.5).
+type Container struct {
+	// URL is where the container's push path listens, http://host:port/path. Required. WeChat
+	// reaches the container on its intranet; wxemu POSTs here without encryption and without the
+	// signature query parameters.
+	URL string `yaml:"url"`
+	// Format is how pushes are written and replies read: "json" or "xml", for an Official
+	// Account too. Default "json".
+	Format string `yaml:"format" enum:"json,xml"`
+	// SourceHeader is the name of the header that marks a push as WeChat's: "x-wx-source" (the
+	// default) or "x-wx-sources", the spelling of one copy of the doc. Deviation: UNCERTAIN
+	// (protocol §10.14).
+	SourceHeader string `yaml:"source_header" enum:"x-wx-source,x-wx-sources"`
+	// OpenAPI turns on the open-API service (开放接口服务): calls of WeChat's API that carry no
+	// access_token are served as this app's. Default false: they get 41001.
+	OpenAPI bool `yaml:"openapi"`
+	// OpenAPIAllow lists the API paths the open-API service allows (its whitelist); a token-less
+	// call of another path gets 85107. Default: the customer-service message and media APIs
+	// (custom/send, custom/typing, custom/business/typing, media/upload, media/get).
+	OpenAPIAllow []string `yaml:"openapi_allow" enum:"/cgi-bin/message/custom/send,/cgi-bin/message/custom/typing,/cgi-bin/message/custom/business/typing,/cgi-bin/media/upload,/cgi-bin/media/get,/customservice/kfaccount/add,/customservice/kfaccount/update,/customservice/kfaccount/del,/customservice/kfaccount/inviteworker,/customservice/kfaccount/uploadheadimg,/cgi-bin/customservice/getkflist,/cgi-bin/customservice/getonlinekflist,/customservice/kfsession/create,/customservice/kfsession/close,/customservice/kfsession/getsession,/customservice/kfsession/getsessionlist,/customservice/kfsession/getwaitcase,/customservice/msgrecord/getmsglist"`
+}
+
+// SetDefaults sets the documented defaults.
+func (c *Container) SetDefaults() {
+	*c = Container{Format: FormatJSON, SourceHeader: SourceHeader, OpenAPIAllow: slices.Clone(DefaultOpenAPIAllow)}
+}
+
+// Allows reports whether the open-API service allows the API path. A nil list (a Container
+// written in code) is the default list; an empty one allows nothing.
+func (c *Container) Allows(path string) bool {
+	if c.OpenAPIAllow == nil {
+		return slices.Contains(DefaultOpenAPIAllow, path)
+	}
+	return slices.Contains(c.OpenAPIAllow, path)
+}
+
+// complete fills the defaults of a Container written in code.
+func (c *Container) complete() {
+	if c.Format == "" {
+		c.Format = FormatJSON
+	}
+	if c.SourceHeader == "" {
+		c.SourceHeader = SourceHeader
+	}
+	if c.OpenAPIAllow == nil {
+		c.OpenAPIAllow = slices.Clone(DefaultOpenAPIAllow)
+	}
 }
 
 // Cloud is a Mini Program's cloud environment and its message-push functions.
@@ -432,6 +513,9 @@ func (c *Config) complete() {
 			if a.Kind == KindMP {
 				a.Format = FormatJSON
 			}
+		}
+		if a.Container != nil {
+			a.Container.complete()
 		}
 		for j := range a.Users {
 			u := &a.Users[j]

@@ -230,6 +230,9 @@ func (a *App) validate(c *checker, p string, aliases, appIDs, originalIDs map[st
 	if a.Cloud != nil {
 		a.Cloud.validate(c, p+".cloud", a.Kind)
 	}
+	if a.Container != nil {
+		a.validateContainer(c, p)
+	}
 	accounts := map[string]string{}
 	for j := range a.Agents {
 		a.Agents[j].validate(c, fmt.Sprintf("%s.agents[%d]", p, j), a.WeChatID)
@@ -321,5 +324,36 @@ func (cl *Cloud) validate(c *checker, p, kind string) {
 				c.add(rp+".event", "only msgtype event has an event", "remove event:, or write msgtype: event")
 			}
 		}
+	}
+}
+
+// validateContainer checks a cloud-hosting container (protocol §8.5). A container replaces the
+// callback URL, so an app with both is refused rather than one silently ignored; a push to a
+// container is never encrypted and never goes to a cloud function.
+func (a *App) validateContainer(c *checker, p string) {
+	ct := a.Container
+	cp := p + ".container"
+	switch {
+	case ct.URL == "":
+		c.add(cp+".url", "required but not set", "add url: where the container's push path listens, e.g. http://127.0.0.1:8080/wx")
+	default:
+		if problem := urlProblem(ct.URL); problem != "" {
+			c.add(cp+".url", fmt.Sprintf("invalid url %q: %s", ct.URL, problem), "write http://host:port/path, e.g. http://127.0.0.1:8080/wx")
+		}
+	}
+	c.enum(cp+".format", "format", ct.Format, []string{FormatJSON, FormatXML}, true)
+	c.enum(cp+".source_header", "source_header", ct.SourceHeader, []string{SourceHeader, SourceHeaderPlural}, true)
+	for i, path := range ct.OpenAPIAllow {
+		c.enum(fmt.Sprintf("%s.openapi_allow[%d]", cp, i), "openapi_allow", path, OpenAPIPaths, true)
+	}
+	if a.URL != "" {
+		c.add(p+".url", "an app with a container has no callback URL: the container replaces it (protocol §8.5)",
+			"remove url:, or remove container: to push to the callback URL")
+	}
+	if a.Mode != ModePlain && a.Mode != "" {
+		c.add(p+".mode", "a push to a container is never encrypted (protocol §8.5)", "write mode: plain or leave mode out")
+	}
+	if a.Cloud != nil && len(a.Cloud.Functions) > 0 {
+		c.add(cp, "an app pushes to cloud functions or to a container, not both", "remove container:, or the functions of cloud:")
 	}
 }

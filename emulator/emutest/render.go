@@ -101,7 +101,16 @@ func RenderPush(res *push.Result) string {
 		row("user sees", res.UserSees)
 	}
 	row("violations", renderViolations(res.Violations))
+	fn := len(res.Attempts) > 0 && res.Attempts[0].Function() != ""
 	for _, a := range res.Attempts {
+		if fn {
+			row(fmt.Sprintf("attempt %d", a.N), fmt.Sprintf("→ %s ← %s after %.1f ms", a.Invocation(), a.Return(), a.DurationMS))
+			if printed := a.Printed(maxBody); printed != "" {
+				row("printed", "(what the function wrote; ! marks stderr)")
+				b.WriteString("    " + strings.ReplaceAll(printed, "\n", "\n    ") + "\n")
+			}
+			continue
+		}
 		what := strconv.Itoa(a.Status)
 		switch {
 		case a.TimedOut:
@@ -111,13 +120,22 @@ func RenderPush(res *push.Result) string {
 		}
 		row(fmt.Sprintf("attempt %d", a.N), fmt.Sprintf("%s after %.1f ms, POST %s", what, a.DurationMS, a.URL))
 	}
-	row("request", strings.TrimSpace(res.Request.Method+" "+res.Request.ContentType))
+	if fn {
+		row("event", "(exports.main's event, "+res.Request.ContentType+")")
+	} else {
+		row("request", strings.TrimSpace(res.Request.Method+" "+res.Request.ContentType))
+	}
 	b.WriteString(indentBody(res.Request.Body))
 	if res.Request.Plaintext != "" && res.Request.Plaintext != res.Request.Body {
 		row("plaintext", "(the request before encryption)")
 		b.WriteString(indentBody(res.Request.Plaintext))
 	}
-	if a := res.Answer; a != nil {
+	if a := res.Answer; a != nil && fn {
+		row("returned", "(the value, as JSON)")
+		b.WriteString(indentBody(a.Body))
+	} else if fn {
+		row("returned", "nothing")
+	} else if a != nil {
 		row("answer", strings.TrimSpace(fmt.Sprintf("%d %s", a.Status, a.ContentType)))
 		b.WriteString(indentBody(a.Body))
 		if a.Decrypted != "" {

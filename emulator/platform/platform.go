@@ -64,7 +64,7 @@ type Options struct {
 // App is a configured app with its push target. It is configuration, never changed once built.
 type App struct {
 	config.App
-	target *push.Target // nil when the app has no callback URL
+	target *push.Target // nil when the app has no callback URL or container
 }
 
 // HasBot reports whether the app has a callback URL to push to.
@@ -187,6 +187,27 @@ func New(opts Options) (*Platform, error) {
 	}
 	for i := range cfg.Apps {
 		a := &App{App: cfg.Apps[i]}
+		if a.Container != nil {
+			// A container replaces the callback URL (protocol §8.5): a --target for the app
+			// is a mistake worth saying, a --target for every app does not apply to it.
+			if _, ok := opts.Targets[a.Alias]; ok {
+				return nil, fmt.Errorf("app %s pushes to its container %s; a target URL does not apply to it", a.Alias, a.Container.URL)
+			}
+			if _, ok := opts.Targets[a.AppID]; ok {
+				return nil, fmt.Errorf("app %s pushes to its container %s; a target URL does not apply to it", a.Alias, a.Container.URL)
+			}
+			t, err := push.NewTarget(push.App{
+				Kind: wire.Kind(a.Kind), AppID: a.AppID, OriginalID: a.OriginalID, Token: a.Token,
+				Format: containerFormat(a.Container), URL: a.Container.URL,
+				Container: true, SourceHeader: a.Container.SourceHeader,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("app %s: %w", a.Alias, err)
+			}
+			a.target = t
+			p.addApp(a)
+			continue
+		}
 		url := a.URL
 		if u, ok := opts.Targets[a.Alias]; ok {
 			url = u
@@ -206,18 +227,43 @@ func New(opts Options) (*Platform, error) {
 			}
 			a.target = t
 		}
-		p.ledger.SetAppKind(a.AppID, a.Kind)
-		p.apps = append(p.apps, a)
-		p.byKey[a.AppID] = a
-		if a.Alias != "" {
-			p.byKey[a.Alias] = a
-		}
+		p.addApp(a)
 	}
 	if cfg.API.ImageLimit > 0 {
 		p.media.ImageLimit = int(cfg.API.ImageLimit)
 	}
 	p.seed0()
 	return p, nil
+}
+
+// containerFormat is a container's push format; JSON unless it says xml (protocol §8.5).
+func containerFormat(c *config.Container) wire.Format {
+	if c.Format == config.FormatXML {
+		return wire.XML
+	}
+	return wire.JSON
+}
+
+// addApp makes a built app known.
+func (p *Platform) addApp(a *App) {
+	p.ledger.SetAppKind(a.AppID, a.Kind)
+	p.apps = append(p.apps, a)
+	p.byKey[a.AppID] = a
+	if a.Alias != "" {
+		p.byKey[a.Alias] = a
+	}
+}
+
+// OpenAPIApps lists, in config order, the apps whose container has the open-API service on:
+// the apps a call without access_token may be served as (protocol §8.5).
+func (p *Platform) OpenAPIApps() []*App {
+	var out []*App
+	for _, a := range p.apps {
+		if a.Container != nil && a.Container.OpenAPI {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // seed0 makes the configured users and kf accounts known.

@@ -127,6 +127,31 @@ type App struct {
 	Mode           wire.Mode   `json:"mode"`
 	Format         wire.Format `json:"format"`
 	URL            string      `json:"url"`
+	// Container makes the target a cloud-hosting container (云托管, protocol §8.5) at URL: the
+	// push is plaintext whatever Mode says, carries no signature query parameters, carries the
+	// source header and the identity headers (see ContainerHeaders), and an Official Account
+	// may push and reply in JSON. Token and EncodingAESKey are not used.
+	Container bool `json:"container,omitempty"`
+	// SourceHeader is the name of the header that marks a push to a container as WeChat's.
+	// Default "x-wx-source" (protocol §10.14: one doc copy spells it x-wx-sources).
+	SourceHeader string `json:"source_header,omitempty"`
+}
+
+// SourceValue is the value of the source header of a push to a container.
+// Deviation: the docs name the header but not its value (protocol §8.5); wxemu writes "wxemu",
+// so a container that checks more than the header's presence is noticed.
+const SourceValue = "wxemu"
+
+// ContainerHeaders are the headers of a push to a container besides Content-Type: the source
+// header (its configured spelling, sent lower-case as written) and X-WX-OPENID, X-WX-APPID.
+// Deviation: whether pushes carry the identity headers is UNCERTAIN (protocol §8.5, §10.14);
+// the docs list them for every request a container receives, and wxemu sends them.
+func (t *Target) ContainerHeaders(openid string) http.Header {
+	return http.Header{
+		t.SourceHeader: {SourceValue},
+		"X-WX-OPENID":  {openid},
+		"X-WX-APPID":   {t.AppID},
+	}
 }
 
 // Target is an App checked and ready to push to. Build it once with NewTarget and reuse it.
@@ -147,6 +172,13 @@ func NewTarget(app App) (*Target, error) {
 	if app.Format == "" {
 		app.Format = wire.XML
 	}
+	if app.Container {
+		// A push to a container is never encrypted (protocol §8.5).
+		app.Mode = wire.Plain
+		if app.SourceHeader == "" {
+			app.SourceHeader = "x-wx-source"
+		}
+	}
 	switch app.Kind {
 	case wire.OA, wire.MP:
 	default:
@@ -158,12 +190,12 @@ func NewTarget(app App) (*Target, error) {
 		return nil, fmt.Errorf("app %s: mode %q is not plain, compat or safe", app.AppID, app.Mode)
 	}
 	switch {
-	case app.Format == wire.JSON && app.Kind == wire.OA:
+	case app.Format == wire.JSON && app.Kind == wire.OA && !app.Container:
 		return nil, fmt.Errorf("app %s: an Official Account pushes XML only (protocol §1.1); use format xml", app.AppID)
 	case app.Format != wire.XML && app.Format != wire.JSON:
 		return nil, fmt.Errorf("app %s: format %q is neither xml nor json", app.AppID, app.Format)
 	}
-	if n := len(app.Token); n < 3 || n > 32 {
+	if n := len(app.Token); !app.Container && (n < 3 || n > 32) {
 		return nil, fmt.Errorf("app %s: token %q is %d characters; WeChat takes 3 to 32 (protocol §1.1)", app.AppID, app.Token, n)
 	}
 	if app.OriginalID == "" {
@@ -171,10 +203,14 @@ func NewTarget(app App) (*Target, error) {
 	}
 	u, err := url.Parse(app.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("app %s: callback URL %q is not an http(s) URL", app.AppID, app.URL)
+		what := "callback URL"
+		if app.Container {
+			what = "container URL"
+		}
+		return nil, fmt.Errorf("app %s: %s %q is not an http(s) URL", app.AppID, what, app.URL)
 	}
 	t := &Target{App: app, base: u}
-	if app.Mode != wire.Plain || app.EncodingAESKey != "" {
+	if !app.Container && (app.Mode != wire.Plain || app.EncodingAESKey != "") {
 		c, err := wxcrypto.NewCipher(app.EncodingAESKey, app.AppID)
 		if err != nil {
 			return nil, fmt.Errorf("app %s: EncodingAESKey: %w", app.AppID, err)

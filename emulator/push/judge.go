@@ -48,7 +48,7 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 		fail(rules.New(rules.ReplySyntax, "the answer is neither XML nor JSON (it begins %q); the user sees 「%s」", textenc.Clip(string(trimmed), 60), line))
 		return
 	}
-	if t.Kind == wire.OA && format == wire.JSON {
+	if t.Kind == wire.OA && format == wire.JSON && !t.Container {
 		fail(rules.New(rules.ReplyFormat, "the answer is JSON, but an Official Account reads XML replies only; the user sees 「%s」", line))
 		return
 	}

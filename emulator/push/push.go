@@ -13,6 +13,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/rules"
+	"github.com/wxemu/wxemu/emulator/textenc"
 	"github.com/wxemu/wxemu/emulator/wire"
 	"github.com/wxemu/wxemu/emulator/wxcrypto"
 )
@@ -89,6 +90,69 @@ type Attempt struct {
 	Error      string    `json:"error,omitempty"`
 	// Output is what a cloud function printed while it ran (a push to a URL has none).
 	Output []Output `json:"output,omitempty"`
+	// LimitMS is a cloud function's time limit (a push to a URL has none).
+	LimitMS int64 `json:"limit_ms,omitempty"`
+	// Ended is how a cloud function's invocation ended, in words: "returned", "threw",
+	// "timed out" … (a push to a URL has none).
+	Ended string `json:"ended,omitempty"`
+}
+
+// FunctionPrefix starts the URL of an attempt that invoked a cloud function: "function NAME".
+const FunctionPrefix = "function "
+
+// Function is the name of the cloud function the attempt invoked; "" for a POST to a URL.
+func (a *Attempt) Function() string {
+	if name, ok := strings.CutPrefix(a.URL, FunctionPrefix); ok && !strings.Contains(a.URL, "://") {
+		return name
+	}
+	return ""
+}
+
+// Invocation describes a cloud function's attempt as the reports show it, for example
+// "invoke function kf (3 s limit)".
+func (a *Attempt) Invocation() string {
+	s := "invoke function " + a.Function()
+	if a.LimitMS > 0 {
+		s += " (" + strconv.FormatFloat(float64(a.LimitMS)/1000, 'f', -1, 64) + " s limit)"
+	}
+	return s
+}
+
+// Printed is what a cloud function printed during the attempt, one line each, a stdout line
+// marked "  " and a stderr line "! ", clipped to n bytes (textenc.ClipBody); "" when it printed
+// nothing.
+func (a *Attempt) Printed(n int) string {
+	var b strings.Builder
+	for _, o := range a.Output {
+		mark := "  "
+		if o.Stream == "stderr" {
+			mark = "! "
+		}
+		for _, line := range strings.Split(strings.TrimRight(o.Text, "\n"), "\n") {
+			b.WriteString(mark + line + "\n")
+		}
+	}
+	return strings.TrimRight(textenc.ClipBody(b.String(), n), "\n")
+}
+
+// Return describes how a cloud function's attempt ended, for example "returned" or
+// "threw: boom".
+func (a *Attempt) Return() string {
+	ended := a.Ended
+	if ended == "" {
+		switch {
+		case a.TimedOut:
+			ended = "timed out"
+		case a.Error != "":
+			ended = "failed"
+		default:
+			ended = "returned"
+		}
+	}
+	if a.Error != "" {
+		return ended + ": " + a.Error
+	}
+	return ended
 }
 
 // Output is one write of a cloud function to its stdout or stderr.
@@ -168,9 +232,20 @@ func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper 
 	}
 
 	var last *answer
+	var hdr http.Header
+	if t.Container {
+		hdr = t.ContainerHeaders(m.FromUserName)
+	}
 	for n := 1; n <= e.cfg.MaxAttempts; n++ {
-		u := t.withQuery(e.query(t, m.FromUserName, encrypted, tamper))
-		a := e.attempt(ctx, t, n, u, res.Request.ContentType, body)
+		var u string
+		if t.Container {
+			// No signature, timestamp, nonce or openid: a container is reached on WeChat's
+			// intranet and trusts the source header (protocol §8.5).
+			u = t.URL
+		} else {
+			u = t.withQuery(e.query(t, m.FromUserName, encrypted, tamper))
+		}
+		a := e.attempt(ctx, t, n, u, res.Request.ContentType, body, hdr)
 		res.Attempts = append(res.Attempts, a.Attempt)
 		if a.answered {
 			last = a
@@ -236,7 +311,7 @@ var (
 	userAgent    = []string{"Mozilla/4.0 (wxemu)"}
 )
 
-func (e *Engine) attempt(ctx context.Context, t *Target, n int, u, ct string, body []byte) *answer {
+func (e *Engine) attempt(ctx context.Context, t *Target, n int, u, ct string, body []byte, extra http.Header) *answer {
 	a := &answer{Attempt: Attempt{N: n, URL: u}}
 	actx, cancel := e.attemptContext(ctx)
 	defer cancel()
@@ -251,11 +326,16 @@ func (e *Engine) attempt(ctx context.Context, t *Target, n int, u, ct string, bo
 		return a
 	}
 	target := *t.base
-	target.RawQuery = u[strings.IndexByte(u, '?')+1:]
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		target.RawQuery = u[i+1:]
+	}
 	req.URL, req.Host = &target, target.Host
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	req.Header = http.Header{"Content-Type": contentTypes[ct], "User-Agent": userAgent}
+	for k, v := range extra {
+		req.Header[k] = v
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		a.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
@@ -302,8 +382,12 @@ func (e *Engine) noAnswer(t *Target, res *Result) {
 			e.cfg.Timeout, len(res.Attempts), res.UserSees))
 		return
 	}
+	what := "the callback URL"
+	if t.Container {
+		what = "the container"
+	}
 	res.Violations = append(res.Violations, rules.New(rules.PushConnection,
-		"the callback URL %s could not be reached on any of %d attempts (%s); WeChat gives up and the user sees 「%s」",
+		what+" %s could not be reached on any of %d attempts (%s); WeChat gives up and the user sees 「%s」",
 		t.URL, len(res.Attempts), last.Error, res.UserSees))
 }
 

@@ -146,20 +146,36 @@ func writeExchange(w io.Writer, x Exchange) {
 		what += "/" + m.Event
 	}
 	fmt.Fprintf(w, "%sexchange (%s of %s):\n", pad, x.Label, what)
-	fmt.Fprintf(w, "%s  → %s %s\n", pad, r.Request.Method, r.Request.ContentType)
+	fn := len(r.Attempts) > 0 && r.Attempts[0].Function() != ""
+	if fn {
+		fmt.Fprintf(w, "%s  → %s, with the event (%s):\n", pad, r.Attempts[0].Invocation(), r.Request.ContentType)
+	} else {
+		fmt.Fprintf(w, "%s  → %s %s\n", pad, r.Request.Method, r.Request.ContentType)
+	}
 	indentLines(w, pad+"    ", r.Request.Body)
 	if r.Request.Plaintext != r.Request.Body {
 		fmt.Fprintf(w, "%s    plaintext before encryption:\n", pad)
 		indentLines(w, pad+"    ", r.Request.Plaintext)
 	}
 	for _, a := range r.Attempts {
+		if fn {
+			fmt.Fprintf(w, "%s  ← %s after %.1f ms\n", pad, a.Return(), a.DurationMS)
+			if printed := a.Printed(printedLimit); printed != "" {
+				fmt.Fprintf(w, "%s    the function printed (! marks stderr):\n", pad)
+				indentLines(w, pad+"    ", printed)
+			}
+			continue
+		}
 		status := fmt.Sprintf("HTTP %d", a.Status)
 		if a.Error != "" {
 			status = a.Error
 		}
 		fmt.Fprintf(w, "%s  attempt %d, %.1f ms: %s\n", pad, a.N, a.DurationMS, status)
 	}
-	if a := r.Answer; a != nil {
+	if a := r.Answer; a != nil && fn {
+		fmt.Fprintf(w, "%s    the value returned, %d bytes of JSON:\n", pad, len(a.Body))
+		indentLines(w, pad+"    ", a.Body)
+	} else if a != nil {
 		fmt.Fprintf(w, "%s  ← HTTP %d, %d bytes\n", pad, a.Status, len(a.Body))
 		if a.Body == "" {
 			fmt.Fprintf(w, "%s    (empty body)\n", pad)
@@ -185,6 +201,9 @@ func writeExchange(w io.Writer, x Exchange) {
 		}
 	}
 }
+
+// printedLimit bounds what an exchange shows of a function's output; the journal has all of it.
+const printedLimit = 4000
 
 func indentLines(w io.Writer, prefix, s string) {
 	const maxLines = 40

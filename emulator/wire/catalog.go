@@ -101,6 +101,11 @@ const (
 
 	// wx-server-sdk in a cloud function (protocol §8.2).
 	CodeCloudNoPermission = -604101
+
+	// A cloud-hosting container's open-API service (protocol §8.5). No source gives their
+	// errmsg, so they have no catalog text (see ErrorBody).
+	CodeOpenAPINotAllowed    = 85107 // the API is not in the service's allow list
+	CodeOpenAPITokenNotReady = 85113 // token not ready; wxemu does not emulate it
 )
 
 // catalog holds each errmsg as the server writes it before the rid suffix, historic typos

@@ -12,6 +12,7 @@ import (
 	"github.com/wxemu/wxemu/emulator/apiserver"
 	"github.com/wxemu/wxemu/emulator/cloudfn"
 	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/push"
 )
 
 // Options configure an Emulator; see platform.Options for each field's default.
@@ -34,11 +35,13 @@ type Emulator struct {
 	api *apiserver.Server
 	fns *cloudfn.Host // nil without cloud functions
 
-	mu     sync.Mutex // guards srv, ln, done and cancel
-	srv    *http.Server
-	ln     net.Listener
-	done   chan struct{}      // closed when the server goroutine has returned
-	cancel context.CancelFunc // ends every request's context, journal streams included
+	mu       sync.Mutex // guards srv, ln, done, cancel, timeouts and access
+	timeouts Timeouts
+	access   apiserver.ControlAccess
+	srv      *http.Server
+	ln       net.Listener
+	done     chan struct{}           // closed when the server goroutine has returned
+	cancel   context.CancelCauseFunc // ends every request's context, journal streams included
 }
 
 // New builds an emulator. It starts nothing; call Start.
@@ -47,7 +50,7 @@ func New(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{p: p, api: apiserver.New(p, opts.Logger)}, nil
+	return &Emulator{p: p, api: apiserver.New(p, opts.Logger), timeouts: Timeouts{}.withDefaults()}, nil
 }
 
 // NewWithFunctions builds an emulator that also runs cloud functions: the configuration's and
@@ -82,7 +85,7 @@ func (e *Emulator) Platform() *platform.Platform { return e.p }
 func (e *Emulator) Now() time.Time { return e.p.Now() }
 
 // Advance moves virtual time forward; what falls due on the way happens in order.
-func (e *Emulator) Advance(d time.Duration) { e.p.Advance(d) }
+func (e *Emulator) Advance(d time.Duration) error { return e.p.Advance(d) }
 
 // Reset forgets all state and seeds the configured users and agents again.
 func (e *Emulator) Reset() { e.p.Reset() }
@@ -121,13 +124,20 @@ func (e *Emulator) Start(addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	e.ln = ln
-	base, cancel := context.WithCancel(context.Background())
+	access := e.access
+	access.Bound = ln.Addr().String()
+	e.api.SetControlAccess(access)
+	base, cancel := context.WithCancelCause(context.Background())
 	e.cancel = cancel
+	t := e.timeouts
 	e.srv = &http.Server{
-		Handler:           e.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           bodyDeadline(e.Handler(), t.Body),
+		ReadHeaderTimeout: t.Header,
+		WriteTimeout:      t.Write, // lifted by the journal stream for itself
+		IdleTimeout:       t.Idle,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
+	e.srv.RegisterOnShutdown(e.api.EndStreams)
 	e.done = make(chan struct{})
 	go func(srv *http.Server, done chan struct{}) {
 		defer close(done)
@@ -165,7 +175,8 @@ func (e *Emulator) Close() error {
 		err = e.fns.Close()
 	}
 	if srv != nil {
-		cancel()
+		// Pushes in flight end as cut by the shutdown, not blamed on the bots.
+		cancel(push.ErrShutdown)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		serr := srv.Shutdown(ctx)

@@ -138,6 +138,7 @@ func (r *remote) stream(ctx context.Context, q url.Values, each func(json.RawMes
 		return err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	authorize(req)
 	resp, err := r.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -189,6 +189,7 @@ func (r *remote) call(ctx context.Context, method, path string, query url.Values
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	authorize(req)
 	resp, err := r.http.Do(req)
 	if err != nil {
 		return r.unreachable(err)
@@ -422,4 +423,12 @@ func (r *remote) lastSeq(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return out.LastSeq, nil
+}
+
+// authorize sends the control plane's token, $WXEMU_CONTROL_TOKEN, when set: serve requires it
+// when it listens beyond loopback, or when given --control-token.
+func authorize(req *http.Request) {
+	if token := os.Getenv(controlTokenEnv); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 }

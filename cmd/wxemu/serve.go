@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -30,6 +31,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	printConfig := fs.Bool("print-config", false, "print the embedded default config and exit")
 	pushTimeout := fs.Duration("push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
 	verbose := fs.Bool("v", false, "log every journal entry to stderr")
+	var af accessFlags
+	af.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--target-mp URL] [--function [APP=]DIR] [--config FILE]
                    [--addr ADDR] [flags]
@@ -82,6 +85,10 @@ Flags:
 	if err != nil {
 		return usageError(stderr, "serve", "%v", err)
 	}
+	access, generated, err := af.access(listen)
+	if err != nil {
+		return usageError(stderr, "serve", "%v", err)
+	}
 	emu, err := emulator.NewWithFunctions(emulator.Options{Config: cfg, Targets: urls, PushTimeout: *pushTimeout, Logger: logger}, fo)
 	if err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
@@ -93,9 +100,16 @@ Flags:
 			return exitUsage
 		}
 	}
+	emu.SetControlAccess(access)
 	if err := emu.Start(listen); err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
 		return exitFail
+	}
+	if !isLoopback(listen) {
+		warnExposed(stderr, listen, access.Token, generated)
+	}
+	if access.Token != "" {
+		fmt.Fprintf(stdout, "control token %s — the control API needs Authorization: Bearer TOKEN; the wxemu commands send $%s\n", access.Token, controlTokenEnv)
 	}
 	printBanner(stdout, emu, defaultEmuURL)
 
@@ -105,6 +119,13 @@ Flags:
 	s := <-sig
 	fmt.Fprintf(stdout, "wxemu serve: %s, stopping\n", s)
 
+	// Stop accepting and let the calls in flight end (a send waiting for its push), so that the
+	// export holds what they did; one that takes longer is cut by Close.
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	if err := emu.Drain(ctx); err != nil {
+		fmt.Fprintf(stderr, "wxemu serve: calls still in flight after %s are cut: %v\n", drainTimeout, err)
+	}
+	cancel()
 	status := exitOK
 	if *exportPath != "" {
 		if err := exportState(emu.Platform(), *exportPath); err != nil {
@@ -120,6 +141,10 @@ Flags:
 	}
 	return status
 }
+
+// drainTimeout bounds how long serve waits for calls in flight when stopping: longer than a
+// push with its retries at the default deadline (3 × 5 s).
+const drainTimeout = 20 * time.Second
 
 func importState(p *platform.Platform, path string) error {
 	data, err := os.ReadFile(path)

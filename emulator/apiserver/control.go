@@ -2,7 +2,9 @@ package apiserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -23,7 +25,7 @@ func listRoutes(c *call) (any, error) {
 	}
 	var out []row
 	for _, rt := range c.s.routes() {
-		out = append(out, row{rt.Methods, rt.Path, [...]string{"public", "token", "control"}[rt.Access], [...]string{"", "json", "multipart"}[rt.Body]})
+		out = append(out, row{rt.Methods, rt.Path, [...]string{"public", "token", "control"}[rt.Access], [...]string{"", "json", "multipart", "json"}[rt.Body]})
 	}
 	return map[string]any{"routes": out}, nil
 }
@@ -213,7 +215,9 @@ func advanceClock(c *call) (any, error) {
 	if err != nil || d < 0 {
 		return nil, platform.BadRequest("by %q: a non-negative duration such as 30m1s or 48h is needed", req.By)
 	}
-	c.s.p.Advance(d)
+	if err := c.s.p.Advance(d); err != nil {
+		return nil, err
+	}
 	return clockInfo(c.s.p), nil
 }
 
@@ -271,7 +275,7 @@ func listJournal(c *call) (any, error) {
 	}
 	st := c.s.p.JournalStats()
 	return map[string]any{"entries": nonNil(entries), "held": st.Held, "capacity": st.Capacity, "bytes": st.Bytes,
-		"last_seq": st.LastSeq, "dropped": st.Dropped}, nil
+		"max_bytes": st.MaxBytes, "last_seq": st.LastSeq, "dropped": st.Dropped, "dropped_bytes": st.DroppedBytes}, nil
 }
 
 // streamJournal serves GET /_emu/v1/journal/stream: new entries as server-sent events, with the
@@ -285,6 +289,8 @@ func streamJournal(c *call) (any, error) {
 	if !canFlush {
 		return nil, fmt.Errorf("stream the journal: the connection cannot flush")
 	}
+	// The stream is exempt from the server's write timeout: it lasts as long as its reader.
+	_ = http.NewResponseController(c.w).SetWriteDeadline(time.Time{})
 	ch, cancel := c.s.p.Subscribe(f, 256)
 	defer cancel()
 	h := c.w.Header()
@@ -310,6 +316,8 @@ func streamJournal(c *call) (any, error) {
 	for {
 		select {
 		case <-c.ctx.Done():
+			return streamed{}, nil
+		case <-c.s.draining:
 			return streamed{}, nil
 		case e, open := <-ch:
 			if !open {
@@ -344,8 +352,23 @@ func exportState(c *call) (any, error) { return c.s.p.Export(), nil }
 // importState serves PUT /_emu/v1/state with a body from GET /_emu/v1/state.
 func importState(c *call) (any, error) {
 	var snap platform.Snapshot
-	if err := c.decodeControl(&snap, "the answer of GET /_emu/v1/state"); err != nil {
-		return nil, err
+	dec := json.NewDecoder(c.r.Body)
+	if err := dec.Decode(&snap); err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			return nil, tooLarge(c.rt, maxStateBody)
+		case errors.Is(err, io.EOF):
+			return nil, platform.BadRequest("the body is empty; send the answer of GET /_emu/v1/state")
+		}
+		return nil, platform.BadRequest("the body is not a JSON object like the answer of GET /_emu/v1/state: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge(c.rt, maxStateBody)
+		}
+		return nil, platform.BadRequest("the body has more after the state export; send the answer of GET /_emu/v1/state alone")
 	}
 	if err := c.s.p.Import(&snap); err != nil {
 		return nil, err

@@ -124,6 +124,11 @@ var _ = Describe("the control API", func() {
 		Expect(a.JSON["advanced"]).To(Equal("48h0m1s"))
 		Expect(e.post("/_emu/v1/clock/advance", `{"by":"-1h"}`).Status).To(Equal(400))
 		Expect(e.post("/_emu/v1/clock/advance", `{"by":"two days"}`).Status).To(Equal(400))
+		// A move that would take the clock out of its range is refused whole, naming the limit.
+		far := e.post("/_emu/v1/clock/advance", `{"by":"2562047h"}`)
+		Expect(far.Status).To(Equal(400))
+		Expect(far.JSON["error"]).To(ContainSubstring("may not pass"))
+		Expect(e.get("/_emu/v1/clock").JSON["unix"]).To(BeNumerically("==", before+48*3600+1), "the clock did not move")
 	})
 
 	It("filters the journal by app, user, kind and since", func() {
@@ -254,6 +259,7 @@ var _ = Describe("the control API", func() {
 		// A ResponseWriter that cannot flush makes the journal stream fail inside wxemu.
 		w := &unflushable{header: http.Header{}}
 		req := httptest.NewRequest(http.MethodGet, "/_emu/v1/journal/stream", nil)
+		req.Host = "127.0.0.1" // httptest's example.com is a name the control plane does not answer
 		e.api.Handler().ServeHTTP(w, req)
 		Expect(w.status).To(Equal(500))
 		Expect(w.body.String()).To(ContainSubstring(`"error":"wxemu failed: `))

@@ -8,30 +8,49 @@ import (
 )
 
 // mediaPart reads the file in part "media" of a multipart body. present is false when the body
-// is not multipart/form-data or has no part named media; the operation answers that (41005).
+// is not multipart/form-data or has no file part named media; the operation answers that (41005).
 // The part's Content-Type is not read: WeChat goes by the content.
+//
+// The body is streamed part by part (never ParseMultipartForm, which buffers a large part in a
+// temporary file): the parts before "media" are skipped, "media" is read up to maxUploadBody and
+// refused as soon as it passes it, and nothing after it is read.
 func (c *call) mediaPart() (data []byte, filename string, present bool, err error) {
 	if !isMultipart(c.r) {
 		return nil, "", false, nil
 	}
-	if err := c.r.ParseMultipartForm(maxUploadBody); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, "", false, tooLarge(c.rt, maxUploadBody)
-		}
+	mr, err := c.r.MultipartReader()
+	if err != nil {
 		// A body that does not parse as multipart carries no media.
 		return nil, "", false, nil
 	}
-	file, header, err := c.r.FormFile("media")
-	if err != nil {
-		return nil, "", false, nil
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			if c.isTooLarge(err) {
+				return nil, "", false, tooLarge(c.rt, maxUploadBody)
+			}
+			return nil, "", false, nil // the end, or a body that stops being multipart
+		}
+		if part.FormName() != "media" || part.FileName() == "" {
+			continue // NextPart skips the rest of this part, within the body's bound
+		}
+		data, err = io.ReadAll(io.LimitReader(part, maxUploadBody+1))
+		if err != nil {
+			if c.isTooLarge(err) {
+				return nil, "", false, tooLarge(c.rt, maxUploadBody)
+			}
+			return nil, "", false, nil // a part cut short carries no media, as before
+		}
+		if len(data) > maxUploadBody {
+			return nil, "", false, tooLarge(c.rt, maxUploadBody)
+		}
+		return data, part.FileName(), true, nil
 	}
-	defer file.Close()
-	data, err = io.ReadAll(file)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("read part media: %w", err)
-	}
-	return data, header.Filename, true, nil
+}
+
+func (c *call) isTooLarge(err error) bool {
+	var tooBig *http.MaxBytesError
+	return errors.As(err, &tooBig)
 }
 
 // uploadMedia serves POST /cgi-bin/media/upload?type=TYPE, multipart with the file in part

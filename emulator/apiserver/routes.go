@@ -66,7 +66,7 @@ func (s *Server) routes() []Route {
 		{get, "/_emu/v1/journal/stream", Control, NoBody, streamJournal},
 		{post, "/_emu/v1/reset", Control, NoBody, reset},
 		{get, "/_emu/v1/state", Control, NoBody, exportState},
-		{put, "/_emu/v1/state", Control, JSONBody, importState},
+		{put, "/_emu/v1/state", Control, StateBody, importState},
 	}
 }
 

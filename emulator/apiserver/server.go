@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -33,6 +35,13 @@ const JSONContentType = "application/json; encoding=utf-8"
 const (
 	maxBody       = 1 << 20
 	maxUploadBody = 12 << 20
+	// maxStateBody bounds PUT /_emu/v1/state: an export of a busy emulator (users, transcripts,
+	// media bytes in base64) is far over maxBody, and `wxemu serve --import` takes it whole.
+	maxStateBody = 256 << 20
+	// maxOpenID bounds an openid the control plane is given. WeChat's are 28 characters; wxemu
+	// takes hand-made ones ("alice-test") up to 64, so that a name a person types fits and a
+	// pasted blob is refused before it becomes a user.
+	maxOpenID = 64
 )
 
 // Server is the HTTP face of a platform.
@@ -42,14 +51,36 @@ type Server struct {
 	router *mux.Router
 	// rid appends " rid: …" to errmsg (protocol §7.1); config api.rid.
 	rid bool
+	// access is who may drive the control plane; swapped whole by SetControlAccess.
+	access atomic.Pointer[ControlAccess]
+	// draining is closed by EndStreams, which ends the journal streams; once guards it.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithControlAccess sets who may drive the control plane (default: loopback names, no origin,
+// no token).
+func WithControlAccess(ca ControlAccess) Option {
+	return func(s *Server) { s.SetControlAccess(ca) }
+}
+
+// EndStreams ends the open journal streams and refuses new ones, so that a graceful shutdown
+// waits only for calls that end by themselves.
+func (s *Server) EndStreams() { s.drainOnce.Do(func() { close(s.draining) }) }
+
 // New builds the server and its routes. It does not listen; use Handler with an http.Server.
-func New(p *platform.Platform, log *slog.Logger) *Server {
+func New(p *platform.Platform, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{p: p, log: log, router: mux.NewRouter(), rid: p.Config().API.RID}
+	s := &Server{p: p, log: log, router: mux.NewRouter(), rid: p.Config().API.RID, draining: make(chan struct{})}
+	s.access.Store(&ControlAccess{})
+	for _, o := range opts {
+		o(s)
+	}
 	s.router.UseEncodedPath()
 	// Routes that share a path (GET and PUT /_emu/v1/state) are served by one handler that
 	// picks the route by method, so that a wrong method still reaches a route's own answer
@@ -70,8 +101,16 @@ func New(p *platform.Platform, log *slog.Logger) *Server {
 	return s
 }
 
-// Handler returns the root handler.
-func (s *Server) Handler() http.Handler { return s.router }
+// Handler returns the root handler. The control plane (/_emu/) is guarded by ControlAccess
+// before any route sees the request, unknown /_emu/ paths included.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_emu/") && !s.guardControl(w, r) {
+			return
+		}
+		s.router.ServeHTTP(w, r)
+	})
+}
 
 // Access says what a route requires of a caller.
 type Access int
@@ -98,6 +137,9 @@ const (
 	// MultipartBody routes read multipart/form-data with the file in part "media", up to
 	// maxUploadBody bytes; the journal keeps no request body for them.
 	MultipartBody
+	// StateBody routes read a state export, up to maxStateBody bytes, streamed into the JSON
+	// decoder by the handler; the journal keeps no request body for them.
+	StateBody
 )
 
 // Route is one line of the routing table.
@@ -327,7 +369,38 @@ func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
 	if err := c.readBody(rt); err != nil {
 		return nil, err
 	}
+	if rt.Access == Control {
+		if err := c.checkOpenIDs(); err != nil {
+			return nil, err
+		}
+	}
 	return rt.handler(c)
+}
+
+// checkOpenIDs bounds the openids a control call names, in its path or as "openid" in its JSON
+// body, before any of them becomes a user.
+func (c *call) checkOpenIDs() error {
+	if err := checkOpenID(c.pathVar("openid"), "the openid in the path"); err != nil {
+		return err
+	}
+	if len(c.body) > 0 {
+		if v := gjson.GetBytes(c.body, "openid"); v.Type == gjson.String {
+			return checkOpenID(v.Str, `"openid"`)
+		}
+	}
+	return nil
+}
+
+func checkOpenID(openid, where string) error {
+	if len(openid) > maxOpenID {
+		return platform.BadRequest("%s is %d bytes long; an openid is at most %d (WeChat's have 28 characters, like %s)", where, len(openid), maxOpenID, "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+	}
+	for _, r := range openid {
+		if r < 0x21 || r == 0x7f {
+			return platform.BadRequest("%s %q has a space or control character; an openid is letters, digits, - and _ (WeChat's have 28 characters, like %s)", where, openid, "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+		}
+	}
+	return nil
 }
 
 // nameRefusedUser names, for the journal, the user of a call refused for its access token, so
@@ -363,8 +436,12 @@ func (c *call) readBody(rt Route) error {
 	if c.r.Body == nil || c.body != nil {
 		return nil // no body, or read already
 	}
-	if rt.Body == MultipartBody {
+	switch rt.Body {
+	case MultipartBody:
 		c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxUploadBody)
+		return nil
+	case StateBody:
+		c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxStateBody)
 		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))

@@ -12,6 +12,26 @@ import (
 	"time"
 )
 
+// The sane range of virtual time. A time.Duration spans only ±292 years, so an offset or a sum
+// of advances that passes it wraps, and virtual time jumps to 1734: every CreateTime goes
+// negative. Callers that move a clock on request (the control API, an import) refuse a move that
+// would leave this range, with an error that names the limit.
+var (
+	// Horizon is the first instant virtual time may not reach: 2200-01-01T00:00:00Z.
+	Horizon = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Epoch is the earliest virtual time a snapshot may hold: the Unix epoch, since WeChat's
+	// CreateTime is Unix seconds and never negative.
+	Epoch = time.Unix(0, 0).UTC()
+)
+
+// MaxAdvance bounds how far a clock may be moved forward in all (since its start or its last
+// Reset): 200 years of 365 days, well inside time.Duration's 292 years, so a sum of advances
+// never wraps.
+const MaxAdvance = 200 * 365 * 24 * time.Hour
+
+// InRange reports whether t lies in the sane range of virtual time, [Epoch, Horizon).
+func InRange(t time.Time) bool { return !t.Before(Epoch) && t.Before(Horizon) }
+
 // Clock tells the time and schedules functions on it.
 type Clock interface {
 	// Now returns the current time on this clock.
@@ -77,16 +97,32 @@ func (o *Offset) Offset() time.Duration {
 	return o.offset
 }
 
-// Advance moves the clock forward by d and fires every timer that falls due, in time order.
+// Advance moves the clock forward by d and fires every timer that falls due, in time order. An
+// advance that would take the offset past MaxAdvance (and so, in the end, wrap it) is ignored:
+// callers check first and say why (platform.Advance).
 func (o *Offset) Advance(d time.Duration) {
 	if d < 0 {
 		return
 	}
 	o.mu.Lock()
+	if d > MaxAdvance-o.offset {
+		o.mu.Unlock()
+		return
+	}
 	o.offset += d
 	now := time.Now().Add(o.offset)
 	o.mu.Unlock()
 	o.fake.AdvanceTo(now)
+}
+
+// Reset puts the clock back on real time: the offset is zero again. Timers keep their due
+// times, so one scheduled at a virtual time fires when the clock reaches that time again.
+func (o *Offset) Reset() {
+	o.mu.Lock()
+	o.offset = 0
+	now := time.Now()
+	o.mu.Unlock()
+	o.fake.rewind(now)
 }
 
 // Sync fires the timers that have fallen due by the passage of real time.
@@ -164,6 +200,14 @@ func (f *Fake) AdvanceTo(t time.Time) {
 		f.mu.Unlock()
 		fn()
 	}
+}
+
+// rewind sets the fake time back to t, keeping the timers; only Offset.Reset does, since a Fake
+// itself never moves backward.
+func (f *Fake) rewind(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = t
 }
 
 // AfterFunc schedules f for now+d. A non-positive d fires on the next Advance (of any length).

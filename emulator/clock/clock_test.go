@@ -118,3 +118,29 @@ var _ = Describe("Offset", func() {
 		Consistently(fired, 60*time.Millisecond).ShouldNot(Receive())
 	})
 })
+
+var _ = Describe("Offset limits", func() {
+	It("ignores an advance that would take its offset past MaxAdvance, so it never wraps", func() {
+		o := clock.NewOffset()
+		o.Advance(2562047 * time.Hour)
+		o.Advance(90 * time.Minute)
+		Expect(o.Offset()).To(BeNumerically(">=", 0))
+		Expect(o.Offset()).To(BeNumerically("<=", clock.MaxAdvance))
+		Expect(o.Now().Year()).To(BeNumerically(">=", time.Now().Year()))
+	})
+
+	It("goes back to real time on Reset, keeping its timers for their time", func() {
+		o := clock.NewOffset()
+		o.Advance(48 * time.Hour)
+		fired := false
+		t := o.AfterFunc(time.Hour, func() { fired = true })
+		DeferCleanup(t.Stop)
+		o.Reset()
+		Expect(o.Offset()).To(BeZero())
+		Expect(o.Now()).To(BeTemporally("~", time.Now(), time.Minute))
+		o.Advance(47 * time.Hour)
+		Expect(fired).To(BeFalse())
+		o.Advance(2 * time.Hour)
+		Expect(fired).To(BeTrue())
+	})
+})

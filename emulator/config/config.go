@@ -136,6 +136,10 @@ type KF struct {
 type Journal struct {
 	// MaxEntries bounds the journal; the oldest entries are dropped beyond it. Default 10000.
 	MaxEntries int `yaml:"max_entries"`
+	// MaxBytes bounds the journal in memory as well: while the entries held are larger than
+	// this (Entry.Size), the oldest go. A bot answering 1 MiB bodies would otherwise hold
+	// max_entries of them. Default 64MiB.
+	MaxBytes ByteSize `yaml:"max_bytes"`
 }
 
 // App is one Official Account or Mini Program.
@@ -371,7 +375,7 @@ func (k *KF) SetDefaults() {
 
 // SetDefaults sets the documented defaults.
 func (j *Journal) SetDefaults() {
-	*j = Journal{MaxEntries: 10000}
+	*j = Journal{MaxEntries: 10000, MaxBytes: 64 * MiB}
 }
 
 // SetDefaults sets the documented defaults. Format stays empty because its default depends on

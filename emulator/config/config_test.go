@@ -60,7 +60,7 @@ var _ = Describe("Default", func() {
 		Expect(want.API).To(Equal(config.API{RID: true, TextLimitBytes: 2048, ImageLimit: 10 << 20, KFIDType: "number", TempsessionEveryEntry: true,
 			TokenTime: "wall"}))
 		Expect(want.KF).To(Equal(config.KF{SessionTimeout: config.Duration(30 * time.Minute), SessionAnchor: "start"}))
-		Expect(want.Journal).To(Equal(config.Journal{MaxEntries: 10000}))
+		Expect(want.Journal).To(Equal(config.Journal{MaxEntries: 10000, MaxBytes: 64 * config.MiB}))
 	})
 
 	It("holds the demo Official Account of the exported constants", func() {
@@ -193,7 +193,7 @@ var _ = Describe("Parse", func() {
 				API: config.API{RID: false, TextLimitBytes: 2047, ImageLimit: 2000000, KFIDType: config.KFIDString,
 					TempsessionEveryEntry: false, TokenTime: config.TokenTimeVirtual},
 				KF:      config.KF{SessionTimeout: config.Duration(2 * time.Hour), SessionAnchor: config.AnchorActivity},
-				Journal: config.Journal{MaxEntries: 50},
+				Journal: config.Journal{MaxEntries: 50, MaxBytes: 2 * config.MiB},
 				Apps: []config.App{{
 					Alias: "shop", Kind: config.KindOA, AppID: "wx1111111111111111", Secret: "22222222222222222222222222222222",
 					OriginalID: "gh_333333333333", Token: "shoptoken", EncodingAESKey: "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
@@ -633,5 +633,13 @@ next:
 	It("needs a pointer", func() {
 		var n yaml.Node
 		Expect(config.DecodeStrict("s.yaml", &n, step{})).To(MatchError(ContainSubstring("need a non-nil pointer")))
+	})
+})
+
+var _ = Describe("journal.max_bytes", func() {
+	It("is validated and read with a unit", func() {
+		cfg := config.Default()
+		cfg.Journal.MaxBytes = 0
+		Expect(cfg.Validate()).To(MatchError(ContainSubstring("journal.max_bytes: must be more than 0, got 0 (write e.g. 64MiB)")))
 	})
 })

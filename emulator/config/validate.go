@@ -145,6 +145,7 @@ func (cfg *Config) validate(lineOf func(string) int) []*Error {
 	}
 	c.enum("kf.session_anchor", "session_anchor", cfg.KF.SessionAnchor, []string{AnchorStart, AnchorActivity}, true)
 	c.positive("journal.max_entries", int64(cfg.Journal.MaxEntries), "write e.g. 10000")
+	c.positive("journal.max_bytes", int64(cfg.Journal.MaxBytes), "write e.g. 64MiB")
 
 	if len(cfg.Apps) == 0 {
 		c.add("apps", "no apps", "add one, see the default config (wxemu serve --print-config)")

@@ -491,7 +491,8 @@ func (e *Emu) Now() time.Time { return e.p.Now() }
 // Advance moves virtual time forward by d; what falls due on the way (a kf session's 30
 // minutes) happens in order before it returns.
 func (e *Emu) Advance(d time.Duration) {
-	e.p.Advance(d)
+	ginkgo.GinkgoHelper()
+	e.g.Expect(e.p.Advance(d)).To(gomega.Succeed(), "emutest: advance the clock by %s", d)
 	e.checkStrict()
 }
 

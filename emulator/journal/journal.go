@@ -31,14 +31,16 @@ func (f Filter) Match(e *Entry) bool {
 // Journal is the bounded record of everything that happened: when it is full the oldest
 // entries go, so a long run does not grow without limit. Subscribers receive new entries live.
 type Journal struct {
-	mu      sync.Mutex // guards entries, start, n, seq, subs, dropped and bytes
-	entries []Entry    // ring buffer of capacity max
-	start   int        // index of the oldest entry
-	n       int        // entries held
-	seq     uint64     // last sequence number handed out
-	subs    map[*subscription]struct{}
-	dropped uint64 // entries that fell out of the ring
-	bytes   int    // Size of the entries held
+	mu           sync.Mutex // guards entries, start, n, seq, subs, dropped, droppedBytes and bytes
+	entries      []Entry    // ring buffer of capacity max
+	start        int        // index of the oldest entry
+	n            int        // entries held
+	seq          uint64     // last sequence number handed out
+	subs         map[*subscription]struct{}
+	dropped      uint64 // entries that fell out of the ring
+	droppedBytes uint64 // the Size of the entries that fell out
+	bytes        int    // Size of the entries held
+	maxBytes     int    // bound on bytes; set at construction, never changed
 }
 
 type subscription struct {
@@ -47,30 +49,45 @@ type subscription struct {
 	missed uint64 // entries not delivered because the subscriber was slow
 }
 
-// NewJournal returns a journal that keeps the newest max entries (at least 1).
-func NewJournal(max int) *Journal {
-	if max < 1 {
-		max = 1
+// DefaultMaxBytes is the byte bound of NewJournal: config's journal.max_bytes default.
+const DefaultMaxBytes = 64 << 20
+
+// NewJournal returns a journal that keeps the newest max entries (at least 1), within
+// DefaultMaxBytes.
+func NewJournal(max int) *Journal { return NewBounded(max, DefaultMaxBytes) }
+
+// NewBounded returns a journal that keeps the newest entries, at most maxEntries of them (at
+// least 1) and, while more than one is held, at most maxBytes of them by Entry.Size. The newest
+// entry is always kept, whatever its size; its bodies are clipped at BodyLimit, so it is small.
+func NewBounded(maxEntries, maxBytes int) *Journal {
+	if maxEntries < 1 {
+		maxEntries = 1
 	}
-	return &Journal{entries: make([]Entry, max), subs: map[*subscription]struct{}{}}
+	if maxBytes < 1 {
+		maxBytes = DefaultMaxBytes
+	}
+	return &Journal{entries: make([]Entry, maxEntries), maxBytes: maxBytes, subs: map[*subscription]struct{}{}}
 }
 
 // Add appends e, giving it the next sequence number, and returns it as stored.
+// Large bodies are clipped first (clipEntry), so that a bot answering megabytes does not hold
+// megabytes per entry; then the oldest entries go while more than max entries or max bytes are
+// held.
 func (j *Journal) Add(e Entry) Entry {
+	clipEntry(&e)
 	e.size = e.measure()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
+	if j.n == len(j.entries) {
+		j.dropOldest()
+	}
+	j.entries[(j.start+j.n)%len(j.entries)] = e
+	j.n++
 	j.bytes += e.size
-	if j.n < len(j.entries) {
-		j.entries[(j.start+j.n)%len(j.entries)] = e
-		j.n++
-	} else {
-		j.bytes -= j.entries[j.start].size
-		j.entries[j.start] = e
-		j.start = (j.start + 1) % len(j.entries)
-		j.dropped++
+	for j.n > 1 && j.bytes > j.maxBytes {
+		j.dropOldest()
 	}
 	for s := range j.subs {
 		if !s.filter.Match(&e) {
@@ -84,6 +101,17 @@ func (j *Journal) Add(e Entry) Entry {
 		}
 	}
 	return e
+}
+
+// dropOldest forgets the oldest entry held. The caller holds mu and knows n > 0.
+func (j *Journal) dropOldest() {
+	old := &j.entries[j.start]
+	j.bytes -= old.size
+	j.droppedBytes += uint64(old.size)
+	*old = Entry{}
+	j.start = (j.start + 1) % len(j.entries)
+	j.n--
+	j.dropped++
 }
 
 // List returns the kept entries that match f, oldest first.
@@ -110,14 +138,19 @@ type Stats struct {
 	Bytes    int    `json:"bytes"`    // the Size of the entries held
 	LastSeq  uint64 `json:"last_seq"` // the newest sequence number handed out
 	Dropped  uint64 `json:"dropped"`  // entries that fell out of the ring
+	// MaxBytes is the bound on Bytes (journal.max_bytes): the oldest entries go beyond it.
+	MaxBytes int `json:"max_bytes"`
+	// DroppedBytes is the Size of the entries that fell out, by either bound.
+	DroppedBytes uint64 `json:"dropped_bytes"`
 }
 
-// Stats says how many entries the journal holds, their size, its capacity, the last sequence
-// number and how many entries fell out of the ring.
+// Stats says how many entries the journal holds, their size, its bounds, the last sequence
+// number and how many entries and bytes fell out.
 func (j *Journal) Stats() Stats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return Stats{Held: j.n, Capacity: len(j.entries), Bytes: j.bytes, LastSeq: j.seq, Dropped: j.dropped}
+	return Stats{Held: j.n, Capacity: len(j.entries), Bytes: j.bytes, LastSeq: j.seq, Dropped: j.dropped,
+		MaxBytes: j.maxBytes, DroppedBytes: j.droppedBytes}
 }
 
 // LastSeq is the newest sequence number handed out: mark it before an action to find what the

@@ -1,12 +1,16 @@
 package journal_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/wxemu/wxemu/emulator/journal"
+	"github.com/wxemu/wxemu/emulator/push"
 )
 
 var _ = Describe("Journal", func() {
@@ -62,5 +66,49 @@ var _ = Describe("Journal", func() {
 		Expect(at).To(Equal(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)))
 		_, _, err = journal.ParseSince("yesterday")
 		Expect(err).To(HaveOccurred())
+	})
+})
+
+var _ = Describe("Journal bounded in bytes", func() {
+	bigAnswer := func(n int) journal.Entry {
+		body := strings.Repeat("x", n)
+		return journal.Entry{Push: &journal.Push{Result: &push.Result{
+			Request: push.Request{Body: "<xml/>", Plaintext: "<xml/>"},
+			Answer:  &push.Answer{Status: 200, Body: body, Decrypted: body},
+		}}}
+	}
+
+	It("clips a large body when it records it, says how much went, and leaves the caller's result alone", func() {
+		j := journal.NewBounded(10, 1<<20)
+		e := bigAnswer(1 << 20)
+		got := j.Add(e)
+		Expect(got.Push.Answer.Body).To(HavePrefix(strings.Repeat("x", journal.BodyLimit)))
+		Expect(got.Push.Answer.Body).To(HaveSuffix(fmt.Sprintf("… (%d bytes dropped)", 1<<20-journal.BodyLimit)))
+		Expect(got.Size()).To(BeNumerically("<", 3*journal.BodyLimit))
+		Expect(e.Push.Answer.Body).To(HaveLen(1<<20), "the pusher's result is not changed")
+	})
+
+	It("drops the oldest entries while the bytes held pass the bound, and counts them", func() {
+		j := journal.NewBounded(1000, 1<<20)
+		for i := 0; i < 100; i++ {
+			j.Add(bigAnswer(1 << 20))
+		}
+		st := j.Stats()
+		Expect(st.Bytes).To(BeNumerically("<=", 1<<20))
+		Expect(st.MaxBytes).To(Equal(1 << 20))
+		Expect(st.Held).To(BeNumerically("<", 10))
+		Expect(st.Dropped).To(Equal(uint64(100 - st.Held)))
+		Expect(st.DroppedBytes).To(BeNumerically(">", 0))
+		held := j.List(journal.Filter{})
+		Expect(held[len(held)-1].Seq).To(Equal(uint64(100)), "the newest are kept")
+	})
+
+	It("shows the byte bound and the drops in its JSON stats", func() {
+		j := journal.NewBounded(1, 1<<20)
+		j.Add(journal.Entry{Summary: "a", Control: &journal.Control{}})
+		j.Add(journal.Entry{Summary: "b", Control: &journal.Control{}})
+		b, err := json.Marshal(j.Stats())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b)).To(And(ContainSubstring(`"max_bytes":1048576`), ContainSubstring(`"dropped":1`), MatchRegexp(`"dropped_bytes":[1-9]`)))
 	})
 })

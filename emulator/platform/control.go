@@ -13,15 +13,39 @@ import (
 // Advance moves virtual time forward by d and journals it. What falls due on the way — a kf
 // session past its 30 minutes, a media file past its 3 days — happens at its own time, in order,
 // through the clock's timers, before Advance returns on a fake clock.
-func (p *Platform) Advance(d time.Duration) {
+//
+// An advance that would leave the sane range of virtual time is refused with a BadRequest that
+// names the limit, and the clock does not move: virtual time stays before clock.Horizon (2200)
+// and the advances since the start or the last Reset add up to at most clock.MaxAdvance (200
+// years), so that neither the time nor the sum of advances wraps.
+func (p *Platform) Advance(d time.Duration) error {
 	if d <= 0 {
-		return
+		return nil
 	}
 	p.advMu.Lock()
+	if err := p.checkAdvance(d); err != nil {
+		p.advMu.Unlock()
+		return err
+	}
 	p.advanced += d
 	p.advMu.Unlock()
 	p.control(fmt.Sprintf("clock advanced by %s", d))
 	p.clock.Advance(d)
+	return nil
+}
+
+// checkAdvance says why an advance by d would leave the sane range of virtual time. The caller
+// holds advMu.
+func (p *Platform) checkAdvance(d time.Duration) error {
+	if d > clock.MaxAdvance-p.advanced {
+		return BadRequest("advance by %s: the clock has moved %s already, and all advances together may not pass %s (200 years); reset to start again",
+			d, p.advanced, clock.MaxAdvance)
+	}
+	if to := p.clock.Now().Add(d); !to.Before(clock.Horizon) {
+		return BadRequest("advance by %s: virtual time would be %s, and it must stay before %s",
+			d, to.UTC().Format(time.RFC3339), clock.Horizon.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Advanced is how far Advance has moved the clock in all.

@@ -178,7 +178,7 @@ func New(opts Options) (*Platform, error) {
 		ledger:      state.NewLedger(rs, state.Combine(cfg.Quota.Combine)),
 		tokens:      state.NewTokens(opts.Random),
 		media:       state.NewMediaStore(opts.Random),
-		journal:     journal.NewJournal(cfg.Journal.MaxEntries),
+		journal:     journal.NewBounded(cfg.Journal.MaxEntries, int(cfg.Journal.MaxBytes)),
 		transcripts: state.NewTranscripts(opts.TranscriptLines),
 		kf: state.NewKF(state.KFConfig{
 			SessionTimeout: time.Duration(cfg.KF.SessionTimeout),
@@ -342,8 +342,17 @@ func (p *Platform) shared() func() {
 
 // Reset forgets all state — users beyond the configured ones, grants, tokens, media, the
 // journal and transcripts, kf sessions and accounts beyond the configured ones — and seeds the
-// configured users and agents again. The clock is not moved.
+// configured users and agents again. The clock goes back to now: real time for the clock of
+// `wxemu serve` (clock.Offset, whose offset is zeroed) and for any clock with a Reset method. A
+// fake clock cannot go back, so Reset leaves it where it is, and the advances counted against
+// clock.MaxAdvance go on counting from where they were.
 func (p *Platform) Reset() {
+	if r, ok := p.clock.(interface{ Reset() }); ok {
+		r.Reset()
+		p.advMu.Lock()
+		p.advanced = 0
+		p.advMu.Unlock()
+	}
 	p.mu.Lock()
 	p.people.Reset()
 	p.ledger.Reset()
@@ -355,6 +364,13 @@ func (p *Platform) Reset() {
 	p.seed0()
 	p.mu.Unlock()
 	p.control("reset: all state forgotten, configured users seeded again")
+	// The due timer was set on the time before the reset; set it again on the time after.
+	p.due.mu.Lock()
+	if p.due.timer != nil {
+		p.due.timer.Stop()
+		p.due.timer = nil
+	}
+	p.due.mu.Unlock()
 	p.reschedule()
 }
 

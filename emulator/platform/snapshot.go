@@ -46,15 +46,22 @@ func (p *Platform) Export() *Snapshot {
 	}
 }
 
-// Import replaces all state with a snapshot. If the snapshot was taken at a later virtual time
-// than now, the clock is moved forward to it first, so windows keep their meaning, and token time
-// likewise, so tokens do; a clock never moves backward.
+// Import replaces all state with a snapshot. The snapshot is checked whole first
+// (checkSnapshot): when anything is wrong, Import returns a BadRequest listing every problem
+// with its JSON path and changes nothing. If the snapshot was taken at a later virtual time than
+// now, the clock is moved forward to it, so windows keep their meaning, and token time likewise,
+// so tokens do; a clock never moves backward.
 func (p *Platform) Import(s *Snapshot) error {
 	if s.Version != SnapshotVersion {
 		return BadRequest("state export version %d: this wxemu reads version %d", s.Version, SnapshotVersion)
 	}
+	if err := p.checkSnapshot(s); err != nil {
+		return err
+	}
 	if ahead := s.Time.Sub(p.clock.Now()); ahead > 0 {
-		p.Advance(ahead)
+		if err := p.Advance(ahead); err != nil {
+			return err
+		}
 	}
 	p.catchUpTokenTime(s.TokenTime)
 	p.mu.Lock()

@@ -39,6 +39,10 @@ type Config struct {
 	MaxAttempts int
 	// MaxReplyBytes is the largest answer body read; a larger one is a violation. Default 1 MiB.
 	MaxReplyBytes int64
+	// MaxHeaderBytes is the largest header block of an answer read; a larger one is a violation
+	// (push.answer.unreadable). Default 1 MiB. It applies to the default Transport only.
+	// Deviation: WeChat's limit is not documented.
+	MaxHeaderBytes int64
 	// Random supplies nonces, echostrs and the random prefix of encrypted messages, so a spec
 	// run can be reproduced. Default: a ChaCha8 stream seeded from crypto/rand — none of these
 	// values is a secret, and a system call per push would show in the push benchmark. It need
@@ -78,6 +82,9 @@ func New(cfg Config) *Engine {
 	if cfg.MaxReplyBytes <= 0 {
 		cfg.MaxReplyBytes = 1 << 20
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 1 << 20
+	}
 	if cfg.Random == nil {
 		var seed [32]byte
 		if _, err := rand.Read(seed[:]); err != nil {
@@ -89,12 +96,13 @@ func New(cfg Config) *Engine {
 	cfg.Random = random.Locked(cfg.Random)
 	if cfg.Transport == nil {
 		cfg.Transport = &http.Transport{
-			Proxy:               nil, // bots are local; an HTTP_PROXY in the environment must not capture them
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        256,
-			MaxIdleConnsPerHost: 256,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
+			Proxy:                  nil, // bots are local; an HTTP_PROXY in the environment must not capture them
+			DialContext:            (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:           256,
+			MaxIdleConnsPerHost:    256,
+			IdleConnTimeout:        90 * time.Second,
+			DisableCompression:     true, // WeChat sends no Accept-Encoding and decodes nothing
+			MaxResponseHeaderBytes: cfg.MaxHeaderBytes,
 		}
 	}
 	if cfg.FirstMsgID == 0 {

@@ -44,6 +44,10 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 	}
 
 	format, ok := sniff(trimmed)
+	if !ok && encoded(a.contentEncoding) {
+		fail(encodingViolation(a.contentEncoding, line))
+		return
+	}
 	if !ok {
 		fail(rules.New(rules.ReplySyntax, "the answer is neither XML nor JSON (it begins %q); the user sees 「%s」", textenc.Clip(string(trimmed), 60), line))
 		return
@@ -53,6 +57,10 @@ func (e *Engine) judge(t *Target, res *Result, a *answer) {
 		return
 	}
 	raw, err := wire.ParseReply(body, format)
+	if err != nil && encoded(a.contentEncoding) {
+		fail(encodingViolation(a.contentEncoding, line))
+		return
+	}
 	if err != nil {
 		fail(rules.New(rules.ReplySyntax, "the answer is not well-formed %s: %s; the user sees 「%s」", strings.ToUpper(string(format)), syntaxMessage(err), line))
 		return
@@ -147,6 +155,18 @@ func (e *Engine) open(t *Target, raw *wire.RawReply, fail func(rules.Violation))
 		return nil, false
 	}
 	return msg, true
+}
+
+// encoded reports whether an answer's Content-Encoding header names an encoding.
+func encoded(ce string) bool {
+	ce = strings.TrimSpace(ce)
+	return ce != "" && !strings.EqualFold(ce, "identity")
+}
+
+// encodingViolation is the verdict on an unreadable answer that says it is encoded: WeChat
+// reads the bytes as they are.
+func encodingViolation(ce, line string) rules.Violation {
+	return rules.New(rules.ReplyEncoding, "the answer has Content-Encoding: %s, but WeChat sends no Accept-Encoding and does not decode an answer: it reads the encoded bytes as the reply, which are neither XML nor JSON, and the user sees 「%s」. Send the reply uncompressed (exempt the callback route from compression middleware)", textenc.Clip(ce, 40), line)
 }
 
 // sniff tells XML from JSON by the first byte, as a receiver must when the format is open.

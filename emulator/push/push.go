@@ -74,7 +74,9 @@ type Request struct {
 type Answer struct {
 	Status      int    `json:"status"`
 	ContentType string `json:"content_type,omitempty"`
-	Body        string `json:"body"`
+	// ContentEncoding is the answer's Content-Encoding header, when it has one.
+	ContentEncoding string `json:"content_encoding,omitempty"`
+	Body            string `json:"body"`
 	// Decrypted is the reply inside an encrypted envelope.
 	Decrypted string `json:"decrypted,omitempty"`
 }
@@ -231,7 +233,7 @@ func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper 
 		res.Request.Plaintext = string(plain)
 	}
 
-	var last *answer
+	var last, tried *answer
 	var hdr http.Header
 	if t.Container {
 		hdr = t.ContainerHeaders(m.FromUserName)
@@ -247,6 +249,7 @@ func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper 
 		}
 		a := e.attempt(ctx, t, n, u, res.Request.ContentType, body, hdr)
 		res.Attempts = append(res.Attempts, a.Attempt)
+		tried = a
 		if a.answered {
 			last = a
 			break
@@ -256,14 +259,14 @@ func (e *Engine) push(ctx context.Context, t *Target, msg *wire.Message, tamper 
 		}
 	}
 	if last == nil {
-		e.noAnswer(t, res)
+		e.noAnswer(t, res, tried)
 		return res
 	}
 	if n := len(res.Attempts); n > 1 {
 		res.Violations = append(res.Violations, rules.New(rules.PushRetried,
 			"the bot answered only on attempt %d: WeChat sent this message %d times with the same body, so the bot must tolerate duplicates (dedupe by MsgId, or FromUserName+CreateTime for events)", n, n))
 	}
-	res.Answer = &Answer{Status: last.status, ContentType: last.contentType, Body: string(last.body)}
+	res.Answer = &Answer{Status: last.status, ContentType: last.contentType, ContentEncoding: last.contentEncoding, Body: string(last.body)}
 	e.judge(t, res, last)
 	return res
 }
@@ -301,8 +304,27 @@ type answer struct {
 	answered    bool
 	status      int
 	contentType string
-	body        []byte
-	tooLarge    bool
+	// contentEncoding is the answer's Content-Encoding header.
+	contentEncoding string
+	body            []byte
+	tooLarge        bool
+	// canceled: the caller's context ended the attempt (wxemu shutting down, or the requester
+	// gone), not the bot.
+	canceled bool
+	// unreadable: the bot answered, but its answer could not be read whole (Error says how).
+	unreadable bool
+}
+
+// ErrShutdown is the cause to cancel a push's context with (context.WithCancelCause) when wxemu
+// is shutting down: the push is then reported as cut short by the shutdown.
+var ErrShutdown = errors.New("wxemu is shutting down")
+
+// canceledBy describes why ctx, which has ended, cut a push short.
+func canceledBy(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), ErrShutdown) {
+		return "the push was cut short because wxemu is shutting down"
+	}
+	return "the push was cut short on wxemu's side (" + context.Cause(ctx).Error() + ": wxemu is shutting down, or whoever asked for the push went away)"
 }
 
 // Header values shared by every push; the transport only reads them.
@@ -338,16 +360,39 @@ func (e *Engine) attempt(ctx context.Context, t *Target, n int, u, ct string, bo
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		a.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
-		a.Error = describeTransportError(err, a.TimedOut, e.cfg.Timeout)
+		switch {
+		case ctx.Err() != nil:
+			a.canceled, a.Error = true, canceledBy(ctx)
+		case strings.Contains(err.Error(), "server response headers exceeded"):
+			// net/http has no error value for this; its message is stable since Go 1.7.
+			a.unreadable = true
+			a.Error = fmt.Sprintf("the answer's headers are larger than %d bytes (%s), so its body was not read", e.cfg.MaxHeaderBytes, describeTransportError(err, false, 0))
+		default:
+			a.TimedOut = errors.Is(err, context.DeadlineExceeded)
+			a.Error = describeTransportError(err, a.TimedOut, e.cfg.Timeout)
+		}
 		return a
 	}
 	defer resp.Body.Close()
 	a.Status = resp.StatusCode
 	data, err := io.ReadAll(io.LimitReader(resp.Body, e.cfg.MaxReplyBytes+1))
 	if err != nil {
-		a.TimedOut = errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
-		a.Error = describeTransportError(err, a.TimedOut, e.cfg.Timeout)
+		switch {
+		case ctx.Err() != nil:
+			a.canceled, a.Error = true, canceledBy(ctx)
+		case errors.Is(err, context.DeadlineExceeded):
+			a.TimedOut = true
+			a.Error = describeTransportError(err, true, e.cfg.Timeout)
+		case errors.Is(err, io.ErrUnexpectedEOF) && resp.ContentLength > 0:
+			a.unreadable = true
+			a.Error = fmt.Sprintf("the answer was cut off after %d of %d bytes: HTTP %d announced Content-Length: %d, then the connection closed", len(data), resp.ContentLength, resp.StatusCode, resp.ContentLength)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			a.unreadable = true
+			a.Error = fmt.Sprintf("the answer was cut off after %d bytes: the HTTP %d body ended before its last chunk", len(data), resp.StatusCode)
+		default:
+			a.unreadable = true
+			a.Error = fmt.Sprintf("the HTTP %d answer broke off after %d bytes of its body: %s", resp.StatusCode, len(data), describeTransportError(err, false, 0))
+		}
 		return a
 	}
 	if int64(len(data)) > e.cfg.MaxReplyBytes {
@@ -355,6 +400,7 @@ func (e *Engine) attempt(ctx context.Context, t *Target, n int, u, ct string, bo
 		data = data[:e.cfg.MaxReplyBytes]
 	}
 	a.answered, a.status, a.contentType, a.body = true, resp.StatusCode, resp.Header.Get("Content-Type"), data
+	a.contentEncoding = resp.Header.Get("Content-Encoding")
 	return a
 }
 
@@ -372,19 +418,34 @@ func describeTransportError(err error, timedOut bool, limit time.Duration) strin
 }
 
 // noAnswer is the verdict when every attempt went unanswered.
-func (e *Engine) noAnswer(t *Target, res *Result) {
+// tried is the last attempt.
+func (e *Engine) noAnswer(t *Target, res *Result, tried *answer) {
 	res.Outcome = Failed
 	res.UserSees = FailureLine(t.Kind)
 	last := res.Attempts[len(res.Attempts)-1]
+	what := "the callback URL"
+	if t.Container {
+		what = "the container"
+	}
+	switch {
+	case tried.canceled:
+		// Deviation: real WeChat has no such case. The outcome stays failed (no answer was
+		// judged), but the violation is a warning: the bot is not to blame.
+		res.Violations = append(res.Violations, rules.New(rules.PushCanceled,
+			"%s (attempt %d), before %s %s answered; this says nothing about the bot, and the push was not judged",
+			last.Error, last.N, what, t.URL))
+		return
+	case tried.unreadable:
+		res.Violations = append(res.Violations, rules.New(rules.PushAnswerUnreadable,
+			"%s answered, but %s (attempt %d of %d); WeChat gets no usable answer, gives up and the user sees 「%s」",
+			what, last.Error, last.N, len(res.Attempts), res.UserSees))
+		return
+	}
 	if last.TimedOut {
 		res.Violations = append(res.Violations, rules.New(rules.PushTimeout,
 			"no answer within %s on any of %d attempts; WeChat gives up and the user sees 「%s」. Answer within 5 s: reply `success` at once and send the content later with the customer-service API",
 			e.cfg.Timeout, len(res.Attempts), res.UserSees))
 		return
-	}
-	what := "the callback URL"
-	if t.Container {
-		what = "the container"
 	}
 	res.Violations = append(res.Violations, rules.New(rules.PushConnection,
 		what+" %s could not be reached on any of %d attempts (%s); WeChat gives up and the user sees 「%s」",

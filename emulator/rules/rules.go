@@ -43,11 +43,17 @@ const (
 	PushTimeout    = "push.timeout"
 	PushConnection = "push.connection"
 	PushRetried    = "push.retried"
+	// PushCanceled: wxemu itself cut the push short (it is shutting down, or whoever asked for
+	// the push went away); nothing the bot did.
+	PushCanceled = "push.canceled"
+	// PushAnswerUnreadable: the bot answered, but the answer could not be read whole.
+	PushAnswerUnreadable = "push.answer.unreadable"
 
 	ReplyStatus          = "reply.http.status"
 	ReplyTooLarge        = "reply.body.size"
 	ReplyWhitespace      = "reply.body.whitespace"
 	ReplySyntax          = "reply.syntax"
+	ReplyEncoding        = "reply.encoding"
 	ReplyFormat          = "reply.format"
 	ReplyRoot            = "reply.root"
 	ReplySafePlaintext   = "reply.safe.plaintext"
@@ -91,10 +97,13 @@ func init() {
 		{PushTimeout, Error, "§3.1", "no answer within the deadline, on every attempt"},
 		{PushConnection, Error, "§3.1", "the callback URL could not be reached"},
 		{PushRetried, Warning, "§3.1", "the bot answered only after WeChat resent the message"},
+		{PushCanceled, Warning, "§3.1", "wxemu cut the push short (shutting down, or the push's requester went away); not the bot's doing"},
+		{PushAnswerUnreadable, Error, "§3.1", "the answer was cut off before its Content-Length, or its headers are over the limit"},
 		{ReplyStatus, Error, "§3.1", "the answer's HTTP status is not 200"},
 		{ReplyTooLarge, Error, "§3.1", "the answer body is larger than WeChat reads"},
 		{ReplyWhitespace, Error, "§3.1", "no-reply body is not exactly `success` or empty"},
 		{ReplySyntax, Error, "§3.2", "the answer is not well-formed XML or JSON"},
+		{ReplyEncoding, Error, "§3.1", "the answer has a Content-Encoding (gzip, br…), which WeChat neither asks for nor decodes"},
 		{ReplyFormat, Error, "§1.1", "the answer is in a format the app does not use"},
 		{ReplyRoot, Error, "§3.2", "the XML root element is not <xml>"},
 		{ReplySafePlaintext, Error, "§1.4", "a plaintext reply in safe mode"},

@@ -210,6 +210,14 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 		}
 		started := clock.Real{}.Now()
 		sr := x.step(ctx, st)
+		if err := ctx.Err(); err != nil {
+			// A step the stop cut into judged a push or a wait cut short: it passes nothing.
+			sr.fail("stopped", "the step runs to its end", "the run was stopped while it ran", err.Error())
+			sr.Status = Failed
+			res.Steps = append(res.Steps, sr)
+			x.abort(i+1, "the run was stopped: "+err.Error())
+			return res
+		}
 		res.Steps = append(res.Steps, sr)
 		if sr.Status == Failed {
 			x.failed = true
@@ -385,7 +393,9 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 	case st.Agent != nil:
 		x.agentStep(ctx, st, sr, result)
 	case st.Advance > 0:
-		x.p.Advance(st.Advance)
+		if err := x.p.Advance(st.Advance); err != nil {
+			sr.fail("advance", "the clock moves "+st.Advance.String(), "WeChat refused", err.Error())
+		}
 		result["advanced"] = st.Advance.String()
 		result["now"] = x.p.Now()
 		sr.Summary = "virtual time is now " + x.p.Now().Format(time.RFC3339)

@@ -587,7 +587,9 @@ func jsonText(v gjson.Result) (s string, ok bool) {
 	case gjson.Null:
 		return "", true
 	case gjson.JSON:
-		return v.Raw, false
+		// An object or array is kept as its literal; a key or string inside it may hold invalid
+		// UTF-8, which is replaced as in a string.
+		return validUTF8(v.Raw), false
 	}
 	return v.Raw, true
 }

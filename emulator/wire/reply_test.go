@@ -220,6 +220,13 @@ var _ = Describe("Reply", func() {
 			Expect(r.Articles).To(Equal([]wire.RawArticle{{Title: "1"}, {}}))
 		})
 
+		It("keeps a non-string value's literal as valid UTF-8, as it does strings", func() {
+			r := parseReply("{\"ToUserName\":{\"\x96\":\"0\"},\"Content\":[\"\xff\"],\"MsgType\":\"\xfe\"}", wire.JSON)
+			Expect(r.ToUserName).To(Equal("{\"\uFFFD\":\"0\"}"))
+			Expect(r.Content).To(Equal("[\"\uFFFD\"]"))
+			Expect(r.MsgType).To(Equal("\uFFFD"))
+		})
+
 		It("names a root that is not <xml>", func() {
 			Expect(parseReply(`<?xml version="1.0"?><response><Content>x</Content></response>`, wire.XML).Root).To(Equal("response"))
 		})

@@ -7,7 +7,7 @@
 		if ($(i+1) == "plain-vs-bare-%") plainPct = $i
 		if ($(i+1) == "safe-vs-plain-%") safePct = $i
 		if ($(i+1) == "send-vs-bare-%") sendPct = $i
-		if ($(i+1) ~ /-ms$/) metric[name, $(i+1)] = $i
+		if ($(i+1) ~ /-(ms|MiB)$/) metric[name, $(i+1)] = $i
 	}
 }
 function verdict(ok) { return ok ? "ok" : "BELOW TARGET" }
@@ -52,4 +52,11 @@ END {
 		ms = ns["BenchmarkStart"] / 1e6
 		printf "%-48s %8.1f ms     target < 100 ms      %s\n", "wxemu serve: start to ready", ms, verdict(ms < 100)
 	} else print "wxemu serve: start to ready                      missing"
+	# BenchmarkSoak: pushes to a bot answering 1 MiB bodies, each journaled; the heap it adds must
+	# stay near the journal's byte bound, not grow with the pushes.
+	if (("BenchmarkSoak", "peak-heap-MiB") in metric) {
+		heap = metric["BenchmarkSoak", "peak-heap-MiB"]; bound = metric["BenchmarkSoak", "journal-bound-MiB"]
+		printf "%-48s %8.1f MiB    target < bound %.0f MiB + 64 MiB  %s\n", "soak: peak heap against 1 MiB answers", heap, bound, verdict(heap < bound + 64)
+		printf "%-48s %8.1f MiB    (for reference)\n", "  journal held", metric["BenchmarkSoak", "journal-MiB"]
+	} else print "soak: peak heap against 1 MiB answers           missing"
 }

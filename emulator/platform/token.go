@@ -90,15 +90,7 @@ func (p *Platform) catchUpTokenTime(at time.Time) {
 // ones. It tests a bot's handling of 42001 whatever the token time, answers how many tokens it
 // expired, and is journaled as a control action naming the app.
 func (p *Platform) ExpireTokens(appKey string) (int, error) {
-	app, err := p.LookupApp(appKey)
-	if err != nil {
-		return 0, err
-	}
-	unlock := p.shared()
-	n := p.tokens.Expire(app.AppID, p.tokenNow())
-	unlock()
-	p.tokenControl(app, fmt.Sprintf("access tokens of %s expired: %d, whose next use answers 42001", app.Name(), n))
-	return n, nil
+	return p.tokenAction(appKey, "expired", 42001, p.tokens.Expire)
 }
 
 // RevokeTokens forgets every access_token and stable token of the app, as a reset of its
@@ -106,19 +98,22 @@ func (p *Platform) ExpireTokens(appKey string) (int, error) {
 // token APIs hand out new ones. It tests a bot's handling of 40001, answers how many valid tokens
 // it revoked, and is journaled as a control action naming the app.
 func (p *Platform) RevokeTokens(appKey string) (int, error) {
+	return p.tokenAction(appKey, "revoked", 40001, p.tokens.Revoke)
+}
+
+// tokenAction does something to every token of an app at token time and journals it as a
+// control action naming the app and what the tokens' next use answers.
+func (p *Platform) tokenAction(appKey, done string, next int, act func(appid string, now time.Time) int) (int, error) {
 	app, err := p.LookupApp(appKey)
 	if err != nil {
 		return 0, err
 	}
 	unlock := p.shared()
-	n := p.tokens.Revoke(app.AppID, p.tokenNow())
+	n := act(app.AppID, p.tokenNow())
 	unlock()
-	p.tokenControl(app, fmt.Sprintf("access tokens of %s revoked: %d, whose next use answers 40001", app.Name(), n))
-	return n, nil
-}
-
-func (p *Platform) tokenControl(app *App, action string) {
+	action := fmt.Sprintf("access tokens of %s %s: %d, whose next use answers %d", app.Name(), done, n, next)
 	p.record(journal.Entry{App: app.AppID, Summary: action, Control: &journal.Control{Action: action}})
+	return n, nil
 }
 
 // CheckToken finds the app an access_token belongs to (protocol §4.3), at token time. A token

@@ -38,7 +38,8 @@ const (
 	// maxStateBody bounds PUT /_emu/v1/state: an export of a busy emulator (users, transcripts,
 	// media bytes in base64) is far over maxBody, and `wxemu serve --import` takes it whole.
 	maxStateBody = 256 << 20
-	// maxOpenID bounds an openid the control plane is given. WeChat's are 28 characters; wxemu
+	// maxOpenID bounds an openid the control plane is given.
+	// Deviation: WeChat's are 28 characters; wxemu
 	// takes hand-made ones ("alice-test") up to 64, so that a name a person types fits and a
 	// pasted blob is refused before it becomes a user.
 	maxOpenID = 64

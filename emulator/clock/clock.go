@@ -16,6 +16,9 @@ import (
 // of advances that passes it wraps, and virtual time jumps to 1734: every CreateTime goes
 // negative. Callers that move a clock on request (the control API, an import) refuse a move that
 // would leave this range, with an error that names the limit.
+//
+// Deviation: WeChat has no such range; 1970 … 2200 with at most 200 years of advances is wxemu's
+// own bound (README, "Deviations and choices").
 var (
 	// Horizon is the first instant virtual time may not reach: 2200-01-01T00:00:00Z.
 	Horizon = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -95,6 +95,12 @@ func Scenario(s Session) []byte {
 		fmt.Fprintf(&b, "# WARNING: %d journal entr%s of the session were no longer held when the recording stopped\n", s.Missing, plural(s.Missing, "y", "ies"))
 		b.WriteString("# (journal.max_entries / journal.max_bytes, or a reset): what they recorded is missing here.\n")
 	}
+	if len(g.unplaced) > 0 && g.appsActedOn() > 0 {
+		b.WriteString("# Observed outside any app while recording:\n")
+		for _, c := range g.unplaced {
+			b.WriteString("#   " + c + "\n")
+		}
+	}
 	docs := 0
 	for _, app := range s.Apps {
 		doc := g.document(app)
@@ -160,8 +166,8 @@ func parseAction(e *journal.Entry) *action {
 		return nil
 	}
 	a := &action{e: e, began: c.Began, app: e.App, user: e.User}
-	if a.began == 0 || a.began >= e.Seq {
-		a.began = e.Seq - 1
+	if a.began >= e.Seq {
+		a.began = e.Seq - 1 // not a mark of this journal: the call caused nothing known
 	}
 	_ = json.Unmarshal([]byte(c.RequestBody), &a.body)
 	_ = json.Unmarshal([]byte(c.ResponseBody), &a.answer)
@@ -241,10 +247,7 @@ func (g *generator) parse() {
 			continue
 		}
 		if e.Control != nil {
-			if !strings.Contains(e.Control.Action, recordingPrefix) && strings.HasPrefix(e.Control.Action, "reset") {
-				g.note(e, "the emulator was reset here: every user, window, token and session was forgotten")
-			}
-			continue // reads and the recording's own calls
+			continue // reads, the recording's own calls, and what Go callers did
 		}
 		if a := g.owner(e); a != nil {
 			a.obs = append(a.obs, e)
@@ -294,7 +297,7 @@ func (g *generator) document(app App) string {
 	var acts []*action
 	own := 0
 	for _, a := range g.actions {
-		if a.app == app.AppID || a.kind == kindAdvance {
+		if a.app == app.AppID || a.app == "" {
 			acts = append(acts, a)
 			if a.app == app.AppID {
 				own++
@@ -379,7 +382,7 @@ type doc struct {
 func (d *doc) name(openid string) string {
 	n, ok := d.names[openid]
 	if !ok {
-		for i := len(d.names) + 1; ; i++ {
+		for i := 1; ; i++ {
 			n = "user" + strconv.Itoa(i)
 			if !d.taken(n) {
 				break
@@ -444,6 +447,9 @@ func (d *doc) step(a *action) string {
 			fmt.Fprintf(&b, "  # not replayed, the call failed: %s\n", oneLine(what))
 		} else {
 			fmt.Fprintf(&b, "  # not replayed, no step does it: %s\n", oneLine(what))
+			if strings.HasSuffix(a.e.Control.Action, "/_emu/v1/reset") {
+				b.WriteString("  # (the emulator forgot every user, window, token and kf session here)\n")
+			}
 		}
 		return b.String()
 	}
@@ -544,14 +550,16 @@ func (d *doc) sendStep(a *action, o *observed) []string {
 		if r.Outcome == "failed" {
 			lines = append(lines, "user_sees: "+scalar(r.UserSees))
 		}
+		var notes []string
 		for _, v := range r.Violations {
 			if v.Severity != "error" {
-				lines = append(lines, fmt.Sprintf("# warning %s: %s", v.Rule, oneLine(v.Message)))
+				notes = append(notes, fmt.Sprintf("warning %s: %s", v.Rule, oneLine(v.Message)))
 			}
 		}
 		if r.Reply != nil && (r.Reply.MsgType == "image" || r.Reply.MsgType == "voice" || r.Reply.MsgType == "video" || r.Reply.MsgType == "music") {
-			lines = append(lines, "# its media_id is not checked: the bot's upload gets a new one on every run")
+			notes = append(notes, "the reply's media_id is not checked: the bot's upload gets a new one on every run")
 		}
+		o.comments = append(notes, o.comments...)
 	}
 	return lines
 }

@@ -178,7 +178,7 @@ var (
 	nameRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 	reserved = map[string]bool{}
 	// plainRe is a scalar safe to write unquoted in block and flow context alike.
-	plainRe = regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_@./-]*( [A-Za-z0-9_@./-]+)*$`)
+	plainRe = regexp.MustCompile(`^[\p{L}_/][\p{L}\p{N}_@./-]*( [\p{L}\p{N}_@./-]+)*$`)
 	// keywords YAML would read as something other than a string.
 	keywords = map[string]bool{"true": true, "false": true, "null": true, "yes": true, "no": true, "on": true, "off": true, "y": true, "n": true, "~": true}
 )

@@ -88,7 +88,8 @@ func (p *Platform) Recording() RecordingStatus {
 	if !on {
 		return RecordingStatus{}
 	}
-	return RecordingStatus{Recording: true, Since: since, Name: name, Actions: record.Actions(p.journal.List(journal.Filter{Since: since}))}
+	// Only the control entries are actions: the console may ask often, and the journal is large.
+	return RecordingStatus{Recording: true, Since: since, Name: name, Actions: record.Actions(p.journal.List(journal.Filter{Since: since, Kind: journal.KindControl}))}
 }
 
 // StopRecording ends the recording and writes it as a scenario file (see package record).

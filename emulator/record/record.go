@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,9 @@ const (
 	kindAdvance = "advance"
 	kindTokens  = "tokens"
 	kindOther   = "other" // a control call that changed something and is no step (reset, import)
+	// kindReplay is WeChat's retry of a pushed message, asked for by hand: it is no step of its
+	// own; the step of the message gets checks: [replay] when the bot sent nothing again.
+	kindReplay = "replay"
 )
 
 // action is one call of the control plane that a person made.
@@ -197,6 +201,8 @@ func parseAction(e *journal.Entry) *action {
 		a.advance = d
 	case strings.HasPrefix(route, "/_emu/v1/apps/{app}/tokens/"):
 		a.kind, a.tokens = kindTokens, strings.TrimPrefix(route, "/_emu/v1/apps/{app}/tokens/")
+	case strings.Contains(route, "replay"):
+		a.kind = kindReplay
 	default:
 		a.kind = kindOther
 	}
@@ -241,6 +247,9 @@ func (g *generator) parse() {
 			isAction[a.e.Seq] = true
 		}
 	}
+	// In the order they began: a call that overlapped a slower one (a push waiting for its bot)
+	// is the later step if it began later.
+	sort.SliceStable(g.actions, func(i, j int) bool { return g.actions[i].began < g.actions[j].began })
 	for i := range g.s.Entries {
 		e := &g.s.Entries[i]
 		if isAction[e.Seq] {
@@ -272,7 +281,7 @@ func (g *generator) note(e *journal.Entry, c string) {
 func (g *generator) owner(e *journal.Entry) *action {
 	for i := len(g.actions) - 1; i >= 0; i-- {
 		a := g.actions[i]
-		if a.began >= e.Seq || a.failed != "" || a.kind == kindOther {
+		if a.began >= e.Seq || a.failed != "" || a.kind == kindOther || a.kind == kindReplay {
 			continue
 		}
 		if a.app != "" && e.App != "" && a.app != e.App {
@@ -356,7 +365,7 @@ func (g *generator) document(app App) string {
 func (g *generator) appsActedOn() int {
 	seen := map[string]bool{}
 	for _, a := range g.actions {
-		if a.app != "" && a.kind != kindOther && a.failed == "" {
+		if a.app != "" && a.kind != kindOther && a.kind != kindReplay && a.failed == "" {
 			seen[a.app] = true
 		}
 	}
@@ -441,7 +450,10 @@ func (d *doc) usersBlock() string {
 // step writes the step of one action with its checks and comments.
 func (d *doc) step(a *action) string {
 	var b strings.Builder
-	if a.failed != "" || a.kind == kindOther {
+	if a.kind == kindReplay && a.failed == "" {
+		return "" // in the step of the message it repeated (see observe)
+	}
+	if a.failed != "" || a.kind == kindOther || a.kind == kindReplay {
 		what := a.e.Summary
 		if a.failed != "" {
 			fmt.Fprintf(&b, "  # not replayed, the call failed: %s\n", oneLine(what))
@@ -488,6 +500,10 @@ type observed struct {
 	sends    map[string][]*journal.Entry
 	users    []string // openids with sends, in order
 	comments []string
+	// retry is WeChat's retry of the step's message, asked for by hand; dups are the sends to
+	// the user that came after it: they are the retry's, not the step's.
+	retry *journal.Entry
+	dups  []*journal.Entry
 }
 
 // observe sorts the action's entries into the push of its message, the kf events, the sends
@@ -499,6 +515,8 @@ func (d *doc) observe(a *action) *observed {
 		case e.Push != nil && e.Push.Result != nil:
 			m := &e.Push.Result.Message
 			switch {
+			case e.Push.Probe == "retry" && o.retry == nil && o.main != nil && o.main.Push != nil && sameMessage(&o.main.Push.Message, m):
+				o.retry = e
 			case e.Push.Probe != "":
 				o.comments = append(o.comments, fmt.Sprintf("%s of %s's %s: %s", e.Push.Probe, d.name(e.User), messageWords(m), outcomeWords(e.Push)))
 			case m.IsEvent() && strings.HasPrefix(m.Event, "kf_"):
@@ -508,6 +526,8 @@ func (d *doc) observe(a *action) *observed {
 			default:
 				o.comments = append(o.comments, fmt.Sprintf("also pushed for %s: %s → %s", d.name(e.User), messageWords(m), outcomeWords(e.Push)))
 			}
+		case e.API != nil && e.API.Path == pathCustomSend && e.User != "" && o.retry != nil && e.User == a.user:
+			o.dups = append(o.dups, e)
 		case e.API != nil && e.API.Path == pathCustomSend && e.User != "":
 			if _, ok := o.sends[e.User]; !ok {
 				o.users = append(o.users, e.User)
@@ -657,6 +677,16 @@ func (d *doc) checks(a *action, o *observed) []string {
 	}
 	if len(rules) > 0 {
 		lines = append(lines, "violations: ["+strings.Join(rules, ", ")+"]")
+	}
+	if o.retry != nil {
+		if len(o.dups) == 0 {
+			lines = append(lines, "checks: [replay] # WeChat's retry of the message was pushed, and the bot sent nothing again")
+		} else {
+			lines = append(lines, fmt.Sprintf("# WeChat's retry of the message was pushed, and the bot sent %d more (not idempotent; checks: [replay] would fail):", len(o.dups)))
+			for _, e := range o.dups {
+				lines = append(lines, "#   "+sendWords(e))
+			}
+		}
 	}
 	for _, c := range o.comments {
 		lines = append(lines, "# "+c)

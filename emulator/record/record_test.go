@@ -323,12 +323,37 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring("# the bot called POST /cgi-bin/message/custom/typing → ok"))
 		Expect(out).NotTo(ContainSubstring("/cgi-bin/token"), "a token fetch is the bot's plumbing")
 		Expect(out).To(ContainSubstring("# finding: POST /cgi-bin/nope"))
-		Expect(out).To(ContainSubstring(`# retry of alice's text "hi": no reply`))
+		Expect(list[0].Steps[1].Checks.Replay).To(BeTrue(), "a retry after which the bot sent nothing is the replay check")
 		Expect(out).To(ContainSubstring("# not replayed, the call failed: POST /_emu/v1/agents/{account}/accept → HTTP 409"))
 		Expect(out).To(ContainSubstring("# not replayed, no step does it: POST /_emu/v1/reset"))
 		Expect(out).To(ContainSubstring(`# the bot answered the kf_close_session with text reply "bye", which a scenario does not check`))
 		Expect(list[0].Steps).To(HaveLen(3))
 		Expect(list[0].Steps[2].BotReceives.Event).To(Equal("kf_close_session"))
+	})
+
+	It("keeps the sends after WeChat's retry out of the step's sends, and says the bot was not idempotent", func() {
+		hi := wire.Message{MsgType: "text", Content: "hi", FromUserName: alice}
+		hi.MsgId = 24000000000000001
+		began := t.mark()
+		t.push(oa, alice, hi, push.Result{Outcome: push.None})
+		t.send(oa, alice, "hello, hi", 0, journal.ViaHTTP)
+		t.control(began, "POST", "/_emu/v1/users/{openid}/send", oa, alice, map[string]any{"app": "oa", "MsgType": "text", "Content": "hi"}, map[string]any{"routed": "bot"}, 200)
+		other := hi
+		other.MsgId = 24000000000000099
+		began = t.mark()
+		t.add(journal.Entry{App: oa, User: alice, Push: &journal.Push{Probe: "retry", Result: &push.Result{Outcome: push.None, Message: other, Violations: []rules.Violation{}}}})
+		t.add(journal.Entry{App: oa, User: alice, Push: &journal.Push{Probe: "retry", Result: &push.Result{Outcome: push.None, Message: hi, Violations: []rules.Violation{}}}})
+		t.send(oa, alice, "hello, hi", 0, journal.ViaHTTP)
+		t.control(began, "POST", "/_emu/v1/journal/{seq}/replay", oa, alice, nil, map[string]any{}, 200)
+		out, list := generate(t)
+		st := list[0].Steps[0]
+		Expect(st.Sends.Errcodes).To(Equal([]int{0}), "the retry's send is not the message's")
+		Expect(st.Checks).To(BeNil())
+		Expect(out).To(ContainSubstring("# WeChat's retry of the message was pushed, and the bot sent 1 more (not idempotent; checks: [replay] would fail):"))
+		Expect(out).To(ContainSubstring(`#   text "hello, hi" → 0 ok`))
+		Expect(out).To(ContainSubstring(`# retry of alice's text "hi": no reply`), "a retry of another message is only told")
+		Expect(out).NotTo(ContainSubstring("not replayed"), "the retry is no step of its own")
+		Expect(record.Actions(t.entries)).To(Equal(2))
 	})
 
 	It("names a user no config names user1, with the recorded openid in a comment, and quotes texts so they load back unchanged", func() {

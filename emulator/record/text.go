@@ -62,6 +62,18 @@ func outcomeWords(p *journal.Push) string {
 	return string(p.Outcome)
 }
 
+// sameMessage reports whether a retry repeats m: the same MsgId, or for an event the same
+// FromUserName and CreateTime, as WeChat's dedupe key is.
+func sameMessage(m, retry *wire.Message) bool {
+	if m.MsgType != retry.MsgType || m.FromUserName != retry.FromUserName {
+		return false
+	}
+	if m.IsEvent() {
+		return m.Event == retry.Event && m.CreateTime == retry.CreateTime
+	}
+	return m.Get("MsgId") == retry.Get("MsgId")
+}
+
 // messageWords is a pushed message in a few words.
 func messageWords(m *wire.Message) string {
 	switch {

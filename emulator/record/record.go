@@ -156,6 +156,9 @@ type action struct {
 	trigger     string        // trigger kind
 
 	obs []*journal.Entry // what was observed while and after it ran
+	// stray is what happened after it began to a user it did not concern, and that no action
+	// of theirs caused: only told.
+	stray []*journal.Entry
 }
 
 // parseAction reads a control entry as an action; nil for what is not one (a read, a call of
@@ -262,7 +265,12 @@ func (g *generator) parse() {
 			a.obs = append(a.obs, e)
 			continue
 		}
-		if c := describeEntry(e); c != "" {
+		// No action concerned its user: it is told where it happened, after the latest action.
+		if a := g.latest(e); a != nil {
+			a.stray = append(a.stray, e)
+			continue
+		}
+		if c := describeEntry(e, "before any action: "); c != "" {
 			g.note(e, c)
 		}
 	}
@@ -275,6 +283,17 @@ func (g *generator) note(e *journal.Entry, c string) {
 		return
 	}
 	g.pre[e.App] = append(g.pre[e.App], c)
+}
+
+// latest is the latest action of the entry's app (or of every app) that began before it.
+func (g *generator) latest(e *journal.Entry) *action {
+	for i := len(g.actions) - 1; i >= 0; i-- {
+		a := g.actions[i]
+		if a.began < e.Seq && (a.app == "" || e.App == "" || a.app == e.App) {
+			return a
+		}
+	}
+	return nil
 }
 
 // owner is the action an entry belongs to, or nil.
@@ -408,6 +427,16 @@ func (d *doc) name(openid string) string {
 	return n
 }
 
+// label names a user in a comment without declaring them: the configured name, else the openid.
+func (d *doc) label(openid string) string {
+	for _, u := range d.app.Users {
+		if u.OpenID == openid && u.Name != "" {
+			return u.Name + " (" + openid + ")"
+		}
+	}
+	return openid
+}
+
 func (d *doc) taken(n string) bool {
 	for _, v := range d.names {
 		if v == n {
@@ -484,6 +513,11 @@ func (d *doc) step(a *action) string {
 	}
 	d.count++
 	lines = append(lines, d.checks(a, o)...)
+	for _, e := range a.stray {
+		if c := describeEntry(e, "meanwhile, no recorded action of theirs: "); c != "" {
+			lines = append(lines, "# "+strings.ReplaceAll(c, e.User, d.label(e.User)))
+		}
+	}
 	for i, l := range lines {
 		if i > 0 && !strings.HasPrefix(l, "-") {
 			l = "  " + l
@@ -771,18 +805,22 @@ func (d *doc) describe(e *journal.Entry) string {
 		}
 		return "the bot called " + strings.TrimPrefix(e.Summary, e.API.Via+": ")
 	}
-	return describeEntry(e)
+	return describeEntry(e, "")
 }
 
 // describeEntry is a comment about an entry of no action.
-func describeEntry(e *journal.Entry) string {
+func describeEntry(e *journal.Entry, where string) string {
 	switch {
 	case e.Finding != nil:
 		return "finding: " + oneLine(e.Summary)
 	case e.State != nil:
 		return "state: " + oneLine(e.Summary)
-	case e.Push != nil, e.API != nil && e.API.Errcode != 0, e.KF != nil:
-		return "observed before any action: " + oneLine(e.Summary)
+	case e.API != nil && e.API.Path == pathCustomSend:
+		return where + "a send to " + e.User + ": " + sendWords(e)
+	case e.API != nil && strings.Contains(e.API.Path, "token") && e.API.Errcode == 0:
+		return "" // the bot's plumbing
+	case e.Push != nil, e.API != nil, e.KF != nil:
+		return where + oneLine(e.Summary)
 	}
 	return ""
 }

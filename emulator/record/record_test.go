@@ -331,6 +331,35 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(list[0].Steps[2].BotReceives.Event).To(Equal("kf_close_session"))
 	})
 
+	It("writes a trigger, an agent's switch and close with their kf events, and another user's sends as comments", func() {
+		began := t.mark()
+		t.add(journal.Entry{App: oa, User: alice, Summary: "window opened by payment (control API)", State: &journal.StateChange{What: "window opened by payment (control API)"}})
+		t.control(began, "POST", "/_emu/v1/users/{openid}/trigger", oa, alice, map[string]any{"app": "oa", "trigger": "payment"}, map[string]any{"grants": []any{}}, 200)
+		began = t.mark()
+		t.kf(oa, alice, state.KFSwitched, "")
+		t.push(oa, alice, wire.Message{MsgType: "event", Event: "kf_switch_session", FromKfAccount: kf1, ToKfAccount: "kf2@wxemu_demo"}, push.Result{Outcome: push.None})
+		t.send(oa, bob, "meanwhile", 0, journal.ViaHTTP)
+		t.control(began, "POST", "/_emu/v1/agents/{account}/switch", oa, alice, map[string]any{"app": "oa", "openid": alice, "to": "kf2@wxemu_demo"}, map[string]any{}, 200)
+		began = t.mark()
+		t.push(oa, alice, wire.Message{MsgType: "event", Event: "kf_close_session", KfAccount: "kf2@wxemu_demo"}, push.Result{Outcome: push.None})
+		t.control(began, "POST", "/_emu/v1/agents/{account}/close", oa, alice, map[string]any{"app": "oa", "openid": alice}, map[string]any{}, 200)
+		out, list := generate(t)
+		steps := list[0].Steps
+		Expect(steps).To(HaveLen(3))
+		Expect(*steps[0].Trigger).To(Equal(scenario.TriggerAction{User: "alice", Kind: "payment"}))
+		Expect(out).To(ContainSubstring("# state: window opened by payment (control API)"))
+		Expect(steps[1].Agent.Do).To(Equal("switch"))
+		Expect(steps[1].Agent.To).To(Equal("kf2@wxemu_demo"))
+		Expect(steps[1].BotReceives.FromKfAccount).To(Equal(kf1))
+		Expect(steps[1].BotReceives.ToKfAccount).To(Equal("kf2@wxemu_demo"))
+		Expect(steps[2].Agent.Do).To(Equal("close"))
+		Expect(steps[2].BotReceives.Event).To(Equal("kf_close_session"))
+		Expect(steps[2].BotReceives.KfAccount).To(Equal("kf2@wxemu_demo"))
+		Expect(out).To(ContainSubstring(`# meanwhile, no recorded action of theirs: a send to bob (`+bob+`): text "meanwhile" → 0 ok`),
+			"bob's send belongs to no step of bob's, and the switch acted on alice: it is told, not checked")
+		Expect(list[0].Users).To(HaveLen(1), "a user only told of is not declared")
+	})
+
 	It("keeps the sends after WeChat's retry out of the step's sends, and says the bot was not idempotent", func() {
 		hi := wire.Message{MsgType: "text", Content: "hi", FromUserName: alice}
 		hi.MsgId = 24000000000000001

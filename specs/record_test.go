@@ -92,7 +92,7 @@ var _ = Describe("Recording a session of wxemu serve as a scenario, and replayin
 		Expect(start).To(MatchJSON(`{"recording":true,"since":` + sinceOf(start) + `,"name":"oa hand-over","actions":0}`))
 		status, answer, _ := controlCall(http.MethodPost, emu+"/recording/start", `{"name":"again"}`)
 		Expect(status).To(Equal(409), answer)
-		Expect(answer).To(ContainSubstring("a recording is already running"))
+		Expect(answer).To(ContainSubstring(`recording \"oa hand-over\" is running already`))
 
 		act(alice+"/send", `{"app":"oa","MsgType":"text","Content":"hi"}`)
 		act(alice+"/send", `{"app":"oa","MsgType":"text","Content":"push 6"}`)
@@ -215,7 +215,7 @@ var _ = Describe("wxemu record against a running wxemu serve", func() {
 		Expect(string(s.Out.Contents())).To(MatchRegexp(`^recording "cli session" from journal entry \d+; stop with: wxemu record stop -o cli-session.yaml\n$`))
 		s = wxemu("record", "start", "--emu", base)
 		Expect(s.ExitCode()).To(Equal(1))
-		Expect(string(s.Err.Contents())).To(ContainSubstring("wxemu record: recording: a recording is already running"))
+		Expect(string(s.Err.Contents())).To(ContainSubstring(`wxemu record: recording "cli session" is running already (since journal entry `))
 
 		Expect(wxemu("user", "alice", "send", "text", "hi", "--emu", base).ExitCode()).To(Equal(0))
 		Expect(wxemu("clock", "advance", "30m1s", "--emu", base).ExitCode()).To(Equal(0))

@@ -56,12 +56,13 @@ var _ = Describe("recording a session through the control API", func() {
 	It("refuses to start twice and to stop when not recording, with 409 and what to do", func() {
 		a := e.post("/_emu/v1/recording/stop", nil)
 		Expect(a.Status).To(Equal(409))
-		Expect(a.JSON["error"]).To(ContainSubstring("no recording is running; start one with POST /_emu/v1/recording/start"))
+		Expect(a.JSON["error"]).To(ContainSubstring("no recording is running: start one with POST /_emu/v1/recording/start"))
 
 		Expect(e.post("/_emu/v1/recording/start", nil).Status).To(Equal(200), "the body may be empty")
 		a = e.post("/_emu/v1/recording/start", `{"name":"again"}`)
 		Expect(a.Status).To(Equal(409))
-		Expect(a.JSON["error"]).To(ContainSubstring("a recording is already running"))
+		Expect(a.JSON["error"]).To(ContainSubstring(`recording "`))
+		Expect(a.JSON["error"]).To(ContainSubstring(`is running already (since journal entry `))
 		Expect(a.JSON["error"]).To(ContainSubstring("stop it first with POST /_emu/v1/recording/stop"))
 		Expect(e.get("/_emu/v1/recording").JSON["name"]).To(HavePrefix("session "), "the default name, not the refused one")
 

@@ -68,7 +68,7 @@ func (p *Platform) StartRecording(name string) (RecordingStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.on {
-		return RecordingStatus{}, fmt.Errorf("%w: a recording is already running (%q, since journal entry %d); stop it first with POST /_emu/v1/recording/stop",
+		return RecordingStatus{}, fmt.Errorf("%w %q is running already (since journal entry %d): stop it first with POST /_emu/v1/recording/stop",
 			ErrRecording, r.name, r.since)
 	}
 	now := p.clock.Now()
@@ -99,7 +99,7 @@ func (p *Platform) StopRecording() (Recorded, error) {
 	r.mu.Lock()
 	if !r.on {
 		r.mu.Unlock()
-		return Recorded{}, fmt.Errorf("%w: no recording is running; start one with POST /_emu/v1/recording/start", ErrRecording)
+		return Recorded{}, fmt.Errorf("no %w is running: start one with POST /_emu/v1/recording/start", ErrRecording)
 	}
 	since, name, began := r.since, r.name, r.began
 	r.on = false

@@ -361,11 +361,11 @@ func (g *generator) document(app App) string {
 	if app.Kind == string(wire.MP) {
 		flag = "--target-mp"
 	}
-	target := app.Target
-	if target == "" {
-		target = "URL"
+	if app.Target != "" {
+		fmt.Fprintf(&b, "# replay: wxemu run FILE %s %s (the bot fetching its access token from the run's API)\n", flag, app.Target)
+	} else {
+		fmt.Fprintf(&b, "# replay: wxemu run FILE %s URL, or --function DIR for a cloud function\n", flag)
 	}
-	fmt.Fprintf(&b, "# replay: wxemu run FILE %s %s (the bot fetching its access token from the run's API)\n", flag, target)
 	name := g.s.Name
 	if name == "" {
 		name = "recorded session"
@@ -821,6 +821,8 @@ func describeEntry(e *journal.Entry, where string) string {
 		return "" // the bot's plumbing
 	case e.Push != nil, e.API != nil, e.KF != nil:
 		return where + oneLine(e.Summary)
+	case e.Log != nil:
+		return fmt.Sprintf("cloud function %s printed on %s: %s", e.Log.Function, e.Log.Stream, oneLine(e.Log.Text))
 	}
 	return ""
 }

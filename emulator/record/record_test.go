@@ -296,7 +296,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(list[1].Name).To(Equal("spec session (mp)"))
 		Expect(list[1].Steps[0].Advance).To(Equal(30*time.Minute+time.Second), "the clock moves for every app")
 		Expect(list[1].Steps).To(HaveLen(3))
-		Expect(out).To(ContainSubstring("# replay: wxemu run FILE --target-mp URL"))
+		Expect(out).To(ContainSubstring("# replay: wxemu run FILE --target-mp URL, or --function DIR for a cloud function"))
 	})
 
 	It("writes as comments what a scenario cannot express, so that nothing observed is silently dropped", func() {
@@ -305,6 +305,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 				API: &journal.APICall{Path: "/cgi-bin/message/custom/typing", Via: journal.ViaHTTP}})
 			t.add(journal.Entry{App: oa, Summary: "GET /cgi-bin/token → ok", API: &journal.APICall{Path: "/cgi-bin/token", Via: journal.ViaHTTP}})
 			t.add(journal.Entry{Summary: "POST /cgi-bin/nope → HTTP 200: not an API wxemu serves", Finding: &journal.Finding{Problem: "not an API"}})
+			t.add(journal.Entry{App: oa, User: alice, Summary: "function kf stdout: hi", Log: &journal.Log{Function: "kf", Stream: "stdout", Text: "got hi\n"}})
 		})
 		began := t.mark()
 		t.push(oa, alice, text("hi"), push.Result{Outcome: push.None})
@@ -323,6 +324,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring("# the bot called POST /cgi-bin/message/custom/typing → ok"))
 		Expect(out).NotTo(ContainSubstring("/cgi-bin/token"), "a token fetch is the bot's plumbing")
 		Expect(out).To(ContainSubstring("# finding: POST /cgi-bin/nope"))
+		Expect(out).To(ContainSubstring("# cloud function kf printed on stdout: got hi"))
 		Expect(list[0].Steps[1].Checks.Replay).To(BeTrue(), "a retry after which the bot sent nothing is the replay check")
 		Expect(out).To(ContainSubstring("# not replayed, the call failed: POST /_emu/v1/agents/{account}/accept → HTTP 409"))
 		Expect(out).To(ContainSubstring("# not replayed, no step does it: POST /_emu/v1/reset"))

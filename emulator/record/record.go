@@ -121,6 +121,12 @@ func Scenario(s Session) []byte {
 			b.WriteString("# " + c + "\n")
 		}
 	}
+	if len(g.leftover) > 0 {
+		b.WriteString("# Observed and not replayed:\n")
+		for _, c := range g.leftover {
+			b.WriteString("#   " + c + "\n")
+		}
+	}
 	return []byte(b.String())
 }
 
@@ -229,8 +235,11 @@ func pathSegments(uri string) []string {
 type generator struct {
 	s       Session
 	actions []*action
-	// unplaced are comments about what was observed before any action of its app.
+	// unplaced are comments about what was observed outside any app.
 	unplaced []string
+	// leftover are the comments of apps that got no scenario: only failed calls, or only
+	// observations.
+	leftover []string
 	pre      map[string][]string // by appid
 }
 
@@ -333,6 +342,11 @@ func (g *generator) document(app App) string {
 		}
 	}
 	if own == 0 {
+		// Only its comments, if any: no step of its own.
+		if len(g.pre[app.AppID]) > 0 {
+			g.leftover = append(g.leftover, "app "+app.Alias+":")
+			g.leftover = append(g.leftover, g.pre[app.AppID]...)
+		}
 		return ""
 	}
 	d := &doc{app: app, names: map[string]string{}}
@@ -349,6 +363,11 @@ func (g *generator) document(app App) string {
 		steps.WriteString(d.step(a))
 	}
 	if d.count == 0 {
+		// Only failed calls and comments: no scenario, but nothing of it is left unsaid.
+		g.leftover = append(g.leftover, "app "+app.Alias+":")
+		for _, l := range strings.Split(strings.TrimRight(steps.String(), "\n"), "\n") {
+			g.leftover = append(g.leftover, strings.TrimPrefix(strings.TrimSpace(l), "# "))
+		}
 		return ""
 	}
 	var b strings.Builder

@@ -440,6 +440,16 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(record.Actions(nil)).To(Equal(0))
 	})
 
+	It("keeps what it cannot replay of an app with no step: its failed calls, what its users saw", func() {
+		t.control(t.mark(), "POST", "/_emu/v1/users/{openid}/send", oa, alice, map[string]any{"app": "oa", "MsgType": "text", "Content": "hi"},
+			map[string]any{"error": "app oa has no callback URL"}, 409)
+		t.send(mp, config.DemoAliceMP, "unprompted", wire.CodeOutOfTimeLimit, journal.ViaHTTP)
+		out := string(record.Scenario(t.session()))
+		Expect(out).To(ContainSubstring("# Nothing was recorded"))
+		Expect(out).To(ContainSubstring("#   app oa:\n#   not replayed, the call failed: POST /_emu/v1/users/{openid}/send → HTTP 409"))
+		Expect(out).To(ContainSubstring("#   app mp:\n#   before any action: a send to " + config.DemoAliceMP + ": text \"unprompted\" → 45015"))
+	})
+
 	It("counts the actions a recording has seen: failed calls and the recording's own calls are none", func() {
 		t.userSends(oa, alice, "hi", textReply("hello, hi"), nil)
 		t.control(t.mark(), "POST", "/_emu/v1/recording/start", "", "", map[string]any{"name": "x"}, map[string]any{}, 200)

@@ -294,10 +294,13 @@ func (g *generator) note(e *journal.Entry, c string) {
 	g.pre[e.App] = append(g.pre[e.App], c)
 }
 
-// latest is the latest action of the entry's app (or of every app) that began before it.
+// latest is the latest step of the entry's app (or of every app) that began before it.
 func (g *generator) latest(e *journal.Entry) *action {
 	for i := len(g.actions) - 1; i >= 0; i-- {
 		a := g.actions[i]
+		if a.failed != "" || a.kind == kindOther || a.kind == kindReplay {
+			continue // no step: what it would tell would be lost
+		}
 		if a.began < e.Seq && (a.app == "" || e.App == "" || a.app == e.App) {
 			return a
 		}
@@ -533,6 +536,9 @@ func (d *doc) step(a *action) string {
 	d.count++
 	lines = append(lines, d.checks(a, o)...)
 	for _, e := range a.stray {
+		if e.App != "" && e.App != d.app.AppID {
+			continue // told in its own app's scenario
+		}
 		if c := describeEntry(e, "meanwhile, no recorded action of theirs: "); c != "" {
 			lines = append(lines, "# "+strings.ReplaceAll(c, e.User, d.label(e.User)))
 		}

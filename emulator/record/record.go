@@ -531,7 +531,8 @@ func (d *doc) step(a *action) string {
 		lines = []string{"- tokens: " + scalar(a.tokens)}
 	}
 	if len(lines) == 0 {
-		return ""
+		fmt.Fprintf(&b, "  # not replayed, no step can say it: %s\n", oneLine(a.e.Summary))
+		return b.String()
 	}
 	d.count++
 	lines = append(lines, d.checks(a, o)...)

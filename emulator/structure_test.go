@@ -30,6 +30,22 @@ var _ = Describe("The platform's structure", func() {
 		}
 	})
 
+	It("keeps the recorder a writer of text from journal entries: no state, no platform, no scenario runner", func() {
+		// The platform owns a recording and calls the recorder; the API server never does.
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./record").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		for _, imp := range strings.Fields(string(out)) {
+			if strings.HasPrefix(imp, "github.com/wxemu/wxemu/") {
+				Expect(imp).To(BeElementOf("github.com/wxemu/wxemu/emulator/journal", "github.com/wxemu/wxemu/emulator/wire"), "record imports %s", imp)
+			}
+		}
+		out, err = exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./apiserver").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		for _, forbidden := range []string{"emulator/record", "emulator/scenario"} {
+			Expect(strings.Fields(string(out))).NotTo(ContainElement("github.com/wxemu/wxemu/"+forbidden), "apiserver imports %s", forbidden)
+		}
+	})
+
 	It("keeps every field of Platform unexported", func() {
 		t := reflect.TypeOf(platform.Platform{})
 		for i := range t.NumField() {

@@ -67,6 +67,9 @@ func (s *Server) routes() []Route {
 		{post, "/_emu/v1/reset", Control, NoBody, reset},
 		{get, "/_emu/v1/state", Control, NoBody, exportState},
 		{put, "/_emu/v1/state", Control, StateBody, importState},
+		{get, "/_emu/v1/recording", Control, NoBody, recordingStatus},
+		{post, "/_emu/v1/recording/start", Control, JSONBody, startRecording},
+		{post, "/_emu/v1/recording/stop", Control, NoBody, stopRecording},
 	}
 }
 

@@ -314,6 +314,7 @@ func (s *Server) serveWeChat(rt Route, w http.ResponseWriter, r *http.Request) {
 // something and its failures.
 func (s *Server) serveControl(rt Route, w http.ResponseWriter, r *http.Request) {
 	start := clock.Real{}.Now()
+	began := s.p.LastSeq()
 	c := &call{s: s, rt: rt, r: r, w: w, ctx: r.Context(), user: openidOf(r)}
 	v, err := s.run(rt, c, nil)
 	if _, ok := v.(streamed); ok && err == nil {
@@ -332,7 +333,7 @@ func (s *Server) serveControl(rt Route, w http.ResponseWriter, r *http.Request) 
 		if c.app != nil {
 			appID = c.app.AppID
 		}
-		s.p.RecordControl(r.Method+" "+rt.Path, appID, c.user,
+		s.p.RecordControlCall(began, r.Method+" "+rt.Path, appID, c.user,
 			platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, res.status, res.contentType, res.body), err, sinceMS(start))
 	}
 }

@@ -108,6 +108,10 @@ type StateChange struct {
 // Control is a control action (reset, clock, import) or a call of the control plane.
 type Control struct {
 	Action string `json:"action"`
+	// Began is the journal's newest sequence number when a call of the control plane began:
+	// the entries after it and before this one were written while the call was served (what it
+	// caused, and whatever else happened meanwhile). 0 for an action of a Go caller.
+	Began uint64 `json:"began,omitempty"`
 	*Exchange
 }
 

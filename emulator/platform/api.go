@@ -160,7 +160,13 @@ func (p *Platform) apiEntry(path, via string, app *App, user string, send *Custo
 // RecordControl journals a call of the control plane with its raw exchange; err is what the
 // handler failed with, nil on success.
 func (p *Platform) RecordControl(action, appID, user string, ex *Exchange, err error, durationMS float64) Entry {
-	e := journal.Entry{App: appID, User: user, DurationMS: durationMS, Control: &journal.Control{Action: action, Exchange: ex}}
+	return p.RecordControlCall(0, action, appID, user, ex, err, durationMS)
+}
+
+// RecordControlCall is RecordControl for a call that began when the journal's newest sequence
+// number was began (LastSeq before the call): a recording tells by it what the call caused.
+func (p *Platform) RecordControlCall(began uint64, action, appID, user string, ex *Exchange, err error, durationMS float64) Entry {
+	e := journal.Entry{App: appID, User: user, DurationMS: durationMS, Control: &journal.Control{Action: action, Began: began, Exchange: ex}}
 	e.Summary = action + " → ok"
 	if err != nil {
 		e.Errors = 1

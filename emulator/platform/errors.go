@@ -116,7 +116,7 @@ func ControlAnswer(err error) (status int, msg string, mapped bool) {
 		return http.StatusBadRequest, err.Error(), true
 	case errors.Is(err, ErrUnknownApp), errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, err.Error(), true
-	case errors.Is(err, ErrNoBot), errors.Is(err, ErrNotInSession),
+	case errors.Is(err, ErrNoBot), errors.Is(err, ErrNotInSession), errors.Is(err, ErrRecording),
 		errors.Is(err, state.ErrKfNotWaiting), errors.Is(err, state.ErrKfInviteExpired):
 		return http.StatusConflict, err.Error(), true
 	}

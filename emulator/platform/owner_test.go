@@ -53,6 +53,7 @@ var sentinels = map[string]error{
 	"platform.ErrUnknownApp": platform.ErrUnknownApp, "platform.ErrNoBot": platform.ErrNoBot,
 	"platform.ErrBadMessage": platform.ErrBadMessage, "platform.ErrBadRequest": platform.ErrBadRequest,
 	"platform.ErrNotFound": platform.ErrNotFound, "platform.ErrNotInSession": platform.ErrNotInSession,
+	"platform.ErrRecording": platform.ErrRecording,
 }
 
 // exportedErrors lists the exported package-level variables named Err… in the non-test files

@@ -118,6 +118,7 @@ type Platform struct {
 
 	due dueTimer
 	fns functions
+	rec recording
 }
 
 // New builds a platform from options. It starts nothing but the clock timers it needs.

@@ -1,0 +1,57 @@
+package emulator_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/wxemu/wxemu/emulator"
+	"github.com/wxemu/wxemu/emulator/clock"
+	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/scenario"
+	"github.com/wxemu/wxemu/fixtures/bots"
+)
+
+var _ = Describe("Recording from Go", func() {
+	It("records what is done through the emulator's control API between StartRecording and StopRecording", func() {
+		clk := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+		cfg := config.Default()
+		oaCfg, _ := cfg.App("oa")
+		bot, err := bots.New("oa", bots.Config{Token: oaCfg.Token, Now: clk.Now})
+		Expect(err).NotTo(HaveOccurred())
+		srv := httptest.NewServer(bot)
+		DeferCleanup(srv.Close)
+		emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clk, Targets: map[string]string{"oa": srv.URL + "/wx"}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(emu.Start("127.0.0.1:0")).To(Succeed())
+		DeferCleanup(emu.Close)
+
+		st, err := emu.StartRecording("from go")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Recording).To(BeTrue())
+		_, err = emu.StartRecording("twice")
+		Expect(err).To(MatchError(platform.ErrRecording))
+
+		resp, err := http.Post(emu.URL()+"/_emu/v1/users/"+config.DemoAliceOA+"/send", "application/json",
+			strings.NewReader(`{"app":"oa","MsgType":"text","Content":"hi"}`))
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(emu.Recording().Actions).To(Equal(1))
+
+		rec, err := emu.StopRecording()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.Filename).To(Equal("from-go.yaml"))
+		Expect(rec.Actions).To(Equal(1))
+		list, err := scenario.Parse(nil, rec.Filename, rec.YAML)
+		Expect(err).NotTo(HaveOccurred(), string(rec.YAML))
+		Expect(*list[0].Steps[0].Reply.Text.Exact).To(Equal("hello, hi"))
+		_, err = emu.StopRecording()
+		Expect(err).To(MatchError(platform.ErrRecording))
+		Expect(emu.Recording().Recording).To(BeFalse())
+	})
+})

@@ -67,6 +67,10 @@ func (s *Server) routes() []Route {
 		{post, "/_emu/v1/reset", Control, NoBody, reset},
 		{get, "/_emu/v1/state", Control, NoBody, exportState},
 		{put, "/_emu/v1/state", Control, StateBody, importState},
+		{post, "/_emu/v1/faults", Control, JSONBody, addFaults},
+		{get, "/_emu/v1/faults", Control, NoBody, listFaults},
+		{del, "/_emu/v1/faults", Control, NoBody, clearFaults},
+		{del, "/_emu/v1/faults/{id}", Control, NoBody, deleteFault},
 	}
 }
 

@@ -55,6 +55,16 @@ type Entry struct {
 type Push struct {
 	*push.Result
 	Probe string `json:"probe,omitempty"`
+	// Injected marks a push a fault rule made WeChat misbehave with: a duplicate delivery, or
+	// a delivery out of order.
+	Injected *Injected `json:"injected,omitempty"`
+}
+
+// Injected marks what a fault rule did to an API call or a push: the rule's id and its action
+// ("errcode -1 system error", "latency 2s, then HTTP 503", "duplicate delivery of push 12").
+type Injected struct {
+	Rule   string `json:"rule"`
+	Action string `json:"action"`
 }
 
 // Vias of an API call: who made it.
@@ -75,6 +85,8 @@ type APICall struct {
 	Errmsg  string            `json:"errmsg"`
 	Detail  string            `json:"detail,omitempty"`
 	Send    *rules.CustomSend `json:"send,omitempty"`
+	// Injected marks an answer a fault rule made, not WeChat's state.
+	Injected *Injected `json:"injected,omitempty"`
 	*Exchange
 }
 

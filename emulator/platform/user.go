@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/fault"
 	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
@@ -121,6 +122,10 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	unlock()
 	p.pushKF(ctx, pushes)
 
+	pf := p.pushFault(app, openid, &m)
+	if pf != nil && pf.Push == fault.PushReorder {
+		return p.hold(app, openid, &m, pf), nil
+	}
 	res, _ := p.deliverPush(ctx, app, openid, &m)
 	in.Result = res
 	unlock = p.lockUser(app.AppID, openid)
@@ -135,6 +140,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	}
 	unlock()
 	p.pushKF(ctx, pushes)
+	p.afterPush(ctx, app, openid, res, e.Seq, pf)
 	return in, nil
 }
 

@@ -328,5 +328,5 @@ func (p *Platform) noteFault(e journal.Entry, inj *Injected) {
 		return
 	}
 	p.transcripts.Append(e.App, e.User, state.Line{Time: e.Time, From: state.FromSystem, Kind: state.LineFault,
-		Text: "fault " + inj.Rule + ": " + strings.TrimPrefix(e.Summary, ""), Journal: e.Seq})
+		Text: fmt.Sprintf("fault %s: the bot's call of %s was answered: %s", inj.Rule, e.API.Path, inj.Action), Journal: e.Seq})
 }

@@ -173,3 +173,16 @@ func differentAnswer(first, dup *push.Result) ([2]string, bool) {
 	}
 	return [2]string{words(first), words(dup)}, true
 }
+
+// ReleaseHeld delivers the message a reorder rule holds for one user, if any (a scenario ends).
+func (p *Platform) ReleaseHeld(ctx context.Context, appID, openid string) {
+	p.heldMu.Lock()
+	h := p.held[heldKey{appID, openid}]
+	delete(p.held, heldKey{appID, openid})
+	p.heldMu.Unlock()
+	app, ok := p.byKey[appID]
+	if h == nil || !ok {
+		return
+	}
+	p.release(ctx, app, openid, h, fmt.Sprintf("delivered late: held (journal %d) until its scenario ended", h.seq))
+}

@@ -45,7 +45,7 @@ func (s *Server) injectFault(rt Route, c *call, pc *platform.Call) error {
 	}
 	if f.Latency > 0 && !s.wait(c.r.Context(), f) {
 		// The caller left: there is no one to answer.
-		return &platform.FaultAnswer{Fault: &platform.Fault{Rule: f.Rule, Action: f.Action + " (the caller left during the latency)", Drop: true}}
+		return &platform.FaultAnswer{Fault: &platform.Fault{Rule: f.Rule, Action: f.Action + " (the caller left during the latency)", Drop: true, Left: true}}
 	}
 	switch {
 	case f.Status != 0 || f.Drop:

@@ -197,6 +197,7 @@ type Fault struct {
 	Errcode int
 	Status  int  // an HTTP 5xx with an empty body
 	Drop    bool // close the connection without an answer
+	Left    bool // the caller left during the latency: no one to answer
 }
 
 // Refetch reports whether the call is to be answered by its token check (40001, 42001).
@@ -307,15 +308,20 @@ func markInjected(e *journal.Entry, inj *Injected, err error) {
 	e.API.Injected = inj
 	var fa *FaultAnswer
 	if errors.As(err, &fa) {
+		e.API.Injected = &Injected{Rule: inj.Rule, Action: fa.Fault.Action}
 		e.Errors = 1
 		e.API.Detail = fa.Error()
 		i := strings.Index(e.Summary, " → ")
 		if i >= 0 {
 			e.Summary = e.Summary[:i]
 		}
-		if fa.Fault.Drop {
+		switch {
+		case fa.Fault.Left:
+			e.Errors = 0 // nothing the bot did
+			e.Summary += " → the caller left during the latency"
+		case fa.Fault.Drop:
 			e.Summary += " → connection dropped"
-		} else {
+		default:
 			e.Summary += fmt.Sprintf(" → HTTP %d", fa.Fault.Status)
 		}
 	}

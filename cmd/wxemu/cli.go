@@ -57,6 +57,7 @@ func commands() []command {
 		{"clock", groupRemote, "show the virtual clock, or move it forward", runClock},
 		{"journal", groupRemote, "list or follow (-f) every push with its verdict, API call and change", runJournal},
 		{"token", groupRemote, "expire or revoke an app's access tokens", runToken},
+		{"faults", groupRemote, "add, list or clear fault rules: WeChat's errors, latency, 5xx, drops, duplicate pushes", runFaults},
 		{"apps", groupRemote, "list the apps, their credentials and their users", runApps},
 		{"help", groupOther, "show the help of wxemu or of a command", runHelp},
 		{"version", groupOther, "print the version and the commit wxemu was built from (also --version)", runVersion},

@@ -44,7 +44,7 @@ func (p *Platform) pushFault(app *App, openid string, m *wire.Message) *FaultRul
 
 // hold keeps m back for delivery after the user's next message, journals it and marks the
 // transcript. m gets its MsgId now, so that it keeps its place in WeChat's numbering.
-func (p *Platform) hold(app *App, openid string, m *wire.Message, r *FaultRule) *Interaction {
+func (p *Platform) hold(app *App, openid string, m *wire.Message, r *FaultRule) uint64 {
 	p.engine.Number(m)
 	what := "push " + messageWords(m)
 	action := fmt.Sprintf("%s held by fault rule %s: delivered after the user's next message, out of order", what, r.ID)
@@ -54,7 +54,7 @@ func (p *Platform) hold(app *App, openid string, m *wire.Message, r *FaultRule) 
 	p.heldMu.Lock()
 	p.held[heldKey{app.AppID, openid}] = &heldPush{rule: r.ID, m: *m, seq: e.Seq}
 	p.heldMu.Unlock()
-	return &Interaction{App: app.AppID, OpenID: openid, Routed: RoutedHeld, Journal: e.Seq}
+	return e.Seq
 }
 
 func messageWords(m *wire.Message) string {

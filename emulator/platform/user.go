@@ -124,7 +124,8 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 
 	pf := p.pushFault(app, openid, &m)
 	if pf != nil && pf.Push == fault.PushReorder {
-		return p.hold(app, openid, &m, pf), nil
+		in.Routed, in.Journal = RoutedHeld, p.hold(app, openid, &m, pf)
+		return in, nil
 	}
 	res, _ := p.deliverPush(ctx, app, openid, &m)
 	in.Result = res

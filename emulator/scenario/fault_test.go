@@ -98,3 +98,41 @@ steps:
 			`t.yaml:3:13: steps[0].faults: unknown value "reset" (allowed values: clear)`),
 	)
 })
+
+var _ = Describe("push faults in a scenario", func() {
+	It("holds a message with reorder and delivers it after the user's next one", func() {
+		cfg := config.Default()
+		list, err := scenario.Parse(cfg, "reorder.yaml", []byte(`app: oa
+users: [alice]
+faults:
+  - {push: reorder, user: alice, count: 1}
+steps:
+  - alice: first
+    delivered_to: held
+  - alice: second
+    reply: {text: "hello, second"}
+    bot_receives: {msgtype: text, count: 2}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		e := start(cfg, map[string]botMaker{"oa": sample("oa")})
+		rep := e.runner().Run(ctx(), list)
+		Expect(rep.Scenarios[0].Status).To(Equal(scenario.Passed), describeResult(rep.Scenarios[0]))
+		Expect(e.emu.Platform().Faults()).To(BeEmpty(), "the scenario's rules end with it")
+	})
+
+	It("fails a step that expects the held message delivered", func() {
+		cfg := config.Default()
+		list, err := scenario.Parse(cfg, "reorder.yaml", []byte(`app: oa
+users: [alice]
+faults:
+  - {push: reorder, count: 1}
+steps:
+  - alice: first
+    reply: {text: "hello, first"}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		e := start(cfg, map[string]botMaker{"oa": sample("oa")})
+		rep := e.runner().Run(ctx(), list)
+		Expect(rep.Scenarios[0].Status).To(Equal(scenario.Failed))
+	})
+})

@@ -90,9 +90,9 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind, c
 		case "reply":
 			st.Reply = d.reply(p.value, at)
 		case "delivered_to":
-			v, ok := d.str(p.value, at, "bot, agent, none or a kf account")
-			if ok && v != "bot" && v != "agent" && v != "none" && !strings.Contains(v, "@") && !hasTemplate(v) {
-				d.enumError(p.value, at, v, []string{"bot", "agent", "none"})
+			v, ok := d.str(p.value, at, "bot, agent, none, held or a kf account")
+			if ok && v != "bot" && v != "agent" && v != "none" && v != "held" && !strings.Contains(v, "@") && !hasTemplate(v) {
+				d.enumError(p.value, at, v, []string{"bot", "agent", "none", "held"})
 				ok = false
 			}
 			if ok {

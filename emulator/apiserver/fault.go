@@ -26,6 +26,9 @@ var del = []string{http.MethodDelete}
 // errcode answers as WeChat would; a 5xx or a drop comes back as a *platform.FaultAnswer for
 // serveWeChat to write. A call refused before this step (its token, its method) meets no fault.
 func (s *Server) injectFault(rt Route, c *call, pc *platform.Call) error {
+	if !s.p.HasFaults() {
+		return nil
+	}
 	app := c.app
 	if app == nil {
 		app = s.appNamed(c, rt)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wxemu/wxemu/emulator/wire"
@@ -331,6 +332,10 @@ func (e *entry) spent() bool { return e.Count != nil && e.fired >= *e.Count }
 // Set is the fault rules of one platform, in the order they were added. It is safe for
 // concurrent use.
 type Set struct {
+	// held is len(rules), read without the lock so that a call meets no lock while no rule
+	// is held.
+	held atomic.Int32
+
 	mu    sync.Mutex // guards the fields below
 	rules []*entry
 	next  int    // the number of the next assigned id
@@ -386,12 +391,16 @@ func (s *Set) Add(rules ...Rule) ([]Rule, error) {
 		h.Write([]byte(r.ID))
 		s.rules = append(s.rules, &entry{Rule: r, rng: rand.New(rand.NewPCG(seed, h.Sum64()))})
 	}
+	s.held.Store(int32(len(s.rules)))
 	return out, nil
 }
 
 // Fire finds the first rule that fires on c, counts c against every rule it matches up to that
 // one, and returns a copy of the rule that fired, or nil.
 func (s *Set) Fire(c Call) *Rule {
+	if s.Empty() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.rules {
@@ -451,6 +460,7 @@ func (s *Set) Remove(id string) bool {
 	for i, e := range s.rules {
 		if e.ID == id {
 			s.rules = slices.Delete(s.rules, i, i+1)
+			s.held.Store(int32(len(s.rules)))
 			return true
 		}
 	}
@@ -464,8 +474,12 @@ func (s *Set) Clear() int {
 	defer s.mu.Unlock()
 	n := len(s.rules)
 	s.rules = nil
+	s.held.Store(0)
 	return n
 }
+
+// Empty reports whether the set holds no rule, without taking its lock.
+func (s *Set) Empty() bool { return s.held.Load() == 0 }
 
 // IDs lists the ids of the rules held.
 func (s *Set) IDs() []string {

@@ -151,3 +151,19 @@ var _ = Describe("a rule's check", func() {
 		}
 	})
 })
+
+var _ = Describe("Empty", func() {
+	It("follows adds, removes and clears", func() {
+		s := fault.NewSet(0)
+		Expect(s.Empty()).To(BeTrue())
+		_, _ = s.Add(fault.Rule{ID: "a", Path: send, Errcode: intp(-1)}, fault.Rule{ID: "b", Path: send, Errcode: intp(-1)})
+		Expect(s.Empty()).To(BeFalse())
+		s.Remove("a")
+		Expect(s.Empty()).To(BeFalse())
+		s.Remove("b")
+		Expect(s.Empty()).To(BeTrue())
+		_, _ = s.Add(fault.Rule{Path: send, Errcode: intp(-1)})
+		s.Clear()
+		Expect(s.Empty()).To(BeTrue())
+	})
+})

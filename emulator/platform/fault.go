@@ -130,6 +130,9 @@ func describeMatch(r *FaultRule) string {
 	return s
 }
 
+// HasFaults reports whether any fault rule is held: the API server skips its fault step when none is.
+func (p *Platform) HasFaults() bool { return !p.faults.Empty() }
+
 // Faults lists the fault rules with their counters, in the order they are tried.
 func (p *Platform) Faults() []FaultStatus { return p.faults.List() }
 
@@ -210,6 +213,9 @@ func (f *Fault) Refetch() bool {
 // once: the operation the handler calls does not decide again.
 func (p *Platform) InjectFault(c *Call, app *App, user string) *Fault {
 	c.faultChecked = true
+	if p.faults.Empty() {
+		return nil
+	}
 	appID := ""
 	if app != nil {
 		appID = app.AppID
@@ -263,7 +269,7 @@ type injectedKey struct{}
 // does not match. It answers the context the operation goes on with and the error to answer.
 func (p *Platform) opFault(ctx context.Context, path string, app *App, body []byte) (context.Context, error) {
 	c, isCall := ctx.Value(callKey{}).(*Call)
-	if isCall && c.faultChecked || viaOf(ctx) == ViaAgent {
+	if isCall && c.faultChecked || viaOf(ctx) == ViaAgent || p.faults.Empty() {
 		return ctx, nil
 	}
 	user := bodyUser(body)

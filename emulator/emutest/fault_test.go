@@ -44,3 +44,15 @@ var _ = Describe("fault injection from a spec", func() {
 		Expect(ex.Sends()).To(HaveLen(2))
 	})
 })
+
+var _ = Describe("a call a fault rule cut", func() {
+	It("is no send: WeChat never answered it, and the journal keeps it", func() {
+		e := emutest.Start(emutest.WithSampleBot("oa", "oa"))
+		alice := e.User("alice")
+		e.InjectFault(emutest.Fault{Family: "custom_send", Status: 503, Count: emutest.Int(1)})
+		ex := alice.Send(emutest.Text("push 1"))
+		Expect(ex.Sends()).To(BeEmpty(), "the oa bot gave up after the 503: alice got nothing")
+		Expect(e.Journal(platform.JournalFilter{Kind: platform.KindAPI, User: alice.OpenID})).To(ContainElement(
+			HaveField("Summary", ContainSubstring("→ HTTP 503 [fault f1]"))))
+	})
+})

@@ -174,7 +174,8 @@
 // its step's sends were judged, before anything else happened for the user, is late (see
 // Verdicts). A list describes every send: its length is the count. Sends WeChat refused for
 // the access token (40001, 42001) count, with what they carried: a bot that refetches its token
-// shows [42001, 0].
+// shows [42001, 0]. A call a fault rule cut (status, drop) is not a send: WeChat never
+// answered it (the journal keeps it).
 //
 // # Pushes the bot receives
 //

@@ -18,6 +18,7 @@ var naiveFor = map[string]string{
 	"api-quota.yaml":     "oa",
 	"token-revoked.yaml": "tokencache",
 	"duplicate.yaml":     "oa",
+	"server-error.yaml":  "oa",
 }
 
 var _ = Describe("the fault scenarios of the library", func() {

@@ -176,7 +176,7 @@ func (e *Entry) measure() int {
 	switch {
 	case e.Push != nil && e.Push.Result != nil:
 		r := e.Push.Result
-		n += len(r.Request.Body) + len(r.Request.Plaintext) + len(r.UserSees) + len(e.Push.Probe)
+		n += len(r.Request.Body) + len(r.Request.Plaintext) + len(r.UserSees) + len(e.Push.Probe) + e.Push.Injected.size()
 		if r.Answer != nil {
 			n += len(r.Answer.Body) + len(r.Answer.Decrypted)
 		}
@@ -190,7 +190,7 @@ func (e *Entry) measure() int {
 			n += 64 + len(v.Message)
 		}
 	case e.API != nil:
-		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size()
+		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size() + e.API.Injected.size()
 		if e.API.Send != nil {
 			n += 256
 		}
@@ -209,6 +209,13 @@ func (e *Entry) measure() int {
 		n += len(e.Log.Function) + len(e.Log.Invocation) + len(e.Log.Text)
 	}
 	return n
+}
+
+func (i *Injected) size() int {
+	if i == nil {
+		return 0
+	}
+	return len(i.Rule) + len(i.Action)
 }
 
 func (x *Exchange) size() int {

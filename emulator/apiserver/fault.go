@@ -177,11 +177,7 @@ func decodeRule(raw json.RawMessage, r *platform.FaultRule, at, example string) 
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil || keys == nil {
-		where := join("")
-		if where != "" {
-			where += ": "
-		}
-		return []string{fmt.Sprintf("%snot a JSON object like %s", where, example)}
+		return []string{fmt.Sprintf("%snot a JSON object like %s", lead(at), example)}
 	}
 	var bad []string
 	names := make([]string, 0, len(keys))
@@ -199,15 +195,23 @@ func decodeRule(raw json.RawMessage, r *platform.FaultRule, at, example string) 
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			bad = append(bad, fmt.Sprintf("%s: %s is not a %s", join(te.Field), te.Value, jsonKind(te.Type)))
+			bad = append(bad, fmt.Sprintf("%s: got a JSON %s, want a %s", join(te.Field), te.Value, jsonKind(te.Type)))
 		case errors.Is(err, io.EOF):
-			bad = append(bad, join("")+": empty")
+			bad = append(bad, lead(at)+"empty")
 		default:
-			// A latency that is not a duration string says so itself.
-			bad = append(bad, fmt.Sprintf("%s: %v", strings.TrimSuffix(join(""), ": "), err))
+			// A latency that is not a duration string names itself.
+			bad = append(bad, lead(at)+err.Error())
 		}
 	}
 	return bad
+}
+
+// lead is "[i]: " for a rule of a list, "" for a rule posted alone.
+func lead(at string) string {
+	if at == "" {
+		return ""
+	}
+	return at + ": "
 }
 
 func jsonKind(t reflect.Type) string {

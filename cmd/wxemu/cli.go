@@ -58,6 +58,7 @@ func commands() []command {
 		{"journal", groupRemote, "list or follow (-f) every push with its verdict, API call and change", runJournal},
 		{"token", groupRemote, "expire or revoke an app's access tokens", runToken},
 		{"record", groupRemote, "record what you do as a YAML scenario: start, then stop -o FILE", runRecord},
+		{"faults", groupRemote, "add, list or clear fault rules: WeChat's errors, latency, 5xx, drops, duplicate pushes", runFaults},
 		{"apps", groupRemote, "list the apps, their credentials and their users", runApps},
 		{"help", groupOther, "show the help of wxemu or of a command", runHelp},
 		{"version", groupOther, "print the version and the commit wxemu was built from (also --version)", runVersion},

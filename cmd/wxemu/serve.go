@@ -31,6 +31,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	printConfig := fs.Bool("print-config", false, "print the embedded default config and exit")
 	pushTimeout := fs.Duration("push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
 	verbose := fs.Bool("v", false, "log every journal entry to stderr")
+	faultSeed := fs.Uint64("fault-seed", 0, "the `SEED` of fault rules that give none (overrides faults.seed of the config)")
 	var af accessFlags
 	af.register(fs)
 	fs.Usage = func() {
@@ -67,6 +68,11 @@ Flags:
 			return exitUsage
 		}
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "fault-seed" {
+			cfg.Faults.Seed = *faultSeed
+		}
+	})
 	listen := cfg.Listen
 	if *addr != "" {
 		listen = *addr

@@ -342,6 +342,9 @@ func lineText(l platform.Line) string {
 	if l.Kind == platform.LineEvent {
 		text = "(" + text + ")"
 	}
+	if l.Kind == platform.LineFault {
+		text = "(fault injected) " + text
+	}
 	return fmt.Sprintf("%-7s %s", from, text)
 }
 

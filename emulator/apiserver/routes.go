@@ -70,6 +70,10 @@ func (s *Server) routes() []Route {
 		{get, "/_emu/v1/recording", Control, NoBody, recordingStatus},
 		{post, "/_emu/v1/recording/start", Control, JSONBody, startRecording},
 		{post, "/_emu/v1/recording/stop", Control, NoBody, stopRecording},
+		{post, "/_emu/v1/faults", Control, JSONBody, addFaults},
+		{get, "/_emu/v1/faults", Control, NoBody, listFaults},
+		{del, "/_emu/v1/faults", Control, NoBody, clearFaults},
+		{del, "/_emu/v1/faults/{id}", Control, NoBody, deleteFault},
 	}
 }
 

@@ -291,6 +291,10 @@ func (s *Server) serveWeChat(rt Route, w http.ResponseWriter, r *http.Request) {
 	if openid := openidOf(r); openid != "" {
 		pc.SetUser(openid)
 	}
+	if status, cut := s.writeFault(w, err); cut {
+		s.p.EndCall(pc, platform.NewExchange(r.Method, r.URL.RequestURI(), c.body, status, "", nil), err, sinceMS(start))
+		return
+	}
 	var res answer
 	if err == nil {
 		res, err = success(v)
@@ -375,6 +379,8 @@ func (s *Server) run(rt Route, c *call, pc *platform.Call) (any, error) {
 		if err := c.checkOpenIDs(); err != nil {
 			return nil, err
 		}
+	} else if err := s.injectFault(rt, c, pc); err != nil {
+		return nil, err
 	}
 	return rt.handler(c)
 }

@@ -72,6 +72,8 @@ type Config struct {
 	Journal Journal `yaml:"journal"`
 	// Apps are the accounts the emulator plays WeChat for. A file must define at least one.
 	Apps []App `yaml:"apps"`
+	// Faults are fault rules active from the start (see faults.go). Default none.
+	Faults Faults `yaml:"faults"`
 }
 
 // Push configures delivery of user messages and events to the bot (protocol §1, §3.1, §10.2, §10.6).
@@ -511,6 +513,9 @@ func (c *Config) complete() {
 		}
 		if len(a.Agents) == 0 {
 			a.Agents = nil
+		}
+		if len(c.Faults.Rules) == 0 {
+			c.Faults.Rules = nil
 		}
 		if a.Format == "" {
 			a.Format = FormatXML

@@ -314,7 +314,7 @@ var _ = Describe("Parse", func() {
 
 	It("refuses a file that is not a mapping, and only for that", func() {
 		_, err := config.Parse("list.yaml", []byte("- a\n- b\n"))
-		Expect(err).To(MatchError(`list.yaml:1:1: expected a mapping, got a list (write it as key: value lines; its keys are listen, push, quota, api, kf, journal, apps)`))
+		Expect(err).To(MatchError(`list.yaml:1:1: expected a mapping, got a list (write it as key: value lines; its keys are listen, push, quota, api, kf, journal, apps, faults)`))
 	})
 
 	It("reports a file it cannot read", func() {

@@ -156,6 +156,7 @@ func (cfg *Config) validate(lineOf func(string) int) []*Error {
 	for i := range cfg.Apps {
 		cfg.Apps[i].validate(c, fmt.Sprintf("apps[%d]", i), aliases, appIDs, originalIDs)
 	}
+	cfg.validateFaults(c)
 	return c.errs
 }
 

@@ -75,6 +75,9 @@ func who(l platform.Line, user string) string {
 		}
 		return "agent"
 	case platform.FromSystem:
+		if l.Kind == platform.LineFault {
+			return "wxemu (fault)"
+		}
 		return "WeChat"
 	}
 	return l.From

@@ -127,12 +127,18 @@ func (a *Act) Received() []wire.Message {
 	return out
 }
 
-// Sends lists the customer-service sends to the user in the act, refused ones included.
+// Sends lists the customer-service sends to the user in the act, refused ones included. A call
+// a fault rule cut (an HTTP 5xx, a dropped connection) is not a send: WeChat never answered it,
+// and counting it with errcode 0 would pass a bot whose message never arrived; the journal
+// keeps it.
 func (a *Act) Sends() []SendRecord {
 	var out []SendRecord
 	for _, e := range a.entries(platform.KindAPI) {
 		c := e.API
 		if c == nil || c.Path != platform.PathCustomSend {
+			continue
+		}
+		if c.Injected != nil && c.Send == nil && c.Errcode == 0 {
 			continue
 		}
 		r := SendRecord{Seq: e.Seq, Via: c.Via, Errcode: c.Errcode, Errmsg: c.Errmsg, Detail: c.Detail}

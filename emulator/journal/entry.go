@@ -55,6 +55,16 @@ type Entry struct {
 type Push struct {
 	*push.Result
 	Probe string `json:"probe,omitempty"`
+	// Injected marks a push a fault rule made WeChat misbehave with: a duplicate delivery, or
+	// a delivery out of order.
+	Injected *Injected `json:"injected,omitempty"`
+}
+
+// Injected marks what a fault rule did to an API call or a push: the rule's id and its action
+// ("errcode -1 system error", "latency 2s, then HTTP 503", "duplicate delivery of push 12").
+type Injected struct {
+	Rule   string `json:"rule"`
+	Action string `json:"action"`
 }
 
 // Vias of an API call: who made it.
@@ -75,6 +85,8 @@ type APICall struct {
 	Errmsg  string            `json:"errmsg"`
 	Detail  string            `json:"detail,omitempty"`
 	Send    *rules.CustomSend `json:"send,omitempty"`
+	// Injected marks an answer a fault rule made, not WeChat's state.
+	Injected *Injected `json:"injected,omitempty"`
 	*Exchange
 }
 
@@ -168,7 +180,7 @@ func (e *Entry) measure() int {
 	switch {
 	case e.Push != nil && e.Push.Result != nil:
 		r := e.Push.Result
-		n += len(r.Request.Body) + len(r.Request.Plaintext) + len(r.UserSees) + len(e.Push.Probe)
+		n += len(r.Request.Body) + len(r.Request.Plaintext) + len(r.UserSees) + len(e.Push.Probe) + e.Push.Injected.size()
 		if r.Answer != nil {
 			n += len(r.Answer.Body) + len(r.Answer.Decrypted)
 		}
@@ -182,7 +194,7 @@ func (e *Entry) measure() int {
 			n += 64 + len(v.Message)
 		}
 	case e.API != nil:
-		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size()
+		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size() + e.API.Injected.size()
 		if e.API.Send != nil {
 			n += 256
 		}
@@ -201,6 +213,13 @@ func (e *Entry) measure() int {
 		n += len(e.Log.Function) + len(e.Log.Invocation) + len(e.Log.Text)
 	}
 	return n
+}
+
+func (i *Injected) size() int {
+	if i == nil {
+		return 0
+	}
+	return len(i.Rule) + len(i.Action)
 }
 
 func (x *Exchange) size() int {

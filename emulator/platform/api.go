@@ -58,6 +58,10 @@ type Call struct {
 	user  string
 	send  *CustomSend
 	noted bool
+	// faultChecked says a fault rule was looked for (InjectFault, opFault); injected is the one
+	// that fired.
+	faultChecked bool
+	injected     *Injected
 }
 
 type callKey struct{}
@@ -98,7 +102,11 @@ func NewExchange(method, url string, request []byte, status int, contentType str
 // EndCall journals a WeChat API call with its answer: err as Answer maps it, and the raw
 // exchange. It returns the entry.
 func (p *Platform) EndCall(c *Call, ex *Exchange, err error, durationMS float64) Entry {
-	return p.record(p.apiEntry(c.path, c.via, c.app, c.user, c.send, err, ex, durationMS))
+	e := p.apiEntry(c.path, c.via, c.app, c.user, c.send, err, ex, durationMS)
+	markInjected(&e, c.injected, err)
+	e = p.record(e)
+	p.noteFault(e, c.injected)
+	return e
 }
 
 // apiDone notes an API operation's outcome: on an HTTP call, for EndCall to journal with the
@@ -111,7 +119,11 @@ func (p *Platform) apiDone(ctx context.Context, path string, app *App, user stri
 		c.send = send
 		return
 	}
-	p.record(p.apiEntry(path, viaOf(ctx), app, user, send, err, nil, 0))
+	e := p.apiEntry(path, viaOf(ctx), app, user, send, err, nil, 0)
+	inj, _ := ctx.Value(injectedKey{}).(*Injected)
+	markInjected(&e, inj, err)
+	e = p.record(e)
+	p.noteFault(e, inj)
 }
 
 // noteCall names the app and user of an HTTP call whose operation journals nothing itself.
@@ -217,6 +229,11 @@ func urlPath(u string) string {
 // the follow, then the window and its quota, in that order (protocol §9). A message that passes
 // reaches the user's transcript. Every call is journaled once, however it was made.
 func (p *Platform) CustomSend(ctx context.Context, app *App, body []byte) (*CustomSend, error) {
+	ctx, ferr := p.opFault(ctx, PathCustomSend, app, body)
+	if ferr != nil {
+		p.apiDone(ctx, PathCustomSend, app, bodyUser(body), nil, ferr)
+		return nil, ferr
+	}
 	s, werr := rules.CheckCustomSend(wire.Kind(app.Kind), body, rules.SendLimits{MaxTextBytes: p.cfg.API.TextLimitBytes})
 	if werr != nil {
 		p.apiDone(ctx, PathCustomSend, app, "", nil, werr)
@@ -275,6 +292,11 @@ func windowDetail(err error, live []state.Grant) string {
 
 // Typing is /cgi-bin/message/custom/typing and /business/typing.
 func (p *Platform) Typing(ctx context.Context, app *App, body []byte) (*Typing, error) {
+	ctx, ferr := p.opFault(ctx, PathTyping, app, body)
+	if ferr != nil {
+		p.apiDone(ctx, PathTyping, app, bodyUser(body), nil, ferr)
+		return nil, ferr
+	}
 	t, werr := rules.CheckTyping(body)
 	if werr != nil {
 		p.apiDone(ctx, PathTyping, app, "", nil, werr)
@@ -298,6 +320,9 @@ func (p *Platform) Typing(ctx context.Context, app *App, body []byte) (*Typing, 
 
 // UploadMedia is /cgi-bin/media/upload; present is false when the body has no part "media".
 func (p *Platform) UploadMedia(ctx context.Context, app *App, typ, filename string, data []byte, present bool) (Media, error) {
+	if _, ferr := p.opFault(ctx, "/cgi-bin/media/upload", app, nil); ferr != nil {
+		return Media{}, ferr
+	}
 	if !present {
 		return Media{}, fmt.Errorf("the body is not multipart/form-data with a part named media: %w", state.ErrMediaMissing)
 	}

@@ -93,6 +93,11 @@ func Answer(err error) (code int, detail string, mapped bool) {
 	if errors.As(err, &we) {
 		return we.Code, we.Detail, true
 	}
+	var fa *FaultAnswer
+	if errors.As(err, &fa) {
+		// A 5xx or a dropped connection: no errcode reached the bot.
+		return 0, fa.Error(), true
+	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
 			return c.code, err.Error(), true

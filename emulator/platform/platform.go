@@ -22,6 +22,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
+	"github.com/wxemu/wxemu/emulator/fault"
 	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/random"
@@ -119,6 +120,10 @@ type Platform struct {
 	due dueTimer
 	fns functions
 	rec recording
+
+	faults *fault.Set // the fault rules; see fault.go
+	heldMu sync.Mutex // guards held
+	held   map[heldKey]*heldPush
 }
 
 // New builds a platform from options. It starts nothing but the clock timers it needs.
@@ -174,6 +179,8 @@ func New(opts Options) (*Platform, error) {
 			OpenIDInMPPlain: cfg.Push.OpenIDInMPPlain,
 		}),
 		byKey:       map[string]*App{},
+		faults:      fault.NewSet(cfg.Faults.Seed),
+		held:        map[heldKey]*heldPush{},
 		seed:        maphash.MakeSeed(),
 		people:      state.NewUsers(),
 		ledger:      state.NewLedger(rs, state.Combine(cfg.Quota.Combine)),
@@ -234,6 +241,9 @@ func New(opts Options) (*Platform, error) {
 		p.media.ImageLimit = int(cfg.API.ImageLimit)
 	}
 	p.seed0()
+	if err := p.configFaults(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -364,6 +374,7 @@ func (p *Platform) Reset() {
 	p.kf.Reset()
 	p.seed0()
 	p.mu.Unlock()
+	p.resetFaults()
 	p.control("reset: all state forgotten, configured users seeded again")
 	// The due timer was set on the time before the reset; set it again on the time after.
 	p.due.mu.Lock()

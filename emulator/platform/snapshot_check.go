@@ -128,7 +128,7 @@ func (p *Platform) checkSnapshot(s *Snapshot) error {
 		c.time(at+".created", m.Created)
 		c.time(at+".expires", m.Expires)
 	}
-	lineKinds := []string{state.LineMessage, state.LineEvent, state.LineReply, state.LineCustom, state.LineSystem}
+	lineKinds := []string{state.LineMessage, state.LineEvent, state.LineReply, state.LineCustom, state.LineSystem, state.LineFault}
 	froms := []string{state.FromUser, state.FromBot, state.FromAgent, state.FromSystem}
 	for i, t := range s.Transcripts {
 		at := fmt.Sprintf("transcripts[%d]", i)

@@ -64,6 +64,7 @@ const (
 	LineReply   = state.LineReply
 	LineCustom  = state.LineCustom
 	LineSystem  = state.LineSystem
+	LineFault   = state.LineFault
 )
 
 // The outcomes of a push.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wxemu/wxemu/emulator/fault"
 	"github.com/wxemu/wxemu/emulator/journal"
 	"github.com/wxemu/wxemu/emulator/push"
 	"github.com/wxemu/wxemu/emulator/rules"
@@ -121,6 +122,11 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	unlock()
 	p.pushKF(ctx, pushes)
 
+	pf := p.pushFault(app, openid, &m)
+	if pf != nil && pf.Push == fault.PushReorder {
+		in.Routed, in.Journal = RoutedHeld, p.hold(app, openid, &m, pf)
+		return in, nil
+	}
 	res, _ := p.deliverPush(ctx, app, openid, &m)
 	in.Result = res
 	unlock = p.lockUser(app.AppID, openid)
@@ -135,6 +141,7 @@ func (p *Platform) UserSends(ctx context.Context, appKey, openid string, m wire.
 	}
 	unlock()
 	p.pushKF(ctx, pushes)
+	p.afterPush(ctx, app, openid, res, e.Seq, pf)
 	return in, nil
 }
 

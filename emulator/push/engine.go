@@ -228,6 +228,14 @@ func NewTarget(app App) (*Target, error) {
 	return t, nil
 }
 
+// Number gives a user message without a MsgId the next one, as Push would: a message WeChat
+// holds back (a reorder fault) keeps its place in the numbering.
+func (e *Engine) Number(m *wire.Message) {
+	if !m.IsEvent() && m.MsgId == 0 && m.MsgIdText == "" {
+		m.MsgId = e.nextMsgID()
+	}
+}
+
 // nextMsgID numbers user messages that came without a MsgId.
 func (e *Engine) nextMsgID() int64 { return e.msgID.Add(1) }
 

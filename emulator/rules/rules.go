@@ -88,6 +88,10 @@ const (
 
 	VerifyEchostr = "verify.echostr"
 	VerifyStatus  = "verify.status"
+
+	// A duplicate delivery of a message (a fault rule's push: duplicate) the bot acted on again.
+	PushDuplicateReply = "push.duplicate.reply"
+	PushDuplicateSends = "push.duplicate.sends"
 )
 
 var catalog = map[string]Rule{}
@@ -97,6 +101,8 @@ func init() {
 		{PushTimeout, Error, "§3.1", "no answer within the deadline, on every attempt"},
 		{PushConnection, Error, "§3.1", "the callback URL could not be reached"},
 		{PushRetried, Warning, "§3.1", "the bot answered only after WeChat resent the message"},
+		{PushDuplicateReply, Error, "§3.1", "the bot answered a duplicate delivery (same MsgId, or FromUserName+CreateTime) with another reply than the first"},
+		{PushDuplicateSends, Error, "§3.1", "the bot made customer-service sends while answering a duplicate delivery: it did not dedupe by MsgId"},
 		{PushCanceled, Warning, "§3.1", "wxemu cut the push short (shutting down, or the push's requester went away); not the bot's doing"},
 		{PushAnswerUnreadable, Error, "§3.1", "the answer was cut off before its Content-Length, or its headers are over the limit"},
 		{ReplyStatus, Error, "§3.1", "the answer's HTTP status is not 200"},

@@ -53,6 +53,8 @@
 //	token_time  wall or virtual: the clock access tokens live on while the scenario runs
 //	          (the platform's setting, api.token_time, default wall, comes back when it
 //	          ends); the scenario runs alone
+//	faults    fault rules active while the scenario runs, see Faults; the scenario runs
+//	          alone
 //	steps     the list of steps, in order
 //
 // # Step keys
@@ -72,9 +74,12 @@
 //	tokens        expire: every access token of the app expires now (its next use answers
 //	              42001); revoke: every one becomes invalid (40001), as a reset of the
 //	              AppSecret does. The token APIs hand out new ones.
+//	faults        a list of fault rules to add from now on, or clear (remove the ones the
+//	              scenario added); see Faults
 //	reply         the bot's passive reply to the message, see Replies
-//	delivered_to  bot, agent, a kf account, or none (WeChat pushed it nowhere: an entry into
-//	              a Mini Program's chat with api.tempsession_every_entry: false)
+//	delivered_to  bot, agent, a kf account, none (WeChat pushed it nowhere: an entry into
+//	              a Mini Program's chat with api.tempsession_every_entry: false), or held (a
+//	              reorder fault holds it until the user's next message)
 //	user_sees     a text match of what the user sees of the reply (the failure line too)
 //	sends         the bot's customer-service sends to a user (/cgi-bin/message/custom/send),
 //	              see Sends
@@ -169,7 +174,8 @@
 // its step's sends were judged, before anything else happened for the user, is late (see
 // Verdicts). A list describes every send: its length is the count. Sends WeChat refused for
 // the access token (40001, 42001) count, with what they carried: a bot that refetches its token
-// shows [42001, 0].
+// shows [42001, 0]. A call a fault rule cut (status, drop) is not a send: WeChat never
+// answered it (the journal keeps it).
 //
 // # Pushes the bot receives
 //
@@ -257,6 +263,31 @@
 // event): no customer-service send may follow, watched for the quiet window, and at least as
 // long as the first delivery took to bring its last send plus the quiet window, and at least
 // sends.within.
+//
+// # Faults
+//
+// A fault rule makes WeChat misbehave the way it does on a bad day (package fault; the same
+// keys as faults.rules in the configuration and POST /_emu/v1/faults):
+//
+//	faults:
+//	  - {path: /cgi-bin/message/custom/send, errcode: -1, count: 1}    -1 system error, once
+//	  - {family: custom_send, errcode: 45009, after: 1, count: 2}      the 2nd and 3rd sends
+//	  - {family: custom_send, errcode: 40001, count: 1}                revokes the app's tokens
+//	  - {family: media, latency: 2s, probability: 0.5, seed: 7}        half the media calls, slow
+//	  - {family: kf, status: 503}                                       HTTP 503, empty body
+//	  - {path: /cgi-bin/message/custom/typing, drop: true}              connection closed
+//	  - {push: duplicate, user: alice, msgtype: text, count: 1}         delivered twice
+//	  - {push: reorder, user: alice, count: 1}                          held, delivered later
+//
+// Match: path or family (token, custom_send, typing, media, kf), app (default the scenario's),
+// user (a user of the scenario), msgtype (push rules). Action: errcode (any code of the
+// catalog; 40001 revokes and 42001 expires every token of the app, so the bot must fetch a new
+// one), status (5xx), latency (up to 60s, alone or before errcode, status or drop), drop, or push
+// (duplicate, reorder). Firing: count, after, probability (0..1) drawn from seed and the rule's
+// id. The first rule that fires on a call answers it. Answers a rule made are marked injected
+// in the journal and, for a user, in the transcript (a fault line the user does not see). A
+// duplicate delivery is judged: another reply than the first (push.duplicate.reply) or a
+// customer-service send while the bot answered it (push.duplicate.sends) is an error.
 //
 // # Running
 //

@@ -26,6 +26,7 @@ var library = map[string]string{
 	"msgsigonly":        "msgsigonly",
 	"sigonly":           "sigonly",
 	"tokencache":        "tokencache",
+	"faults":            "resilient",
 	"function":          "", // a cloud function its wxemu.yaml names, no bot
 }
 

@@ -163,8 +163,8 @@ func defaultName(file string, doc int) string {
 }
 
 var (
-	scenarioKeys = []string{"name", "app", "users", "vars", "tolerate", "checks", "serial", "token_time", "steps"}
-	stepKeys     = []string{"id", "name", "agent", "advance", "trigger", "tokens", "reply", "delivered_to", "user_sees", "sends", "bot_receives", "violations", "tolerate", "checks", "error"}
+	scenarioKeys = []string{"name", "app", "users", "vars", "tolerate", "checks", "serial", "token_time", "faults", "steps"}
+	stepKeys     = []string{"id", "name", "agent", "advance", "trigger", "tokens", "faults", "reply", "delivered_to", "user_sees", "sends", "bot_receives", "violations", "tolerate", "checks", "error"}
 	checkNames   = []string{"signature", "replay"}
 	triggerKinds = []string{"message", "click", "subscribe", "scan", "payment", "tempsession"}
 	tokenActions = []string{"expire", "revoke"}
@@ -264,6 +264,13 @@ func (d *decoder) scenario(root *yaml.Node, cfg *config.Config, doc int) *Scenar
 			}
 		}
 	}
+	if p, ok := byKey["faults"]; ok {
+		s.Faults = d.faults(p.value, "faults", s, cfg)
+		if len(s.Faults) > 0 && !s.Serial {
+			// Rules match every call of the app: no other scenario may run meanwhile.
+			s.Serial, s.SerialWhy = true, "it sets fault rules"
+		}
+	}
 	p, ok := byKey["steps"]
 	if !ok {
 		d.fail(n, "", "steps is missing", "add steps: a list of what happens, e.g. - alice: hi")
@@ -282,7 +289,7 @@ func (d *decoder) scenario(root *yaml.Node, cfg *config.Config, doc int) *Scenar
 	}
 	for i, item := range list.Content {
 		path := fmt.Sprintf("steps[%d]", i)
-		st := d.step(item, path, s, kind)
+		st := d.step(item, path, s, kind, cfg)
 		if st == nil {
 			continue
 		}
@@ -307,6 +314,8 @@ func (d *decoder) scenario(root *yaml.Node, cfg *config.Config, doc int) *Scenar
 				s.Serial, s.SerialWhy = true, fmt.Sprintf("it moves the clock (line %d)", st.Line)
 			case st.Agent != nil && st.Agent.Do == "status":
 				s.Serial, s.SerialWhy = true, fmt.Sprintf("it changes an agent's status (line %d)", st.Line)
+			case st.Faults != nil:
+				s.Serial, s.SerialWhy = true, fmt.Sprintf("it sets fault rules (line %d)", st.Line)
 			case st.Tokens != "":
 				// Every scenario's bot holds a token of the app.
 				s.Serial, s.SerialWhy = true, fmt.Sprintf("it makes the app's access tokens %s (line %d)", map[string]string{"expire": "expire", "revoke": "invalid"}[st.Tokens], st.Line)

@@ -134,6 +134,8 @@ func lineText(l platform.Line) string {
 		return s + ") " + l.Text
 	case platform.LineEvent:
 		return "(did) " + l.Text
+	case platform.LineFault:
+		return "(fault injected) " + l.Text
 	}
 	return l.Text
 }

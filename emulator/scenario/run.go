@@ -164,6 +164,8 @@ type run struct {
 	marks []uint64
 	// failed says the scenario has failed: late sends found from then on are listed, not failed.
 	failed bool
+	// faultIDs are the fault rules the scenario added, removed when it ends.
+	faultIDs []string
 }
 
 func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, s *Scenario) *ScenarioResult {
@@ -198,6 +200,12 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 		defer x.p.SetTokenTime(was)
 	}
 	defer x.cleanup()
+	if len(s.Faults) > 0 {
+		if _, err := x.addFaults(s.Faults); err != nil {
+			x.abort(0, "the scenario's fault rules were refused: "+err.Error())
+			return res
+		}
+	}
 	for i, st := range s.Steps {
 		if err := ctx.Err(); err != nil {
 			x.abort(i, "the run was stopped: "+err.Error())
@@ -270,6 +278,7 @@ func (x *run) transcripts() {
 // the clock's timers, with their journal entries.
 func (x *run) cleanup() {
 	ctx := context.Background()
+	x.clearFaults(ctx)
 	appID := x.app.AppID
 	users := sortedValues(x.openids)
 	// The waiting users leave first, so that an agent a session frees takes no user of this
@@ -403,6 +412,8 @@ func (x *run) step(ctx context.Context, st *Step) *StepResult {
 		x.triggerStep(st, sr, result)
 	case st.Tokens != "":
 		x.tokensStep(st, sr, result)
+	case st.Faults != nil:
+		x.faultsStep(ctx, st, sr, result)
 	}
 	if st.Sends != nil && st.Message == nil {
 		name, c := x.sendsCause(st, sr, start)

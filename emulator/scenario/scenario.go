@@ -21,6 +21,9 @@ type Scenario struct {
 	// TokenTime, when set, is the clock access tokens live on while the scenario runs: "wall"
 	// or "virtual". The scenario runs alone and puts the platform's setting back when it ends.
 	TokenTime string
+	// Faults are fault rules active while the scenario runs (top-level faults:); the scenario
+	// runs alone.
+	Faults []FaultSpec
 
 	// Serial says the scenario must run alone: it moves the one clock, changes an agent that
 	// other scenarios share, or asks to. SerialWhy says which, for the run's output.
@@ -74,6 +77,8 @@ type Step struct {
 	// Tokens is "expire" or "revoke": every access token of the app stops working, as if its
 	// 7200 s had passed (42001) or a new one had been fetched elsewhere (40001).
 	Tokens string
+	// Faults adds fault rules, or clears the scenario's.
+	Faults *FaultsAction
 
 	// What must follow.
 	Reply       *ReplyExpect
@@ -92,7 +97,7 @@ type Step struct {
 
 // HasAction reports whether the step does something, rather than only checking.
 func (s *Step) HasAction() bool {
-	return s.Message != nil || s.Agent != nil || s.Advance > 0 || s.Trigger != nil || s.Tokens != ""
+	return s.Message != nil || s.Agent != nil || s.Advance > 0 || s.Trigger != nil || s.Tokens != "" || s.Faults != nil
 }
 
 // ViolationExpect is a violation a step must cause: a rule, and when Severity is set, the

@@ -12,7 +12,7 @@ import (
 
 // step decodes one step: at most one action (a user's name, agent, advance or trigger) and the
 // expectations that go with it.
-func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *Step {
+func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind, cfg *config.Config) *Step {
 	r := resolve(n)
 	users := make([]string, 0, len(s.Users))
 	for _, u := range s.Users {
@@ -83,12 +83,16 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *
 					d.enumError(p.value, at, v, tokenActions)
 				}
 			}
+		case "faults":
+			actions = append(actions, p.key)
+			actionNode = p.knode
+			st.Faults = d.faultsStep(p.value, at, s, cfg)
 		case "reply":
 			st.Reply = d.reply(p.value, at)
 		case "delivered_to":
-			v, ok := d.str(p.value, at, "bot, agent, none or a kf account")
-			if ok && v != "bot" && v != "agent" && v != "none" && !strings.Contains(v, "@") && !hasTemplate(v) {
-				d.enumError(p.value, at, v, []string{"bot", "agent", "none"})
+			v, ok := d.str(p.value, at, "bot, agent, none, held or a kf account")
+			if ok && v != "bot" && v != "agent" && v != "none" && v != "held" && !strings.Contains(v, "@") && !hasTemplate(v) {
+				d.enumError(p.value, at, v, []string{"bot", "agent", "none", "held"})
 				ok = false
 			}
 			if ok {
@@ -120,7 +124,7 @@ func (d *decoder) step(n *yaml.Node, path string, s *Scenario, kind wire.Kind) *
 		d.fail(actionNode, path, fmt.Sprintf("a step does one thing, this one has %s", strings.Join(actions, " and ")), "split it into one step per action")
 	case len(actions) == 0 && st.Sends == nil && st.BotReceives == nil:
 		d.fail(n, path, "the step does nothing and checks nothing",
-			"give a user's action (alice: hi), agent:, advance:, trigger:, tokens:, or a check (sends:, bot_receives:)")
+			"give a user's action (alice: hi), agent:, advance:, trigger:, tokens:, faults:, or a check (sends:, bot_receives:)")
 	}
 	if st.Message == nil {
 		for key, set := range map[string]bool{"reply": st.Reply != nil, "delivered_to": st.DeliveredTo != "", "user_sees": st.UserSees != nil, "checks": st.Checks != nil} {

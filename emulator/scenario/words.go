@@ -44,6 +44,10 @@ func (x *run) describe(st *Step) string {
 			parts = append(parts, "capacity "+strconv.Itoa(*a.Capacity))
 		}
 		return fmt.Sprintf("agent %s: %s", a.Account, strings.Join(parts, ", "))
+	case st.Faults != nil && st.Faults.Clear:
+		return "faults: clear"
+	case st.Faults != nil:
+		return fmt.Sprintf("faults: add %d rule(s)", len(st.Faults.Add))
 	case st.Advance > 0:
 		return "advance " + fmtDuration(st.Advance.String())
 	case st.Trigger != nil:

@@ -22,6 +22,9 @@ const (
 	LineReply   = "reply"   // a passive reply
 	LineCustom  = "custom"  // a customer-service message sent through the API
 	LineSystem  = "system"  // a line WeChat itself shows, e.g. the failure line
+	// LineFault marks where a fault rule acted on a call or push about the user (wxemu's note,
+	// not something the user sees).
+	LineFault = "fault"
 )
 
 // Line is one thing the person on the phone saw (or did), in order.
@@ -36,8 +39,8 @@ type Line struct {
 }
 
 // Visible reports whether the user sees the line in the chat (events are things the user did,
-// not messages shown).
-func (l Line) Visible() bool { return l.Kind != LineEvent }
+// not messages shown; fault lines are wxemu's notes).
+func (l Line) Visible() bool { return l.Kind != LineEvent && l.Kind != LineFault }
 
 type userKey struct{ app, openid string }
 

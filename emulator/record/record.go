@@ -139,6 +139,7 @@ const (
 	kindAgent   = "agent"
 	kindAdvance = "advance"
 	kindTokens  = "tokens"
+	kindFaults  = "faults"
 	kindOther   = "other" // a control call that changed something and is no step (reset, import)
 	// kindReplay is WeChat's retry of a pushed message, asked for by hand: it is no step of its
 	// own; the step of the message gets checks: [replay] when the bot sent nothing again.
@@ -156,10 +157,12 @@ type action struct {
 	body   map[string]any
 	answer map[string]any
 
-	account, do string        // agent
-	advance     time.Duration // advance
-	tokens      string        // expire or revoke
-	trigger     string        // trigger kind
+	account, do string           // agent
+	advance     time.Duration    // advance
+	tokens      string           // expire or revoke
+	faults      []map[string]any // fault rules added; nil with clearFaults
+	clearFaults bool
+	trigger     string // trigger kind
 
 	obs []*journal.Entry // what was observed while and after it ran
 	// stray is what happened after it began to a user it did not concern, and that no action
@@ -210,6 +213,16 @@ func parseAction(e *journal.Entry) *action {
 		a.advance = d
 	case strings.HasPrefix(route, "/_emu/v1/apps/{app}/tokens/"):
 		a.kind, a.tokens = kindTokens, strings.TrimPrefix(route, "/_emu/v1/apps/{app}/tokens/")
+	case route == "/_emu/v1/faults" && method == "POST":
+		a.kind, a.app = kindFaults, ""
+		var one map[string]any
+		if json.Unmarshal([]byte(c.RequestBody), &one) == nil && one != nil {
+			a.faults = []map[string]any{one}
+		} else if json.Unmarshal([]byte(c.RequestBody), &a.faults) != nil || len(a.faults) == 0 {
+			a.kind = kindOther
+		}
+	case route == "/_emu/v1/faults" && method == "DELETE":
+		a.kind, a.app, a.clearFaults = kindFaults, "", true
 	case strings.Contains(route, "replay"):
 		a.kind = kindReplay
 	default:
@@ -529,6 +542,8 @@ func (d *doc) step(a *action) string {
 		lines = []string{"- advance: " + duration(a.advance)}
 	case kindTokens:
 		lines = []string{"- tokens: " + scalar(a.tokens)}
+	case kindFaults:
+		lines = d.faultsStep(a)
 	}
 	if len(lines) == 0 {
 		fmt.Fprintf(&b, "  # not replayed, no step can say it: %s\n", oneLine(a.e.Summary))
@@ -551,6 +566,38 @@ func (d *doc) step(a *action) string {
 		b.WriteString("  " + l + "\n")
 	}
 	return b.String()
+}
+
+// faultsStep writes the fault rules added, or their clearing, as a faults step. The rules keep
+// the keys they were given (a scenario takes the keys of POST /_emu/v1/faults), written as JSON,
+// which YAML reads; a rule's user becomes the user's name in the scenario. A rule of another app
+// than the document's is left to that app's scenario.
+func (d *doc) faultsStep(a *action) []string {
+	if a.clearFaults {
+		return []string{"- faults: clear"}
+	}
+	var rules []string
+	for _, r := range a.faults {
+		if app := str(r["app"]); app != "" && app != d.app.AppID && app != d.app.Alias {
+			continue
+		}
+		rule := make(map[string]any, len(r))
+		for k, v := range r {
+			rule[k] = v
+		}
+		if u := str(rule["user"]); u != "" {
+			rule["user"] = d.name(u)
+		}
+		text, err := json.Marshal(rule)
+		if err != nil {
+			continue
+		}
+		rules = append(rules, "  - "+string(text))
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	return append([]string{"- faults:"}, rules...)
 }
 
 // observed is what an action's entries say, sorted out.

@@ -299,6 +299,37 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring("# replay: wxemu run FILE --target-mp URL, or --function DIR for a cloud function"))
 	})
 
+	It("makes fault rules added or cleared a faults step of the app they concern, naming the user as the scenario does", func() {
+		began := t.mark()
+		t.control(began, "POST", "/_emu/v1/faults", "", "", map[string]any{"path": "/cgi-bin/message/custom/send", "errcode": -1, "count": 1, "user": alice},
+			map[string]any{"added": []any{}}, 200)
+		t.userSends(oa, alice, "push 1", push.Result{Outcome: push.None}, func() {
+			t.send(oa, alice, "message 1 of 1", -1, journal.ViaHTTP)
+			t.send(oa, alice, "message 1 of 1", 0, journal.ViaHTTP)
+		})
+		began = t.mark()
+		t.control(began, "POST", "/_emu/v1/faults", "", "", []any{
+			map[string]any{"family": "typing", "latency": "2s", "app": "mp"},
+			map[string]any{"push": "duplicate", "count": 1},
+		}, map[string]any{"added": []any{}}, 200)
+		began = t.mark()
+		t.control(began, "DELETE", "/_emu/v1/faults", "", "", nil, map[string]any{"cleared": 2}, 200)
+		began = t.mark()
+		t.control(began, "DELETE", "/_emu/v1/faults/{id}", "", "", nil, map[string]any{}, 200)
+		out, list := generate(t)
+		Expect(list).To(HaveLen(1))
+		steps := list[0].Steps
+		Expect(steps).To(HaveLen(4), out)
+		Expect(steps[0].Faults).NotTo(BeNil())
+		Expect(steps[0].Faults.Add).To(HaveLen(1))
+		Expect(steps[0].Faults.Add[0].Rule.User).To(Equal("alice"), "the openid becomes the scenario's user")
+		Expect(steps[1].Sends.Errcodes).To(Equal([]int{-1, 0}))
+		Expect(steps[2].Faults.Add).To(HaveLen(1), "the mp rule is left to the mp scenario")
+		Expect(steps[2].Faults.Add[0].Rule.Push).To(Equal("duplicate"))
+		Expect(steps[3].Faults.Clear).To(BeTrue())
+		Expect(out).To(ContainSubstring("# not replayed, no step does it: DELETE /_emu/v1/faults/{id}"))
+	})
+
 	It("writes as comments what a scenario cannot express, so that nothing observed is silently dropped", func() {
 		t.userSends(oa, alice, "hi", textReply("hello, hi"), func() {
 			t.add(journal.Entry{App: oa, User: alice, Summary: "POST /cgi-bin/message/custom/typing → ok",

@@ -118,6 +118,7 @@ type Platform struct {
 
 	due dueTimer
 	fns functions
+	obs observers // every entry recorded, as it is recorded (observe.go)
 }
 
 // New builds a platform from options. It starts nothing but the clock timers it needs.
@@ -380,6 +381,7 @@ func (p *Platform) record(e journal.Entry) journal.Entry {
 		e.Time = p.clock.Now()
 	}
 	e = p.journal.Add(e)
+	p.obs.notify(&e)
 	p.log.Debug(e.Summary, "seq", e.Seq, "kind", e.Kind(), "app", e.App, "user", e.User)
 	return e
 }

@@ -63,8 +63,9 @@ type Runner struct {
 	order       []int // the mix's order, by item
 	interval    time.Duration
 
-	shards []shard
-	pos    []int // each user's next step of the script; a user is held by one push at a time
+	shards  []shard
+	pos     []int    // each user's next step of the script; a user is held by one push at a time
+	openids []string // by user
 
 	issued  atomic.Int64 // pushes started or reserved
 	nextMix atomic.Uint64
@@ -149,6 +150,10 @@ func New(o Options) (*Runner, error) {
 	}
 	r := &Runner{o: o, app: app, shards: make([]shard, min(o.Users, numShards)), pos: make([]int, o.Users), api: map[apiKey]*APICount{}}
 	r.deadline, r.maxAttempts = o.Platform.PushLimits()
+	r.openids = make([]string, o.Users)
+	for i := range r.openids {
+		r.openids[i] = fmt.Sprintf("%s%06d", o.UserPrefix, i+1)
+	}
 	if o.Script == nil {
 		r.order = o.Mix.order()
 	}
@@ -165,7 +170,7 @@ func New(o Options) (*Runner, error) {
 func (r *Runner) App() *platform.App { return r.app }
 
 // OpenID is the openid of user i (from 0).
-func (r *Runner) OpenID(i int) string { return fmt.Sprintf("%s%06d", r.o.UserPrefix, i+1) }
+func (r *Runner) OpenID(i int) string { return r.openids[i] }
 
 // Run runs the load until the duration has passed or the pushes are made, waits for the pushes
 // in flight and the API calls that follow them, and reports. When ctx ends first, pushes in

@@ -175,6 +175,14 @@ var _ = Describe("wxemu load", func() {
 		Expect(rep.apiCount("/cgi-bin/token", 0)).To(BeNumerically(">=", 1))
 	})
 
+	It("loads a Mini Program cloud function, its cloud.openapi sends counted by errcode", func() {
+		s, rep := runLoad("--function", "../fixtures/functions/kf", "--users", "2", "--pushes", "6")
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		Expect(rep.Sent).To(BeNumerically("==", 6))
+		Expect(rep.Failed).To(BeZero())
+		Expect(rep.apiCount("/cgi-bin/message/custom/send", 0)).To(BeNumerically("==", 6), "the kf function answers each text with one send")
+	})
+
 	It("keeps the open model's rate: every push is sent, and those without a free user are late", func() {
 		url := startSampleBot("--bot", "slow", "--delay", "100ms", "--quiet")
 		s, rep := runLoad("--target", url, "--users", "1", "--rate", "20/s", "--duration", "1s")

@@ -162,7 +162,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		appKey = script.App
 	}
 	if appKey == "" {
-		appKey = cfg.Apps[0].Alias
+		appKey = defaultLoadApp(&o, cfg)
 	}
 	ca, ok := cfg.App(appKey)
 	if !ok {
@@ -322,6 +322,22 @@ func startLoadTarget(o *loadOptions, cfg *config.Config, ca *config.App, stdout,
 		}
 	}
 	return emu, stop, -1
+}
+
+// defaultLoadApp is the app a run without --app or a scenario loads: the app of the first
+// --function, the first Mini Program when only --target-mp is given, else the first app.
+func defaultLoadApp(o *loadOptions, cfg *config.Config) string {
+	if fo, err := o.functions.options(cfg); err == nil && len(fo.Extra) > 0 {
+		return fo.Extra[0].App
+	}
+	if o.targets.mp != "" && o.targets.oa == "" {
+		for _, a := range cfg.Apps {
+			if a.Kind == "mp" {
+				return a.Alias
+			}
+		}
+	}
+	return cfg.Apps[0].Alias
 }
 
 // loadProgress prints the run so far to w every second, until stop.

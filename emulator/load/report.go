@@ -135,9 +135,13 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 
 // WriteText writes the report for a person.
 func (rep *Report) WriteText(w io.Writer) {
-	how := fmt.Sprintf("closed model, %d users, %d at a time", rep.Users, rep.Concurrency)
+	users := strconv.Itoa(rep.Users) + " users"
+	if rep.Users == 1 {
+		users = "1 user"
+	}
+	how := fmt.Sprintf("closed model, %s, %d at a time", users, rep.Concurrency)
 	if rep.Model == "open" {
-		how = fmt.Sprintf("open model, %s pushes/s over %d users", fmtNum(rep.Rate), rep.Users)
+		how = fmt.Sprintf("open model, %s pushes/s over %s", fmtNum(rep.Rate), users)
 	}
 	what := "mix " + rep.Mix
 	if rep.Script != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/wxemu/wxemu/emulator"
 	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/harness"
+	"github.com/wxemu/wxemu/emulator/platform"
 )
 
 // serveExec holds the flags of serve --exec and what it started.
@@ -67,25 +68,26 @@ func (x *serveExec) prepare() (string, error) {
 // when serve cannot go on.
 func (x *serveExec) startBots(ctx context.Context, emu *emulator.Emulator, stderr io.Writer) int {
 	if x.botCommand != "" {
-		apps := emu.Apps()
-		bot, err := harness.StartBot(harness.BotSpec{Command: x.botCommand, Env: botEnv(emu, apps[0].Alias, x.port, x.callback), Output: stderr})
+		// The bot's own credentials (WXEMU_APPID, WXEMU_TOKEN …) are those of the first app it
+		// serves: the first app the config and --target leave without a bot.
+		var own *platform.App
+		for _, a := range emu.Apps() {
+			if a.URL == x.callback {
+				own = a
+				break
+			}
+		}
+		if own == nil {
+			fmt.Fprintf(stderr, "wxemu serve: --exec-bot: every app has a bot already (url: in the config, or --target); the one it would start would get no pushes\n")
+			return exitUsage
+		}
+		bot, err := harness.StartBot(harness.BotSpec{Command: x.botCommand, Env: botEnv(emu, own.Alias, x.port, x.callback), Output: stderr})
 		if err != nil {
 			fmt.Fprintf(stderr, "wxemu serve: --exec-bot: %v\n", err)
 			return exitFail
 		}
 		x.bot = bot
-		token := ""
-		for _, a := range apps {
-			if a.URL == x.callback {
-				token = a.Token
-				break
-			}
-		}
-		if token == "" {
-			fmt.Fprintf(stderr, "wxemu serve: --exec-bot: every app has a bot already; the one started at %s gets no pushes\n", x.callback)
-			return exitUsage
-		}
-		if err := bot.WaitReady(ctx, x.callback, token, x.readyTimeout); err != nil {
+		if err := bot.WaitReady(ctx, x.callback, own.Token, x.readyTimeout); err != nil {
 			fmt.Fprintf(stderr, "wxemu serve: --exec-bot: %s\n", notReady(err))
 			return exitFail
 		}

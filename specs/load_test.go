@@ -3,9 +3,11 @@ package specs_test
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 )
 
@@ -213,6 +215,17 @@ var _ = Describe("wxemu load", func() {
 		s := wxemu("load", "--target", url, "--users", "2", "--duration", "2500ms", "--progress")
 		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
 		Expect(string(s.Err.Contents())).To(MatchRegexp(`wxemu load: +\d+s +\d+ sent +\d+/s +p50 \S+ +p99 \S+ +failed 0 +violations 0 +API errors 0`))
+	})
+
+	It("stops on SIGINT, cuts the pushes in flight and exits 130 without a report", func() {
+		url := startSampleBot("--bot", "slow", "--delay", "2s", "--quiet")
+		s, err := gexec.Start(wxemuCommand("load", "--target", url, "--users", "2", "--duration", "20s", "--progress"), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(s.Err, 10*time.Second).Should(gbytes.Say(`wxemu load: +\d+s`))
+		s.Interrupt()
+		Eventually(s, 10*time.Second).Should(gexec.Exit(130))
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`wxemu load: interrupted; \d+ messages sent, the pushes in flight cut; no report`))
+		Expect(s.Out.Contents()).To(BeEmpty())
 	})
 
 	DescribeTable("refuses a wrong command line with a precise message (exit 2)",

@@ -187,6 +187,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 
 	sig := newSignalStop()
+	sig.cmd = "load"
 	defer sig.stop()
 	emu, stopAll, code := startLoadTarget(&o, cfg, ca, stdout, stderr, sig)
 	if code >= 0 {
@@ -211,7 +212,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	rep := runner.Run(sig.ctx)
 	stopProgress()
 	if sig.signal() != nil {
-		return sig.stopped(stderr, fmt.Sprintf("%d messages sent; no report", rep.Sent))
+		return sig.stopped(stderr, fmt.Sprintf("%d messages sent, the pushes in flight cut; no report", rep.Sent))
 	}
 	rep.Judge(th)
 	if o.json {

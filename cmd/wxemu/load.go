@@ -76,7 +76,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.app, "app", "", "the app whose bot is loaded, alias or appid (default: the scenario's, else the first app)")
 	fs.StringVar(&o.mode, "mode", "", "push in this encryption `MODE` (plain, compat, safe) instead of the config's")
 	fs.IntVar(&o.users, "users", 10, "how many users send; each sends one message at a time")
-	fs.Var(&o.rate, "rate", "open model: start `R` pushes per second (200 or 200/s) whatever the bot does; a push with no free user starts late and is counted")
+	fs.Var(&o.rate, "rate", "open model: start `R` pushes per second (200 or 200/s) whatever the bot does; a push with no free user starts late (counted), and those left at the end are counted as unsent")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "closed model: how many users send at once, each its next message when the last is answered (default --users)")
 	fs.DurationVar(&o.duration, "duration", 0, "how long pushes start (e.g. 30s); default 10s unless --pushes is given")
 	fs.IntVar(&o.pushes, "pushes", 0, "stop after this many pushes")
@@ -386,7 +386,9 @@ would have retried or given up on; the violations by rule; the bot's API calls b
 
 The closed model (default) keeps --concurrency users sending, each its next message as soon as
 the last is answered. The open model (--rate) starts pushes at a fixed rate whatever the bot
-does; a push that finds no free user starts late, and is counted as late, never dropped.
+does; a push that finds no free user starts late and is counted as late, and the pushes still
+waiting for one at the end are counted as unsent: nothing is dropped silently, and the run ends
+on time.
 
 --mix names message types (text, image, voice, video, shortvideo, location, link,
 miniprogrampage) and events (click, view, subscribe, scan, user_enter_tempsession, …) with their

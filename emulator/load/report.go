@@ -32,6 +32,9 @@ type Report struct {
 	// Late are the pushes of the open model that started behind their time (no user was free).
 	Late      int64   `json:"late"`
 	MaxLateMS float64 `json:"max_late_ms"`
+	// Unsent are the pushes of the open model that were due and found no user free before the
+	// run's end: the bot did not keep up with the rate.
+	Unsent int64 `json:"unsent"`
 
 	Counts
 	Latency     Latency `json:"latency_ms"`
@@ -153,7 +156,8 @@ func (rep *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "throughput   %d messages in %.1f s: %s per second\n", rep.Sent, rep.ElapsedS, fmtNum(rep.Throughput))
 	if rep.Model == "open" {
-		fmt.Fprintf(w, "late         %d pushes started behind their time (max %s late): no user was free\n", rep.Late, fmtDur(msDur(rep.MaxLateMS)))
+		fmt.Fprintf(w, "late         %d pushes started behind their time (max %s late), %d due were not sent before the end: no user was free\n",
+			rep.Late, fmtDur(msDur(rep.MaxLateMS)), rep.Unsent)
 	}
 	fmt.Fprintf(w, "outcomes     %d replied · %d success/empty · %d transferred · %d failed (the user saw the failure line)",
 		rep.Replied, rep.None, rep.Transferred, rep.FailedOutcome)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type Runner struct {
 
 	late    atomic.Int64
 	lateMax atomic.Int64 // nanoseconds
+	unsent  atomic.Int64 // open model: due, and not sent before the end
 
 	apiMu    sync.Mutex // guards api
 	api      map[apiKey]*APICount
@@ -158,7 +160,7 @@ func New(o Options) (*Runner, error) {
 		r.order = o.Mix.order()
 	}
 	if o.Rate > 0 {
-		r.interval = time.Duration(float64(time.Second) / o.Rate)
+		r.interval = max(time.Duration(float64(time.Second)/o.Rate), time.Nanosecond)
 	}
 	for i := range r.shards {
 		r.shards[i].violations = map[string]*RuleCount{}
@@ -226,6 +228,13 @@ func (r *Runner) lateAfter() time.Duration { return max(r.interval, 10*time.Mill
 
 // open is the open model: push k is due at start + k/rate, taken by the next idle user.
 func (r *Runner) open(ctx context.Context, idle chan int, end time.Time, wg *sync.WaitGroup) {
+	var over <-chan struct{} // closed at the end of the run; nil (never) without a duration
+	if !end.IsZero() {
+		done := make(chan struct{})
+		t := clock.Real{}.AfterFunc(end.Sub((clock.Real{}).Now()), func() { close(done) })
+		defer t.Stop()
+		over = done
+	}
 	for k := 0; ; k++ {
 		due := r.start.Add(time.Duration(k) * r.interval)
 		if !end.IsZero() && !due.Before(end) || r.o.Pushes > 0 && k >= r.o.Pushes {
@@ -238,6 +247,11 @@ func (r *Runner) open(ctx context.Context, idle chan int, end time.Time, wg *syn
 		select {
 		case u = <-idle:
 		case <-ctx.Done():
+			return
+		case <-over:
+			// Deviation: a push still waiting for a free user when the run ends is not sent;
+			// it and the pushes due after it are counted (unsent), so the run ends on time.
+			r.unsent.Store(int64(r.scheduled() - k))
 			return
 		}
 		if late := (clock.Real{}).Now().Sub(due); late > r.lateAfter() {
@@ -259,6 +273,19 @@ func (r *Runner) open(ctx context.Context, idle chan int, end time.Time, wg *syn
 			idle <- u
 		}()
 	}
+}
+
+// scheduled is how many pushes the open model's run has due: one per interval until the end,
+// at most Pushes.
+func (r *Runner) scheduled() int {
+	n := math.MaxInt
+	if r.o.Duration > 0 {
+		n = int((r.o.Duration + r.interval - 1) / r.interval)
+	}
+	if r.o.Pushes > 0 {
+		n = min(n, r.o.Pushes)
+	}
+	return n
 }
 
 // sleep waits d, or less when ctx ends; it reports whether ctx is still going.
@@ -493,6 +520,7 @@ func (r *Runner) report(pushed time.Duration, interrupted bool) *Report {
 		Counts:      p.Counts,
 		Interrupted: interrupted,
 		Late:        r.late.Load(),
+		Unsent:      r.unsent.Load(),
 		MaxLateMS:   ms(time.Duration(r.lateMax.Load())),
 		DeadlineMS:  ms(r.deadline),
 		MaxAttempts: r.maxAttempts,

@@ -204,6 +204,9 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "load", "%v", err)
 	}
+	// Deviation: wxemu load collects garbage at 9× its live heap (GOGC=800 unless GOGC is
+	// set): its memory is bounded and small, and the pushes get the CPU.
+	defer load.TuneGC()()
 	showProgress := o.progress || !o.json && isTerminal(stderr)
 	stopProgress := func() {}
 	if showProgress {

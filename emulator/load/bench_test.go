@@ -146,6 +146,8 @@ func BenchmarkLoadInterleaved(b *testing.B) {
 }
 
 func loadInterleaved(b *testing.B, u string) {
+	// As wxemu load runs: the collector's target of the command (load.TuneGC), for both loops.
+	defer load.TuneGC()()
 	p := benchPlatform(b, u)
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
@@ -188,6 +190,7 @@ func BenchmarkLoadMemory(b *testing.B) {
 		}
 		return least
 	}
+	defer load.TuneGC()() // as wxemu load runs; the heap is read after a collection
 	const warmup, run = 10 * time.Second, 60 * time.Second
 	for i := 0; i < b.N; i++ {
 		r, err := load.New(load.Options{Platform: p, Users: 50, Concurrency: benchConcurrency, Duration: run, Settle: time.Nanosecond})

@@ -7,6 +7,7 @@
 		if ($(i+1) == "plain-vs-bare-%") plainPct = $i
 		if ($(i+1) == "safe-vs-plain-%") safePct = $i
 		if ($(i+1) == "send-vs-bare-%") sendPct = $i
+		if ($(i+1) == "load-vs-bare-%") loadPct[name] = $i
 		if ($(i+1) ~ /-(ms|MiB)$/) metric[name, $(i+1)] = $i
 	}
 }
@@ -52,6 +53,19 @@ END {
 		ms = ns["BenchmarkStart"] / 1e6
 		printf "%-48s %8.1f ms     target < 100 ms      %s\n", "wxemu serve: start to ready", ms, verdict(ms < 100)
 	} else print "wxemu serve: start to ready                      missing"
+	# BenchmarkLoadInterleaved: wxemu load with full verdicts against a bare sign/POST/parse loop,
+	# batches in turn against the same in-process bot; BenchmarkLoadMemory: a one-minute load run,
+	# the live heap after a 10 s warm-up against the heap at the end.
+	lp = "BenchmarkLoadInterleaved/samplebot"
+	if (lp in loadPct) printf "%-48s %8.1f %%     target >= 80 %%      %s\n", "wxemu load, full verdicts / bare loop", loadPct[lp], verdict(loadPct[lp] >= 80)
+	else print "wxemu load, full verdicts / bare loop            missing"
+	lp = "BenchmarkLoadInterleaved/trivialbot"
+	if (lp in loadPct) printf "%-48s %8.1f %%     (for reference: a bot that does nothing)\n", "  against a trivial bot", loadPct[lp]
+	if (("BenchmarkLoadMemory", "growth-MiB") in metric) {
+		g = metric["BenchmarkLoadMemory", "growth-MiB"]
+		printf "%-48s %8.1f MiB    target < 16 MiB      %s\n", "wxemu load, 1 min: heap growth after warm-up", g, verdict(g < 16)
+		printf "%-48s %8.1f MiB    (at 10 s; %.1f MiB at the end)\n", "  live heap", metric["BenchmarkLoadMemory", "start-heap-MiB"], metric["BenchmarkLoadMemory", "end-heap-MiB"]
+	} else print "wxemu load, 1 min: heap growth after warm-up     missing"
 	# BenchmarkSoak: 3,000 pushes to a bot answering 1 MiB bodies, each journaled, in a process of
 	# their own; once the journal is full its peak resident set must stop growing.
 	if (("BenchmarkSoak", "peak-rss-MiB") in metric) {

@@ -11,7 +11,7 @@ import (
 )
 
 // subcommands are every command of wxemu; the help and the golden files cover each.
-var subcommands = []string{"serve", "run", "send", "verify", "user", "clock", "journal", "token", "record", "faults", "apps", "help", "version"}
+var subcommands = []string{"serve", "run", "load", "send", "verify", "user", "clock", "journal", "token", "record", "faults", "apps", "help", "version"}
 
 var _ = Describe("wxemu's help", func() {
 	It("prints the help once, on stdout, for help, -h and --help", func() {
@@ -58,7 +58,7 @@ var _ = Describe("wxemu's help", func() {
 		func(cmd string) string { return cmd },
 		Entry(nil, "serve"), Entry(nil, "run"), Entry(nil, "send"), Entry(nil, "verify"), Entry(nil, "user"),
 		Entry(nil, "clock"), Entry(nil, "journal"), Entry(nil, "token"), Entry(nil, "faults"), Entry(nil, "apps"), Entry(nil, "help"),
-		Entry(nil, "version"), Entry(nil, "record"),
+		Entry(nil, "version"), Entry(nil, "record"), Entry(nil, "load"),
 	)
 
 	It("covers every command with a golden file", func() {

@@ -51,6 +51,7 @@ func commands() []command {
 	return []command{
 		{"serve", groupEmulator, "run the emulated WeChat: its API for your bot, the control API, pushes to your bot", runServe},
 		{"run", groupEmulator, "run YAML scenarios against a bot, on an emulator of its own (CI)", runRun},
+		{"load", groupEmulator, "load a bot with many users, on an emulator of its own: throughput, latency, violations", runLoad},
 		{"send", groupOneShot, "push one message or event to a callback URL and judge the bot's reply", runSend},
 		{"verify", groupOneShot, "make the GET handshake WeChat makes against a callback URL", runVerify},
 		{"user", groupRemote, "act as a user: send a message or event, open a window; show the transcript", runUser},

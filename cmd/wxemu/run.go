@@ -134,6 +134,8 @@ type signalStop struct {
 
 	mu  sync.Mutex // guards sig
 	sig os.Signal
+
+	cmd string // the command its messages name; "" is run
 }
 
 func newSignalStop() *signalStop {
@@ -174,13 +176,17 @@ func (s *signalStop) stopped(stderr io.Writer, what string) int {
 	if ss, ok := sig.(syscall.Signal); ok {
 		n = int(ss)
 	}
+	cmd := s.cmd
+	if cmd == "" {
+		cmd = "run"
+	}
 	switch sig {
 	case syscall.SIGPIPE:
-		fmt.Fprintf(stderr, "wxemu run: the output was closed (SIGPIPE); %s\n", what)
+		fmt.Fprintf(stderr, "wxemu %s: the output was closed (SIGPIPE); %s\n", cmd, what)
 	case os.Interrupt:
-		fmt.Fprintf(stderr, "wxemu run: interrupted; %s\n", what)
+		fmt.Fprintf(stderr, "wxemu %s: interrupted; %s\n", cmd, what)
 	default:
-		fmt.Fprintf(stderr, "wxemu run: stopped by %s; %s\n", sig, what)
+		fmt.Fprintf(stderr, "wxemu %s: stopped by %s; %s\n", cmd, sig, what)
 	}
 	return 128 + n
 }

@@ -34,6 +34,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	faultSeed := fs.Uint64("fault-seed", 0, "the `SEED` of fault rules that give none (overrides faults.seed of the config)")
 	var af accessFlags
 	af.register(fs)
+	var sx serveExec
+	sx.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: wxemu serve [--target URL] [--target-mp URL] [--function [APP=]DIR] [--config FILE]
                    [--addr ADDR] [flags]
@@ -47,6 +49,14 @@ Program cloud function (云函数) unmodified, its cloud.openapi calls served by
 Act on it from another terminal with wxemu user, clock, journal and token, e.g.
   wxemu user alice send text hi
   wxemu journal -f
+
+With --exec CMD, serve runs CMD (sh -c) once the emulator listens and the bots answer their
+handshake, with WXEMU_API_BASE, WXEMU_URL, WXEMU_CONTROL_URL, WXEMU_JOURNAL_STREAM,
+WXEMU_CONTROL_TOKEN (when set), WXEMU_APP_<ALIAS>_APPID, _SECRET, _TOKEN, _AESKEY (and _KIND,
+_MODE, _FORMAT, _ORIGINAL_ID) and WXEMU_APPS (all apps as JSON) in its environment; streams its
+output, passes SIGINT and SIGTERM to it, stops everything when it exits, writes --export-on-exit,
+and exits with its status (128 + N when signal N ended it). --exec-bot CMD starts the bot too,
+as wxemu run --exec does.
 
 Flags:
 `)
@@ -83,7 +93,11 @@ Flags:
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	urls, err := tg.resolve(cfg, "")
+	fallback, err := sx.prepare()
+	if err != nil {
+		return usageError(stderr, "serve", "%v", err)
+	}
+	urls, err := tg.resolve(cfg, fallback)
 	if err != nil {
 		return usageError(stderr, "serve", "%v", err)
 	}
@@ -114,16 +128,36 @@ Flags:
 	if !isLoopback(listen) {
 		warnExposed(stderr, listen, access.Token, generated)
 	}
-	if access.Token != "" {
-		fmt.Fprintf(stdout, "control token %s — the control API needs Authorization: Bearer TOKEN; the wxemu commands send $%s\n", access.Token, controlTokenEnv)
+	// With --exec the command's output is serve's stdout; the banner goes to stderr.
+	banner := stdout
+	if sx.command != "" {
+		banner = stderr
 	}
-	printBanner(stdout, emu, defaultEmuURL)
+	defer sx.stopBot(stderr) // after emu.Close below: its idle connections would hold the bot
+	ctx, stopWaits := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := sx.startBots(ctx, emu, stderr)
+	stopWaits()
+	if code >= 0 {
+		_ = emu.Close()
+		return code
+	}
+	if access.Token != "" {
+		fmt.Fprintf(banner, "control token %s — the control API needs Authorization: Bearer TOKEN; the wxemu commands send $%s\n", access.Token, controlTokenEnv)
+	}
+	printBanner(banner, emu, defaultEmuURL)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	s := <-sig
-	fmt.Fprintf(stdout, "wxemu serve: %s, stopping\n", s)
+	execStatus := -1
+	if sx.command != "" {
+		fmt.Fprintf(stderr, "wxemu serve: running %s\n", sx.command)
+		execStatus = sx.runCommand(emu, access.Token, stdout, stderr)
+		fmt.Fprintf(stderr, "wxemu serve: the command exited with status %d, stopping\n", execStatus)
+	} else {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		s := <-sig
+		fmt.Fprintf(stdout, "wxemu serve: %s, stopping\n", s)
+	}
 
 	// Stop accepting and let the calls in flight end (a send waiting for its push), so that the
 	// export holds what they did; one that takes longer is cut by Close.
@@ -138,12 +172,17 @@ Flags:
 			fmt.Fprintf(stderr, "wxemu serve: --export-on-exit %s: %v\n", *exportPath, err)
 			status = exitFail
 		} else {
-			fmt.Fprintf(stdout, "wxemu serve: state written to %s\n", *exportPath)
+			fmt.Fprintf(banner, "wxemu serve: state written to %s\n", *exportPath)
 		}
 	}
 	if err := emu.Close(); err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: stop: %v\n", err)
 		status = exitFail
+	}
+	// serve --exec exits with the command's status; a failure of serve's own turns a passing
+	// command's 0 into 1, never a failing command's status into 0.
+	if execStatus > 0 || execStatus == 0 && status == exitOK {
+		return execStatus
 	}
 	return status
 }

@@ -124,6 +124,7 @@ type Platform struct {
 	faults *fault.Set // the fault rules; see fault.go
 	heldMu sync.Mutex // guards held
 	held   map[heldKey]*heldPush
+	obs    observers // every entry recorded, as it is recorded (observe.go)
 }
 
 // New builds a platform from options. It starts nothing but the clock timers it needs.
@@ -392,6 +393,7 @@ func (p *Platform) record(e journal.Entry) journal.Entry {
 		e.Time = p.clock.Now()
 	}
 	e = p.journal.Add(e)
+	p.obs.notify(&e)
 	p.log.Debug(e.Summary, "seq", e.Seq, "kind", e.Kind(), "app", e.App, "user", e.User)
 	return e
 }

@@ -243,7 +243,8 @@ func (m *Message) Check(kind Kind) error {
 		}
 		return fmt.Errorf("unknown MsgType %q", m.MsgType)
 	}
-	pub := t.public()
+	// Only the name and the kinds are read: no copy of the type, which every push would pay.
+	pub := InboundType{MsgType: t.msgType, Event: t.event, Kinds: t.kinds}
 	name := pub.Name()
 	if !pub.Receives(kind) {
 		var who []string

@@ -8,6 +8,7 @@
 		if ($(i+1) == "safe-vs-plain-%") safePct = $i
 		if ($(i+1) == "send-vs-bare-%") sendPct = $i
 		if ($(i+1) ~ /-(ms|MiB)$/) metric[name, $(i+1)] = $i
+		if ($(i+1) == "behind") metric[name, "behind"] = $i
 	}
 }
 function verdict(ok) { return ok ? "ok" : "BELOW TARGET" }
@@ -59,4 +60,12 @@ END {
 		printf "%-48s %8.1f MiB    target < bound %.0f MiB + 64 MiB  %s\n", "soak: peak heap against 1 MiB answers", heap, bound, verdict(heap < bound + 64)
 		printf "%-48s %8.1f MiB    (for reference)\n", "  journal held", metric["BenchmarkSoak", "journal-MiB"]
 	} else print "soak: peak heap against 1 MiB answers           missing"
+	# BenchmarkConsoleLoad: the web console in headless chromium, 10,000 journal entries held.
+	c = "BenchmarkConsoleLoad"
+	if ((c, "load-ms") in metric) {
+		ms = metric[c, "load-ms"]
+		printf "%-48s %8.1f ms     target < 1000 ms     %s\n", "console: open with 10,000 journal entries", ms, verdict(ms < 1000)
+		gap = metric[c, "frame-gap-ms"]; behind = metric[c, "behind"]
+		printf "%-48s %8.1f ms     target < 200 ms, 0 behind (%d)  %s\n", "console: longest frame at 1,000 entries/s", gap, behind, verdict(gap < 200 && behind == 0)
+	} else print "console: open with 10,000 journal entries       missing (needs chromium)"
 }

@@ -80,6 +80,7 @@ export class Journal {
       if (this.matches(e)) this.shown.push(brief(e));
     }
     this.pending = [];
+    if (this.all.length) document.body.dataset.lastSeq = String(this.all[this.all.length - 1].seq);
     if (this.all.length > KEEP * 1.1) {
       const cut = this.all.length - KEEP;
       const oldest = this.all[cut].seq;

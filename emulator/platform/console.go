@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -261,9 +260,6 @@ func clipToken(v string) string {
 	return v
 }
 
-// ErrNothingExpires: no window, session, token or media file expires on the virtual clock.
-var ErrNothingExpires = errors.New("nothing expires")
-
 // AdvanceToExpiry moves the virtual clock to the moment the next expiry of kind (any kind when
 // empty) has passed, and returns it. A token that lives on wall time is skipped: the virtual
 // clock cannot bring it nearer.
@@ -287,7 +283,7 @@ func (p *Platform) AdvanceToExpiry(kind string) (Expiry, error) {
 	if kind != "" {
 		what = "no " + kind
 	}
-	return Expiry{}, NotFound("%s expires on the virtual clock (%w); tokens on wall time (api.token_time: wall) are not moved by it", what, ErrNothingExpires)
+	return Expiry{}, NotFound("%s expires on the virtual clock; tokens on wall time (api.token_time: wall) do not come nearer by it", what)
 }
 
 // TokenState is an access token that may still be valid, as the state export has it.

@@ -90,6 +90,15 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#journal-list") }, 5*time.Second).Should(ContainSubstring("push"))
 		p.screenshot("phone")
 
+		// The bot's typing shows as the phone's "typing…" line while it is on.
+		user := p.eval(`document.querySelector('#user-picker').value`)
+		tok := getJSON(base + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)["access_token"].(string)
+		Expect(p.eval(`document.querySelector('#typing').hidden`)).To(Equal("true"))
+		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"Typing"}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("false"))
+		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"CancelTyping"}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("true"))
+
 		// An event from the form: a menu CLICK with its key.
 		Expect(p.do(chromedp.Click(chromedp.CSS("#more summary")))).To(Succeed())
 		Expect(p.do(chromedp.SetValue(chromedp.CSS("#event-kind"), "CLICK"))).To(Succeed())

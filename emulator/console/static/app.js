@@ -4,7 +4,7 @@ import * as api from './api.js';
 import { h, fmtTime, fmtLeft } from './dom.js';
 import { Journal } from './journal.js';
 import { inspect } from './inspector.js';
-import { kindsFor, renderFields, messageOf, renderLine } from './phone.js';
+import { kindsFor, renderFields, messageOf, renderLine, media } from './phone.js';
 
 const $ = (id) => document.getElementById(id);
 const st = { apps: [], app: null, user: '', clock: null, clockAt: 0, users: [] };
@@ -113,8 +113,13 @@ let chatSig = '';
 async function refreshChat() {
   const chat = $('chat');
   if (!st.user) { chat.replaceChildren(h('p', { class: 'hint' }, 'No user yet: add one above.')); return; }
-  const t = await api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/transcript?app=${encodeURIComponent(st.app.appid)}`);
-  const sig = st.app.appid + st.user + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '');
+  const [t, md] = await Promise.all([
+    api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/transcript?app=${encodeURIComponent(st.app.appid)}`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+  ]);
+  media.clear();
+  for (const f of md.media) media.add(f.media_id);
+  const sig = st.app.appid + st.user + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
   if (sig === chatSig) return;
   chatSig = sig;
   chat.replaceChildren(...t.lines.map(renderLine));
@@ -238,7 +243,7 @@ async function refreshLimits() {
   ]);
   if (same('limits', [st.app.appid, st.user, ex.expiries.map(({ in: _in, ...x }) => x), g.grants])) return;
   const now = nowVirtual();
-  const kids = [h('h3', {}, `Windows of ${st.user || '—'}`)];
+  const kids = [h('h3', {}, 'Windows'), h('p', { class: 'hint' }, `of ${st.user || '—'}, the bot's customer-service messages count against them`)];
   if (!g.grants.length) kids.push(h('p', { class: 'hint' }, 'No open window: the bot cannot send this user customer-service messages.'));
   for (const w of g.grants) {
     const max = w.max < 0 ? null : w.max;

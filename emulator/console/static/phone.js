@@ -37,13 +37,16 @@ export function messageOf(kind, box) {
 const mediaRe = /^\[(image|voice|video|mpnews) ([^\]\s]+)\](.*)$/;
 
 // renderLine is one transcript line as the phone shows it.
+// media holds the ids of the media files wxemu keeps, whose bytes the phone can show.
+export const media = new Set();
+
 export function renderLine(l) {
   const who = l.from;
   if (l.kind === 'system') {
     return h('div', { class: 'sys' + (l.kf_account ? ' handover' : ' failure') }, l.text);
   }
   if (l.kind === 'event') {
-    return h('div', { class: 'evt' }, `· ${l.msgtype || 'event'} ${l.text.replace(/^\(|\)$/g, '')} ·`);
+    return h('div', { class: 'evt' }, `· ${(l.text || l.msgtype || 'event').replace(/^\(|\)$/g, '')} ·`);
   }
   const mine = who === 'user';
   const cls = 'bubble ' + (mine ? 'me' : who === 'agent' ? 'agent' : 'bot');
@@ -58,18 +61,18 @@ export function renderLine(l) {
 function content(l) {
   const t = l.text || '';
   const m = t.match(mediaRe);
-  if (m && m[1] === 'image') {
+  if (m && m[1] === 'image' && media.has(m[2])) {
     return h('figure', { class: 'media' }, h('img', { src: '/_emu/v1/media/' + encodeURIComponent(m[2]), alt: 'image ' + m[2], loading: 'lazy' }), h('figcaption', {}, '图片 ' + m[2]));
   }
-  if (m) return h('div', { class: 'card' }, h('strong', {}, { voice: '🔊 语音', video: '▶ 视频', mpnews: '图文' }[m[1]] || m[1]), ' ', m[2], m[3]);
+  if (m) return h('div', { class: 'card' }, h('strong', {}, { image: '[图片]', voice: '[语音]', video: '[视频]', mpnews: '[图文]' }[m[1]] || m[1]), ' ', m[2], m[3]);
   if (t.startsWith('[news] ')) {
     const titles = t.slice(7).split(' | ');
     return h('div', { class: 'card news' }, ...titles.map((x, i) => h(i ? 'div' : 'strong', { class: i ? 'sub' : '' }, x)));
   }
-  if (t.startsWith('[music]')) return h('div', { class: 'card' }, h('strong', {}, '♪ 音乐'), ' ', t.slice(7));
+  if (t.startsWith('[music]')) return h('div', { class: 'card' }, h('strong', {}, '[音乐]'), ' ', t.slice(7));
   if (t.startsWith('[miniprogrampage]')) return h('div', { class: 'card mp' }, h('div', { class: 'sub' }, '小程序'), h('strong', {}, t.slice(17).trim()));
-  if (t.startsWith('[location]')) return h('div', { class: 'card' }, h('strong', {}, '📍 位置'), ' ', t.slice(10));
-  if (t.startsWith('[link]')) return h('div', { class: 'card' }, h('strong', {}, '🔗 链接'), ' ', t.slice(6));
+  if (t.startsWith('[location]')) return h('div', { class: 'card' }, h('strong', {}, '[位置]'), ' ', t.slice(10));
+  if (t.startsWith('[link]')) return h('div', { class: 'card' }, h('strong', {}, '[链接]'), ' ', t.slice(6));
   if (t.startsWith('[msgmenu]') || t.includes('\n')) return h('div', { class: 'text' }, t);
   return h('div', { class: 'text' }, t);
 }

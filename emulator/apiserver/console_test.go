@@ -78,7 +78,7 @@ var _ = Describe("the control API for the console", func() {
 			replay := e.get("/_emu/v1/journal/" + seqOf(a)).JSON["entry"].(map[string]any)
 			Expect(replay["summary"]).To(HavePrefix("replay of #" + seq + ": "))
 			Expect(replay["data"].(map[string]any)["message"]).To(HaveKeyWithValue("MsgId", orig["MsgId"]), "the same MsgId, as a retry")
-			Expect(e.get("/_emu/v1/users/"+alice+"/transcript?app=oa").JSON["lines"]).To(HaveLen(2), "the user saw the answer once")
+			Expect(e.get("/_emu/v1/users/" + alice + "/transcript?app=oa").JSON["lines"]).To(HaveLen(2), "the user saw the answer once")
 		})
 
 		It("refuses to replay what is not a push", func() {
@@ -109,7 +109,7 @@ var _ = Describe("the control API for the console", func() {
 			for _, s := range sigs {
 				Expect(s).To(HaveKeyWithValue("valid", true))
 			}
-			Expect(e.get("/_emu/v1/users/"+alice+"/transcript?app=oa").JSON["lines"]).To(HaveLen(2))
+			Expect(e.get("/_emu/v1/users/" + alice + "/transcript?app=oa").JSON["lines"]).To(HaveLen(2))
 		})
 
 		It("fills in the header an edit leaves out", func() {
@@ -295,5 +295,3 @@ var _ = Describe("serving the console", func() {
 		Expect(code).To(Equal(401), "the data does")
 	})
 })
-
-

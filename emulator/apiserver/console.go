@@ -18,6 +18,8 @@ func (s *Server) SetConsole(h http.Handler) { s.console = h }
 
 // isConsole reports whether r asks for the console: under ConsolePath, or / from a browser. An
 // API client calling / (no text/html in Accept) keeps WeChat's answer.
+// Deviation: WeChat answers / with an errcode whatever the client (protocol §7.2); wxemu shows a
+// browser its console there, since no bot's HTTP client asks for text/html.
 func (s *Server) isConsole(r *http.Request) bool {
 	if s.console == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false

@@ -303,6 +303,8 @@ $('reset').addEventListener('click', async () => {
   await act('/_emu/v1/reset');
   $('state-status').textContent = 'reset';
   chatSig = '';
+  // The journal was emptied too.
+  journal.load((await api.get('/_emu/v1/journal?brief=true')).entries);
 });
 
 function download(blob, name) {
@@ -358,6 +360,11 @@ $('stop-record').addEventListener('click', async () => {
 const journal = new Journal({
   list: $('journal-list'), spacer: $('journal-spacer'), count: $('journal-count'),
   filters: { app: $('f-app'), user: $('f-user'), kind: $('f-kind'), verdict: $('f-verdict'), text: $('f-text'), follow: $('f-follow') },
+  onGap: async (since) => {
+    try {
+      journal.merge((await api.get('/_emu/v1/journal?brief=true&since=' + since)).entries);
+    } catch { /* the next gap tries again */ }
+  },
   onPick: (seq, focus) => {
     inspect($('inspector'), seq, { apps: st.apps, onPushed: () => {} });
     if (focus) $('inspector').focus();

@@ -5,12 +5,13 @@ const ROW = 26; // px, fixed: the list computes positions instead of measuring
 const KEEP = 50000; // entries kept in the page; older ones fall out, as the journal's own ring
 
 export class Journal {
-  constructor({ list, spacer, count, filters, onPick }) {
+  constructor({ list, spacer, count, filters, onPick, onGap }) {
     this.list = list;
     this.spacer = spacer;
     this.count = count;
     this.f = filters;
     this.onPick = onPick;
+    this.onGap = onGap; // called with the last seq held before entries the stream skipped
     this.all = [];
     this.shown = [];
     this.pending = [];
@@ -36,6 +37,15 @@ export class Journal {
     this.all = entries.slice(-KEEP);
     this.refilter();
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  // merge adds entries fetched to fill a gap, in order, each once.
+  merge(entries) {
+    const seen = new Set(this.all.map(e => e.seq));
+    const add = entries.filter(e => !seen.has(e.seq));
+    if (!add.length) return;
+    this.all = this.all.concat(add).sort((a, b) => a.seq - b.seq).slice(-KEEP);
+    this.refilter();
   }
 
   // add queues entries from the stream; they are shown on the next frame, all at once.
@@ -73,13 +83,19 @@ export class Journal {
   flush() {
     if (!this.pending.length) return;
     const atBottom = this.f.follow.checked;
-    const last = this.all.length ? this.all[this.all.length - 1].seq : 0;
+    let last = this.all.length ? this.all[this.all.length - 1].seq : 0;
+    const held = last;
+    let gap = false;
     for (const e of this.pending) {
       if (e.seq <= last) continue;
+      // The stream drops entries for a reader that falls behind; the list fetches them.
+      if (held && e.seq > last + 1) gap = true;
+      last = e.seq;
       this.all.push(brief(e));
       if (this.matches(e)) this.shown.push(brief(e));
     }
     this.pending = [];
+    if (gap && this.onGap) this.onGap(held);
     if (this.all.length) document.body.dataset.lastSeq = String(this.all[this.all.length - 1].seq);
     if (this.all.length > KEEP * 1.1) {
       const cut = this.all.length - KEEP;

@@ -108,6 +108,21 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("CLICK MENU_HELP"))
 	})
 
+	It("shows a cloud function's invocation and its openapi calls", func() {
+		base, _ := serve("--function", "../fixtures/functions/kf")
+		p := open(base)
+		p.eval(`(document.querySelector('#app-picker').value = '` + config.DemoMPAppID + `', document.querySelector('#app-picker').dispatchEvent(new Event('change')), 1)`)
+		Eventually(func() string { return p.text("#phone-peer") }, 5*time.Second).Should(HavePrefix("mp · "))
+		p.sendMessage("push 1")
+		Eventually(func() string { return p.text("#chat") }, 20*time.Second).Should(ContainSubstring("message 1 of 1"))
+		got := p.inspect("push text")
+		Expect(got).To(ContainSubstring("function kf"))
+		Expect(got).To(MatchRegexp(`(?i)attempts \(1\)`))
+		got = p.inspect("cloud: POST")
+		Expect(got).To(ContainSubstring("errcode 0 — ok · via cloud"))
+		Expect(got).To(ContainSubstring(`"content": "message 1 of 1"`))
+	})
+
 	It("shows the grey line and the violation when the bot fails", func() {
 		base, _ := serve("--target", "oa="+startSampleBot("--bot", "malformed"))
 		p := open(base)
@@ -279,7 +294,7 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(string(yaml)).To(ContainSubstring("hello, hi"))
 		file := filepath.Join(GinkgoT().TempDir(), "recorded.yaml")
 		Expect(os.WriteFile(file, yaml, 0o644)).To(Succeed())
-		run := wxemu("run", file, "--target", "oa="+bot)
+		run := wxemu("run", "--target", "oa="+bot, file)
 		Eventually(run, 30*time.Second).Should(gexec.Exit(0), string(run.Out.Contents()))
 	})
 

@@ -214,6 +214,8 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
 		p.click("button", "Reply")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
+		// The agent's message is a customer-service send: the inspector says which window let it through.
+		Expect(p.inspect("agent: POST")).To(MatchRegexp(`errcode 0 — ok · via agent[\s\S]*the message window opened .*: 4 of 5 sends left after it, open until`))
 		Expect(p.text("#chat")).To(ContainSubstring("客服小王 为你服务"))
 		p.screenshot("agents")
 

@@ -49,6 +49,27 @@ var _ = Describe("the control API for the console", func() {
 			Expect(a.JSON["errcode"]).To(And(HaveKeyWithValue("errcode", 45015.0), HaveKeyWithValue("errmsg", "response out of time limit or subscription is canceled"), HaveKeyWithValue("in_catalog", true)))
 		})
 
+		It("records the window a send used, and why a send was refused", func() {
+			tk := e.token(oa)
+			e.say(oa, alice, "hi")
+			Expect(e.sendText(tk, alice, "one").errcode()).To(Equal(0))
+			Expect(e.sendText(tk, bob, "none").errcode()).To(Equal(45015))
+			entries := e.get("/_emu/v1/journal?kind=api").JSON["entries"].([]any)
+			var ok, refused map[string]any
+			for _, en := range entries {
+				d := en.(map[string]any)["data"].(map[string]any)
+				if d["path"] == "/cgi-bin/message/custom/send" && d["errcode"] == 0.0 {
+					ok = d
+				}
+				if d["errcode"] == 45015.0 {
+					refused = d
+				}
+			}
+			Expect(ok["window"]).To(And(HaveKeyWithValue("trigger", "message"), HaveKeyWithValue("remaining", 4.0), HaveKeyWithValue("max", 5.0)))
+			Expect(refused).NotTo(HaveKey("window"))
+			Expect(refused["detail"]).To(ContainSubstring("no open window"))
+		})
+
 		It("refuses a sequence number that is not one, and says which entries it holds", func() {
 			Expect(e.get("/_emu/v1/journal/abc")).To(And(HaveField("Status", 400), HaveField("Raw", ContainSubstring(`journal entry \"abc\": a sequence number`))))
 			Expect(e.get("/_emu/v1/journal/0").Status).To(Equal(400))

@@ -75,6 +75,9 @@ type APICall struct {
 	Errmsg  string            `json:"errmsg"`
 	Detail  string            `json:"detail,omitempty"`
 	Send    *rules.CustomSend `json:"send,omitempty"`
+	// Window is the window a customer-service send used, as it is after the send: its trigger,
+	// the sends left of its quota, its end. What decided a refused send is in Detail.
+	Window *state.Grant `json:"window,omitempty"`
 	*Exchange
 }
 
@@ -181,6 +184,9 @@ func (e *Entry) measure() int {
 		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size()
 		if e.API.Send != nil {
 			n += 256
+		}
+		if e.API.Window != nil {
+			n += 64
 		}
 	case e.KF != nil:
 		n += 128

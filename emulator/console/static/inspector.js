@@ -4,7 +4,7 @@
 // errcode. Any push can be replayed or edited and resent, any exchange copied as cURL.
 
 import * as api from './api.js';
-import { h, pre, copy } from './dom.js';
+import { h, pre, copy, fmtTime } from './dom.js';
 
 let rules = null;
 async function ruleCatalog() {
@@ -177,7 +177,13 @@ function apiView(e, d) {
   const meaning = d.errcode ? d.errcode.errmsg || '(no text in the catalog)' : a.errmsg;
   out.push(h('p', { class: a.errcode ? 'outcome o-failed' : 'outcome o-reply' },
     `errcode ${a.errcode} — ${meaning}` + (a.via !== 'http' ? ` · via ${a.via}` : '')));
-  if (a.detail) out.push(section('What decided it', h('p', { class: 'detail' }, a.detail)));
+  if (a.window) {
+    const w = a.window;
+    const left = w.max < 0 ? 'unlimited sends' : `${w.remaining} of ${w.max} sends left after it`;
+    out.push(section('What decided it', h('p', { class: 'detail' },
+      `the ${w.trigger} window opened ${fmtTime(w.opened)}: ${left}, open until ${fmtTime(w.expires)}`)));
+  }
+  if (a.detail) out.push(section(a.window ? 'Detail' : 'What decided it', h('p', { class: 'detail' }, a.detail)));
   if (a.send) out.push(section('Decoded body', pre(JSON.stringify(a.send, null, 2))));
   if (a.method) out.push(...exchangeView(a));
   return out;

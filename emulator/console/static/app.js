@@ -378,7 +378,12 @@ function refreshAll() {
     try {
       await refreshClock();
       const tasks = [refreshChat(), refreshAgents(), refreshLimits(), refreshState(), refreshRecording(),
-        api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid)).then(r => { st.users = r.users; refreshTyping(); })];
+        api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid)).then(async r => {
+          // A user added on the phone becomes WeChat's with their first message.
+          if (r.users.length !== st.users.length) await loadUsers(st.user);
+          st.users = r.users;
+          refreshTyping();
+        })];
       const res = await Promise.allSettled(tasks);
       const bad = res.find(r => r.status === 'rejected');
       $('conn').dataset.err = bad ? bad.reason.message : '';

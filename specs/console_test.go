@@ -85,6 +85,12 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 	It("sends a message from the phone and shows the bot's reply", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)
+		// The accessible names are a contract: each names exactly one control.
+		for _, c := range [][2]string{{"combobox", "App"}, {"combobox", "User"}, {"textbox", "Message"}, {"button", "Send"},
+			{"button", "+30 min"}, {"button", "+48 h"}, {"region", "Journal"}, {"region", "Agents"}, {"button", "Record"},
+			{"log", "Chat"}, {"log", "Journal entries"}} {
+			p.byName(c[0], c[1])
+		}
 		p.sendMessage("hi")
 		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(And(ContainSubstring("hi"), ContainSubstring("hello, hi")))
 		Eventually(func() string { return p.text("#journal-list") }, 5*time.Second).Should(ContainSubstring("push"))
@@ -226,6 +232,27 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(q["sessions"]).To(BeEmpty())
 	})
 
+	It("switches a session to another agent and closes it, and sets an agent online", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.eval(`(document.querySelector('#user-picker').value = 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M', document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		p.click("checkbox", "kf3@wxemu_demo online")
+		Eventually(func() any { return agentOf(base, "kf3@wxemu_demo")["online"] }, 5*time.Second).Should(BeTrue())
+
+		p.sendMessage("人工 kf1@wxemu_demo")
+		p.click("button", "Accept as 客服小王")
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
+		sw := p.byName("combobox", "Switch o6_bmjrPTlm6_2sgVt7hMZOPfL2M to")
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(sw), "kf3@wxemu_demo"))).To(Succeed())
+		p.click("button", "Switch")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("switched from kf1@wxemu_demo to kf3@wxemu_demo"))
+		Eventually(func() []any { return agentOf(base, "kf3@wxemu_demo")["sessions"].([]any) }, 5*time.Second).Should(HaveLen(1))
+		p.click("button", "Close")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("结束了会话"))
+		Expect(getJSON(base + "/_emu/v1/queue?app=oa")["sessions"]).To(BeEmpty())
+	})
+
 	It("shows the windows and what is left of their quota, and their end after +48 h", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)
@@ -334,6 +361,17 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 
 // chromedpContext holds the suite's browser, set in BeforeAll.
 type chromedpContext struct{ ctx context.Context }
+
+// agentOf is an agent as GET /_emu/v1/agents shows it.
+func agentOf(base, account string) map[string]any {
+	for _, a := range getJSON(base + "/_emu/v1/agents?app=oa")["agents"].([]any) {
+		if a.(map[string]any)["kf_account"] == account {
+			return a.(map[string]any)
+		}
+	}
+	Fail("no agent " + account)
+	return nil
+}
 
 func mustGet(url string) []byte {
 	resp, err := http.Get(url)

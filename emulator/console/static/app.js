@@ -160,13 +160,15 @@ $('next-expiry').addEventListener('click', async () => {
 
 // ---- agents
 async function refreshAgents() {
-  const [ag, q] = await Promise.all([
+  const [ag, q, ex] = await Promise.all([
     api.get('/_emu/v1/agents?app=' + encodeURIComponent(st.app.appid)),
     api.get('/_emu/v1/queue?app=' + encodeURIComponent(st.app.appid)),
+    api.get('/_emu/v1/expiries'),
   ]);
-  if (same('agents', [st.app.appid, ag, q])) return;
+  // A session's end as the emulator counts it (kf.session_timeout, kf.session_anchor).
+  const ends = new Map(ex.expiries.filter(x => x.kind === 'session' && x.app === st.app.appid).map(x => [x.openid, new Date(x.at).getTime()]));
+  if (same('agents', [st.app.appid, ag, q, [...ends]])) return;
   const now = nowVirtual();
-  const timeout = 30 * 60 * 1000;
   const body = $('agents-body');
   const kids = [];
   kids.push(h('h3', {}, `Waiting (${q.count})`));
@@ -187,7 +189,7 @@ async function refreshAgents() {
         toggle(`${a.kf_account} auto-accept`, 'auto-accept', a.auto_accept, (v) => api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/status`, { app: st.app.appid, auto_accept: v })),
         h('span', { class: 'hint' }, `${a.accepted_case}/${a.capacity} sessions`)));
     for (const s of a.sessions) {
-      const end = new Date(s.created).getTime() + timeout;
+      const end = ends.get(s.openid) || new Date(s.created).getTime() + 30 * 60 * 1000;
       const form = h('form', { class: 'inline' },
         h('label', { class: 'sr-only', for: `reply-${a.kf_id}-${s.openid}` }, `Reply to ${s.openid} as ${a.kf_account}`),
         h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14' }),

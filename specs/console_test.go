@@ -2,9 +2,11 @@ package specs_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -174,6 +176,21 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.sendMessage("hi")
 		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
 		p.inspect("text")
+
+		// Copy as cURL gives a command that reaches the bot as WeChat did.
+		p.eval(`(navigator.clipboard.writeText = (t) => { window.__copied = t; return Promise.resolve() }, 1)`)
+		p.click("button", "Copy as cURL")
+		Eventually(func() string { return p.eval(`window.__copied || ''`) }, 5*time.Second).Should(HavePrefix("curl -X POST 'http://127.0.0.1:"))
+		curl := p.eval(`window.__copied`)
+		Expect(curl).To(ContainSubstring("msg_signature="))
+		Expect(curl).To(ContainSubstring("--data-binary '<xml>"))
+		if _, err := exec.LookPath("curl"); err == nil {
+			out, err := exec.Command("sh", "-c", curl+" -s").CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+			Expect(string(out)).To(ContainSubstring("<Encrypt><![CDATA["), "the bot answered the copied request")
+		} else {
+			fmt.Fprintln(GinkgoWriter, "curl is not installed: the copied command is checked by its form only")
+		}
 
 		p.click("button", "Replay")
 		Eventually(func() string { return p.text("#inspector .status") }, 10*time.Second).Should(MatchRegexp(`replayed as #\d+: reply`))

@@ -220,6 +220,11 @@ var _ = Describe("the control API for the console", func() {
 			Expect(media).To(HaveLen(1))
 			Expect(media[0]).To(And(HaveKeyWithValue("media_id", id), HaveKeyWithValue("url", "/_emu/v1/media/"+id), Not(HaveKey("data"))))
 			Expect(e.get("/_emu/v1/media/" + id).Raw).To(Equal(png))
+			resp, err := http.Get(e.base + "/_emu/v1/media/" + id)
+			Expect(err).NotTo(HaveOccurred())
+			resp.Body.Close()
+			Expect(resp.Header.Get("X-Content-Type-Options")).To(Equal("nosniff"))
+			Expect(resp.Header.Get("Content-Security-Policy")).To(HavePrefix("sandbox"), "a file is never run in the console's origin")
 			Expect(e.get("/_emu/v1/apps/nope/media").Status).To(Equal(404))
 		})
 

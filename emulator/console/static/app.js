@@ -35,7 +35,9 @@ async function loadApps() {
 }
 
 async function loadUsers(keep) {
-  const users = (await api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid))).users;
+  // By name, then openid: the configured people (alice, bob, carol) first, in a stable order.
+  const users = (await api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid))).users
+    .sort((a, b) => (a.name ? 0 : 1) - (b.name ? 0 : 1) || (a.name || a.openid).localeCompare(b.name || b.openid));
   st.users = users;
   const picker = $('user-picker');
   const want = keep || st.user || sessionStorage.getItem('wxemu.user');

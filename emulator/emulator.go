@@ -11,6 +11,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/apiserver"
 	"github.com/wxemu/wxemu/emulator/cloudfn"
+	"github.com/wxemu/wxemu/emulator/console"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/push"
 )
@@ -50,7 +51,9 @@ func New(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{p: p, api: apiserver.New(p, opts.Logger), timeouts: Timeouts{}.withDefaults()}, nil
+	api := apiserver.New(p, opts.Logger)
+	api.SetConsole(console.Handler(""))
+	return &Emulator{p: p, api: api, timeouts: Timeouts{}.withDefaults()}, nil
 }
 
 // NewWithFunctions builds an emulator that also runs cloud functions: the configuration's and

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	pushTimeout := fs.Duration("push-timeout", 0, "override the reply deadline of the config (e.g. 1s for fast CI)")
 	verbose := fs.Bool("v", false, "log every journal entry to stderr")
 	faultSeed := fs.Uint64("fault-seed", 0, "the `SEED` of fault rules that give none (overrides faults.seed of the config)")
+	consoleDir := fs.String("console-dir", "", "serve the web console's files from this `DIR` (e.g. emulator/console/static) instead of the built-in ones, while developing it")
 	var af accessFlags
 	af.register(fs)
 	var sx serveExec
@@ -121,6 +123,12 @@ Flags:
 		}
 	}
 	emu.SetControlAccess(access)
+	if *consoleDir != "" {
+		if st, err := os.Stat(filepath.Join(*consoleDir, "index.html")); err != nil || st.IsDir() {
+			return usageError(stderr, "serve", "--console-dir %s: no index.html there; give the console's folder, e.g. emulator/console/static", *consoleDir)
+		}
+		emu.SetConsoleDir(*consoleDir)
+	}
 	if err := emu.Start(listen); err != nil {
 		fmt.Fprintf(stderr, "wxemu serve: %v\n", err)
 		return exitFail
@@ -217,7 +225,8 @@ func exportState(p *platform.Platform, path string) error {
 func printBanner(w io.Writer, emu *emulator.Emulator, defaultBase string) {
 	base := emu.URL()
 	fmt.Fprintf(w, "wxemu %s — the WeChat API is at %s (instead of https://api.weixin.qq.com)\n", readBuildInfo().short(), base)
-	fmt.Fprintf(w, "control API %s/_emu/v1 · journal stream %s/_emu/v1/journal/stream · clock %s\n\n", base, base, emu.Now().Format(time.RFC3339))
+	fmt.Fprintf(w, "control API %s/_emu/v1 · journal stream %s/_emu/v1/journal/stream · clock %s\n", base, base, emu.Now().Format(time.RFC3339))
+	fmt.Fprintf(w, "web console %s\n\n", emu.ConsoleURL())
 	var withBot []*platform.App
 	for _, a := range emu.Apps() {
 		kind, flag := "Official Account", "--target URL"

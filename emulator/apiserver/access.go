@@ -57,7 +57,7 @@ func (s *Server) guardControl(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	origin := r.Header.Get("Origin")
-	if origin != "" {
+	if origin != "" && !sameOrigin(r, origin) {
 		if !ca.allowsOrigin(origin) {
 			s.refuseControl(w, r, http.StatusForbidden, fmt.Sprintf(
 				"the control plane refuses calls from web pages: Origin %q is not allowed; to allow it, start wxemu serve with --cors-origin %s", origin, origin))

@@ -74,6 +74,17 @@ func (s *Server) routes() []Route {
 		{get, "/_emu/v1/faults", Control, NoBody, listFaults},
 		{del, "/_emu/v1/faults", Control, NoBody, clearFaults},
 		{del, "/_emu/v1/faults/{id}", Control, NoBody, deleteFault},
+
+		// The control plane's routes for the web console (console.go serves its files).
+		{get, "/_emu/v1/journal/{seq}", Control, NoBody, journalEntry},
+		{post, "/_emu/v1/journal/{seq}/replay", Control, NoBody, replayEntry},
+		{post, "/_emu/v1/journal/{seq}/resend", Control, JSONBody, resendEntry},
+		{get, "/_emu/v1/expiries", Control, NoBody, listExpiries},
+		{post, "/_emu/v1/clock/next", Control, NoBody, advanceToExpiry},
+		{get, "/_emu/v1/apps/{app}/tokens", Control, NoBody, appTokens},
+		{get, "/_emu/v1/apps/{app}/media", Control, NoBody, appMedia},
+		{get, "/_emu/v1/errcodes", Control, NoBody, listErrcodes},
+		{get, "/_emu/v1/rules", Control, NoBody, listRules},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +58,8 @@ type Server struct {
 	// draining is closed by EndStreams, which ends the journal streams; once guards it.
 	draining  chan struct{}
 	drainOnce sync.Once
+	// console serves the web console's files; nil: no console (SetConsole).
+	console http.Handler
 }
 
 // Option configures a Server.
@@ -106,6 +109,10 @@ func New(p *platform.Platform, log *slog.Logger, opts ...Option) *Server {
 // before any route sees the request, unknown /_emu/ paths included.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.isConsole(r) {
+			s.serveConsole(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/_emu/") && !s.guardControl(w, r) {
 			return
 		}
@@ -232,7 +239,15 @@ func (s *Server) openAPIApp(rt Route, c *call) *platform.App {
 
 func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
 
-func (c *call) pathVar(name string) string { return mux.Vars(c.r)[name] }
+// The router matches the encoded path (UseEncodedPath), so a variable is unescaped here: a
+// client that writes kf1%40wxemu_demo means kf1@wxemu_demo.
+func (c *call) pathVar(name string) string {
+	v := mux.Vars(c.r)[name]
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
 
 // decode reads the JSON body of a WeChat API route into v: 44002 when empty, 47001 when not a
 // JSON object of v's field types.

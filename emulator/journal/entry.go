@@ -87,6 +87,9 @@ type APICall struct {
 	Send    *rules.CustomSend `json:"send,omitempty"`
 	// Injected marks an answer a fault rule made, not WeChat's state.
 	Injected *Injected `json:"injected,omitempty"`
+	// Window is the window a customer-service send used, as it is after the send: its trigger,
+	// the sends left of its quota, its end. What decided a refused send is in Detail.
+	Window *state.Grant `json:"window,omitempty"`
 	*Exchange
 }
 
@@ -197,6 +200,9 @@ func (e *Entry) measure() int {
 		n += len(e.API.Path) + len(e.API.Detail) + e.API.Exchange.size() + e.API.Injected.size()
 		if e.API.Send != nil {
 			n += 256
+		}
+		if e.API.Window != nil {
+			n += 64
 		}
 	case e.KF != nil:
 		n += 128

@@ -62,6 +62,8 @@ type Call struct {
 	// that fired.
 	faultChecked bool
 	injected     *Injected
+	// window is the grant a send used, as it is after the send: what decided it.
+	window *Grant
 }
 
 type callKey struct{}
@@ -103,6 +105,7 @@ func NewExchange(method, url string, request []byte, status int, contentType str
 // exchange. It returns the entry.
 func (p *Platform) EndCall(c *Call, ex *Exchange, err error, durationMS float64) Entry {
 	e := p.apiEntry(c.path, c.via, c.app, c.user, c.send, err, ex, durationMS)
+	e.API.Window = c.window
 	markInjected(&e, c.injected, err)
 	e = p.record(e)
 	p.noteFault(e, c.injected)
@@ -112,14 +115,21 @@ func (p *Platform) EndCall(c *Call, ex *Exchange, err error, durationMS float64)
 // apiDone notes an API operation's outcome: on an HTTP call, for EndCall to journal with the
 // answer; for a Go caller or an agent, journaled at once.
 func (p *Platform) apiDone(ctx context.Context, path string, app *App, user string, send *CustomSend, err error) {
+	p.apiDoneWindow(ctx, path, app, user, send, nil, err)
+}
+
+// apiDoneWindow is apiDone for a send, with the window it used (nil when refused).
+func (p *Platform) apiDoneWindow(ctx context.Context, path string, app *App, user string, send *CustomSend, window *Grant, err error) {
 	if c, ok := ctx.Value(callKey{}).(*Call); ok && !c.noted {
 		c.noted = true
 		c.SetApp(app)
 		c.SetUser(user)
 		c.send = send
+		c.window = window
 		return
 	}
 	e := p.apiEntry(path, viaOf(ctx), app, user, send, err, nil, 0)
+	e.API.Window = window
 	inj, _ := ctx.Value(injectedKey{}).(*Injected)
 	markInjected(&e, inj, err)
 	e = p.record(e)
@@ -250,37 +260,38 @@ func (p *Platform) CustomSend(ctx context.Context, app *App, body []byte) (*Cust
 // journals the call either way.
 func (p *Platform) deliver(ctx context.Context, app *App, s *CustomSend, from string) error {
 	unlock := p.lockUser(app.AppID, s.ToUser)
-	err := p.show(app, s, from, p.clock.Now())
+	window, err := p.show(app, s, from, p.clock.Now())
 	unlock()
-	p.apiDone(ctx, PathCustomSend, app, s.ToUser, s, err)
+	p.apiDoneWindow(ctx, PathCustomSend, app, s.ToUser, s, window, err)
 	return err
 }
 
 // show is the state half of a send: media, user, follow, window and quota, then the transcript.
-// The caller holds the user's lock.
-func (p *Platform) show(app *App, s *CustomSend, from string, now time.Time) error {
+// It answers the window the send used, as it is after it. The caller holds the user's lock.
+func (p *Platform) show(app *App, s *CustomSend, from string, now time.Time) (*Grant, error) {
 	if s.MsgType != "mpnews" {
 		// Deviation: wxemu has temporary media only; a permanent-material media_id is unknown
 		// to it, except for mpnews, whose media_id is always permanent material (not checked).
 		for _, id := range s.MediaIDs {
 			if !p.media.Exists(app.AppID, id, now) {
-				return apiError(wire.CodeInvalidMediaID, "media id %q is not a temporary media of app %s, or has expired (3 days)", id, app.AppID)
+				return nil, apiError(wire.CodeInvalidMediaID, "media id %q is not a temporary media of app %s, or has expired (3 days)", id, app.AppID)
 			}
 		}
 	}
 	u, ok := p.people.Get(app.AppID, s.ToUser)
 	if !ok {
-		return apiError(wire.CodeInvalidOpenID, "touser %q is not a user of app %s", s.ToUser, app.AppID)
+		return nil, apiError(wire.CodeInvalidOpenID, "touser %q is not a user of app %s", s.ToUser, app.AppID)
 	}
 	if app.Kind == string(wire.OA) && !u.Subscribed {
-		return apiError(wire.CodeOutOfTimeLimit, "user %s has unfollowed the account", s.ToUser)
+		return nil, apiError(wire.CodeOutOfTimeLimit, "user %s has unfollowed the account", s.ToUser)
 	}
-	if _, err := p.ledger.Consume(app.AppID, s.ToUser, now); err != nil {
-		return apiError(Code(err), "%s", windowDetail(err, p.ledger.Grants(app.AppID, s.ToUser, now)))
+	g, err := p.ledger.Consume(app.AppID, s.ToUser, now)
+	if err != nil {
+		return nil, apiError(Code(err), "%s", windowDetail(err, p.ledger.Grants(app.AppID, s.ToUser, now)))
 	}
 	_ = p.people.Touch(app.AppID, s.ToUser, now, true)
 	p.transcripts.Append(app.AppID, s.ToUser, state.Line{Time: now, From: from, Kind: state.LineCustom, MsgType: s.MsgType, Text: s.Render(), KfAccount: s.KfAccount})
-	return nil
+	return &g, nil
 }
 
 func windowDetail(err error, live []state.Grant) string {

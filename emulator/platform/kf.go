@@ -234,11 +234,12 @@ func (p *Platform) AgentReply(ctx context.Context, appKey, account, openid, text
 	s, in, expired := p.kf.Route(app.AppID, openid, now)
 	pushes := p.noteKF(expired)
 	var send *CustomSend
+	var window *Grant
 	if !in || s.Account != account {
 		err = fmt.Errorf("%w: %s does not serve %s", ErrNotInSession, account, openid)
 	} else {
 		send = &CustomSend{ToUser: openid, MsgType: "text", Text: &rules.SendText{Content: text}, KfAccount: account}
-		err = p.show(app, send, state.FromAgent, now)
+		window, err = p.show(app, send, state.FromAgent, now)
 		if err == nil {
 			p.kf.Touch(app.AppID, openid, now)
 			p.kf.Record(app.AppID, state.Record{OpenID: openid, Worker: account, Opercode: opAgentSent, Text: text, Time: now})
@@ -246,7 +247,7 @@ func (p *Platform) AgentReply(ctx context.Context, appKey, account, openid, text
 	}
 	unlock()
 	if send != nil {
-		p.apiDone(withVia(ctx, ViaAgent), PathCustomSend, app, openid, send, err)
+		p.apiDoneWindow(withVia(ctx, ViaAgent), PathCustomSend, app, openid, send, window, err)
 	}
 	p.pushKF(ctx, pushes)
 	if err != nil {

@@ -1,0 +1,440 @@
+// The wxemu console: a client of the control API (/_emu/v1) and its journal stream, nothing else.
+
+import * as api from './api.js';
+import { h, fmtTime, fmtLeft } from './dom.js';
+import { Journal } from './journal.js';
+import { inspect } from './inspector.js';
+import { kindsFor, renderFields, messageOf, renderLine, media } from './phone.js';
+
+const $ = (id) => document.getElementById(id);
+const st = { apps: [], app: null, user: '', clock: null, clockAt: 0, users: [] };
+
+// same reports whether a view's data is what it last rendered, so that a refresh leaves the
+// view (and the focus, and what a person is typing in it) alone when nothing changed.
+const lastData = new Map();
+function same(view, data) {
+  const sig = JSON.stringify(data);
+  if (lastData.get(view) === sig) return true;
+  lastData.set(view, sig);
+  return false;
+}
+
+function appKey() { return st.app ? st.app.alias || st.app.appid : ''; }
+function showError(where, err) { $(where).textContent = err ? (err.message || String(err)) : ''; }
+
+// ---- pickers
+async function loadApps() {
+  st.apps = (await api.get('/_emu/v1/apps')).apps;
+  const picker = $('app-picker');
+  picker.replaceChildren(...st.apps.map(a => h('option', { value: a.appid }, `${a.alias || a.appid} (${a.kind === 'mp' ? 'Mini Program' : 'Official Account'}, ${a.mode})`)));
+  $('f-app').replaceChildren(h('option', { value: '' }, 'all'), ...st.apps.map(a => h('option', { value: a.appid }, a.alias || a.appid)));
+  const saved = sessionStorage.getItem('wxemu.app');
+  st.app = st.apps.find(a => a.appid === saved) || st.apps[0];
+  picker.value = st.app.appid;
+  eventKinds();
+}
+
+async function loadUsers(keep) {
+  // By name, then openid: the configured people (alice, bob, carol) first, in a stable order.
+  const users = (await api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid))).users
+    .sort((a, b) => (a.name ? 0 : 1) - (b.name ? 0 : 1) || (a.name || a.openid).localeCompare(b.name || b.openid));
+  st.users = users;
+  const picker = $('user-picker');
+  const want = keep || st.user || sessionStorage.getItem('wxemu.user');
+  picker.replaceChildren(...users.map(u => h('option', { value: u.openid }, u.name ? `${u.name} (${u.openid})` : u.openid)));
+  if (want && !users.some(u => u.openid === want)) picker.append(h('option', { value: want }, want + ' (new)'));
+  st.user = want && [...picker.options].some(o => o.value === want) ? want : (users[0] ? users[0].openid : '');
+  picker.value = st.user;
+  $('phone-peer').textContent = (st.app.alias || st.app.appid) + ' · ' + (st.user || 'no user');
+}
+
+function eventKinds() {
+  const sel = $('event-kind');
+  const kinds = kindsFor(st.app.kind);
+  sel.replaceChildren(...kinds.map(k => h('option', { value: k.id }, k.label)));
+  renderFields($('event-fields'), kinds[0]);
+}
+
+$('app-picker').addEventListener('change', async (ev) => {
+  st.app = st.apps.find(a => a.appid === ev.target.value);
+  sessionStorage.setItem('wxemu.app', st.app.appid);
+  st.user = '';
+  eventKinds();
+  await loadUsers();
+  refreshAll();
+});
+$('user-picker').addEventListener('change', (ev) => {
+  st.user = ev.target.value;
+  sessionStorage.setItem('wxemu.user', st.user);
+  $('phone-peer').textContent = (st.app.alias || st.app.appid) + ' · ' + st.user;
+  refreshAll();
+});
+$('add-user').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const id = $('new-user').value.trim();
+  if (!id) return;
+  // A user exists for WeChat once they do something; until then the phone holds the name.
+  st.user = id;
+  sessionStorage.setItem('wxemu.user', id);
+  $('new-user').value = '';
+  await loadUsers(id);
+  refreshAll();
+});
+$('event-kind').addEventListener('change', (ev) => {
+  renderFields($('event-fields'), kindsFor(st.app.kind).find(k => k.id === ev.target.value));
+});
+
+// ---- the phone
+async function send(msg) {
+  showError('phone-error', null);
+  if (!st.user) { showError('phone-error', 'Pick or add a user first.'); return; }
+  try {
+    await api.post(`/_emu/v1/users/${encodeURIComponent(st.user)}/send`, { app: st.app.appid, ...msg });
+  } catch (err) {
+    showError('phone-error', err);
+  }
+  refreshAll();
+}
+$('composer').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const text = $('message').value;
+  if (!text.trim()) return;
+  $('message').value = '';
+  send({ MsgType: 'text', Content: text });
+});
+$('message').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $('composer').requestSubmit(); }
+});
+$('event-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const kind = kindsFor(st.app.kind).find(k => k.id === $('event-kind').value);
+  send(messageOf(kind, $('event-fields')));
+});
+
+let chatSig = '';
+async function refreshChat() {
+  const chat = $('chat');
+  if (!st.user) { chat.replaceChildren(h('p', { class: 'hint' }, 'No user yet: add one above.')); return; }
+  const [t, md] = await Promise.all([
+    api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/transcript?app=${encodeURIComponent(st.app.appid)}`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+  ]);
+  media.clear();
+  for (const f of md.media) media.add(f.media_id);
+  const sig = st.app.appid + st.user + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
+  if (sig === chatSig) return;
+  chatSig = sig;
+  chat.replaceChildren(...t.lines.map(renderLine));
+  chat.scrollTop = chat.scrollHeight;
+}
+
+function refreshTyping() {
+  const u = st.users.find(x => x.openid === st.user);
+  const on = u && u.typing_until && st.clock && new Date(u.typing_until) > nowVirtual();
+  $('typing').hidden = !on;
+}
+
+// ---- the clock
+function nowVirtual() {
+  return new Date(new Date(st.clock.now).getTime() + (Date.now() - st.clockAt));
+}
+async function refreshClock() {
+  st.clock = await api.get('/_emu/v1/clock');
+  st.clockAt = Date.now();
+  tickClock();
+}
+function tickClock() {
+  if (st.clock) $('clock-now').textContent = fmtTime(nowVirtual().toISOString()) + (st.clock.advanced !== '0s' ? ` (+${st.clock.advanced})` : '');
+}
+for (const b of document.querySelectorAll('[data-advance]')) {
+  b.addEventListener('click', async () => {
+    try { await api.post('/_emu/v1/clock/advance', { by: b.dataset.advance }); } catch (err) { showError('phone-error', err); }
+    refreshAll();
+  });
+}
+$('next-expiry').addEventListener('click', async () => {
+  try {
+    const r = await api.post('/_emu/v1/clock/next');
+    $('state-status').textContent = `clock moved to ${fmtTime(r.expired.at)}: ${r.expired.kind} ${r.expired.what} expired`;
+  } catch (err) { $('state-status').textContent = err.message; }
+  refreshAll();
+});
+
+// ---- agents
+async function refreshAgents() {
+  const [ag, q, ex] = await Promise.all([
+    api.get('/_emu/v1/agents?app=' + encodeURIComponent(st.app.appid)),
+    api.get('/_emu/v1/queue?app=' + encodeURIComponent(st.app.appid)),
+    api.get('/_emu/v1/expiries'),
+  ]);
+  // A session's end as the emulator counts it (kf.session_timeout, kf.session_anchor).
+  const ends = new Map(ex.expiries.filter(x => x.kind === 'session' && x.app === st.app.appid).map(x => [x.openid, new Date(x.at).getTime()]));
+  if (same('agents', [st.app.appid, ag, q, [...ends]])) return;
+  const now = nowVirtual();
+  const body = $('agents-body');
+  const kids = [];
+  kids.push(h('h3', {}, `Waiting (${q.count})`));
+  if (!q.waiting.length) kids.push(h('p', { class: 'hint' }, 'Nobody waits.'));
+  for (const w of q.waiting) {
+    const li = h('div', { class: 'card-row' }, h('span', {}, `${w.openid}${w.kf_account ? ' → ' + w.kf_account : ''} · since ${fmtTime(w.since).slice(11)}`));
+    for (const a of ag.agents.filter(a => !w.kf_account || a.kf_account === w.kf_account)) {
+      li.append(actionButton(`Accept as ${a.kf_nick || a.kf_account}`, `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid }));
+    }
+    kids.push(li);
+  }
+  kids.push(h('h3', {}, 'Agents'));
+  for (const a of ag.agents) {
+    const card = h('div', { class: 'agent' },
+      h('div', { class: 'agent-head' }, h('strong', {}, a.kf_nick || a.kf_account), ` ${a.kf_account}`),
+      h('div', { class: 'row' },
+        toggle(`${a.kf_account} online`, 'online', a.online, (v) => api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/status`, { app: st.app.appid, online: v })),
+        toggle(`${a.kf_account} auto-accept`, 'auto-accept', a.auto_accept, (v) => api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/status`, { app: st.app.appid, auto_accept: v })),
+        h('span', { class: 'hint' }, `${a.accepted_case}/${a.capacity} sessions`)));
+    for (const s of a.sessions) {
+      const end = ends.get(s.openid) || new Date(s.created).getTime() + 30 * 60 * 1000;
+      const form = h('form', { class: 'inline' },
+        h('label', { class: 'sr-only', for: `reply-${a.kf_id}-${s.openid}` }, `Reply to ${s.openid} as ${a.kf_account}`),
+        h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14' }),
+        h('button', { type: 'submit' }, 'Reply'));
+      const status = h('span', { class: 'status', role: 'status' });
+      form.onsubmit = async (ev) => {
+        ev.preventDefault();
+        const input = form.querySelector('input');
+        try {
+          const r = await api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/reply`, { app: st.app.appid, openid: s.openid, text: input.value });
+          status.textContent = r.delivered ? 'delivered' : `not delivered: ${r.errcode} ${r.errmsg}${r.detail ? ' — ' + r.detail : ''}`;
+          input.value = '';
+        } catch (err) { status.textContent = err.message; }
+        refreshAll();
+      };
+      const others = ag.agents.filter(o => o.kf_account !== a.kf_account);
+      const sw = h('select', { 'aria-label': `Switch ${s.openid} to` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
+      const swb = h('button', { type: 'button' }, 'Switch');
+      swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value });
+      card.append(h('div', { class: 'session' },
+        h('div', {}, `serving ${s.openid} · ends in `, h('span', { class: 'countdown', 'data-end': String(end) }, fmtLeft(end - now))),
+        form, status,
+        h('div', { class: 'row' }, others.length ? sw : '', others.length ? swb : '',
+          actionButton('Close', `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid }))));
+    }
+    kids.push(card);
+  }
+  body.replaceChildren(...kids);
+}
+
+function toggle(label, text, on, set) {
+  const input = h('input', { type: 'checkbox', 'aria-label': label });
+  input.checked = on;
+  input.onchange = async () => { try { await set(input.checked); } catch (err) { $('state-status').textContent = err.message; } refreshAll(); };
+  return h('label', { class: 'toggle' }, input, ' ' + text);
+}
+
+function actionButton(label, path, body) {
+  const b = h('button', { type: 'button' }, label);
+  b.onclick = () => act(path, body);
+  return b;
+}
+async function act(path, body) {
+  try { await api.post(path, body); } catch (err) { $('state-status').textContent = err.message; }
+  refreshAll();
+}
+
+// ---- time and limits
+async function refreshLimits() {
+  const [ex, g] = await Promise.all([
+    api.get('/_emu/v1/expiries'),
+    st.user ? api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/grants?app=${encodeURIComponent(st.app.appid)}`) : Promise.resolve({ grants: [] }),
+  ]);
+  if (same('limits', [st.app.appid, st.user, ex.expiries.map(({ in: _in, ...x }) => x), g.grants])) return;
+  const now = nowVirtual();
+  const kids = [h('h3', {}, 'Windows'), h('p', { class: 'hint' }, `of ${st.user || '—'}, the bot's customer-service messages count against them`)];
+  if (!g.grants.length) kids.push(h('p', { class: 'hint' }, 'No open window: the bot cannot send this user customer-service messages.'));
+  for (const w of g.grants) {
+    const max = w.max < 0 ? null : w.max;
+    const left = new Date(w.expires).getTime();
+    kids.push(h('div', { class: 'meter' },
+      h('div', {}, h('strong', {}, w.trigger), ' window · ', max === null ? 'unlimited sends' : `${w.remaining} of ${max} sends left`,
+        ' · closes in ', h('span', { class: 'countdown', 'data-end': String(left) }, fmtLeft(left - now))),
+      max === null ? '' : h('meter', { min: '0', max: String(max), value: String(w.remaining), 'aria-label': `${w.trigger} window: sends left` })));
+  }
+  kids.push(h('h3', {}, 'Next expiries'));
+  const list = ex.expiries.filter(x => x.app === st.app.appid).slice(0, 12);
+  if (!list.length) kids.push(h('p', { class: 'hint' }, 'Nothing of this app expires.'));
+  kids.push(h('ul', { class: 'expiries' }, ...list.map(x => h('li', {}, `${x.kind} · ${x.openid ? x.openid + ' · ' : ''}${x.what} · `,
+    x.wall ? `in ${x.in} (wall time)` : h('span', { class: 'countdown', 'data-end': String(new Date(x.at).getTime()) }, fmtLeft(new Date(x.at) - now))))));
+  $('limits-body').replaceChildren(...kids);
+}
+
+// ---- state: tokens, media, export, import, reset
+async function refreshState() {
+  const [tk, md] = await Promise.all([
+    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/tokens`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+  ]);
+  if (same('state', [tk, md])) return;
+  const kids = [h('h3', {}, `Access tokens (${tk.token_time} time)`)];
+  if (!tk.tokens.length) kids.push(h('p', { class: 'hint' }, 'No token issued yet.'));
+  kids.push(h('ul', { class: 'tokens' }, ...tk.tokens.map(t => h('li', {}, h('code', {}, t.value.slice(0, 16) + '…'),
+    ` ${t.stable ? 'stable' : 'plain'}${t.current ? ', current' : ''}${t.expired ? ', expired by hand' : ''} · valid until ${fmtTime(t.valid_until)}`))));
+  kids.push(h('h3', {}, `Media (${md.media.length})`));
+  kids.push(h('div', { class: 'media-grid' }, ...md.media.map(m => h('figure', {},
+    m.type === 'image' || m.type === 'thumb' ? h('img', { src: m.url, alt: `${m.type} ${m.filename}`, loading: 'lazy' }) : h('div', { class: 'card' }, m.type),
+    h('figcaption', {}, h('a', { href: m.url, download: m.filename }, m.filename || m.media_id), ` ${m.size} B · expires ${fmtTime(m.expires)}`)))));
+  $('state-body').replaceChildren(...kids);
+}
+
+$('export').addEventListener('click', async () => {
+  try {
+    const resp = await api.raw('/_emu/v1/state');
+    download(await resp.blob(), 'wxemu-state.json');
+    $('state-status').textContent = 'state exported';
+  } catch (err) { $('state-status').textContent = 'export failed: ' + err.message; }
+});
+$('import').addEventListener('change', async (ev) => {
+  const file = ev.target.files[0];
+  if (!file) return;
+  try {
+    await api.put('/_emu/v1/state', await file.text());
+    $('state-status').textContent = `imported ${file.name}`;
+  } catch (err) { $('state-status').textContent = 'import refused: ' + err.message; }
+  ev.target.value = '';
+  chatSig = '';
+  await loadUsers();
+  refreshAll();
+});
+$('reset').addEventListener('click', async () => {
+  if (!confirm('Forget all state (users, windows, tokens, media, sessions, the journal)?')) return;
+  await act('/_emu/v1/reset');
+  $('state-status').textContent = 'reset';
+  chatSig = '';
+  // The journal was emptied too.
+  journal.load((await api.get('/_emu/v1/journal?brief=true')).entries);
+});
+
+function download(blob, name) {
+  const a = h('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+// ---- recording (the control API's /_emu/v1/recording)
+// recordable is false once the control API said it has no recording routes (404): asking again
+// on every refresh would only fill the journal with findings.
+let recordable = true;
+async function refreshRecording() {
+  if (!recordable) return;
+  let r;
+  try {
+    r = await api.get('/_emu/v1/recording');
+  } catch (err) {
+    $('record').hidden = false;
+    $('stop-record').hidden = true;
+    if (err.status === 404) {
+      recordable = false;
+      $('record').disabled = true;
+      $('record').title = 'this wxemu has no recording API (/_emu/v1/recording)';
+    }
+    return;
+  }
+  $('record').hidden = r.recording;
+  $('stop-record').hidden = !r.recording;
+  $('rec-status').textContent = r.recording ? `● recording ${r.name || ''} (${r.actions} actions)` : '';
+}
+$('record').addEventListener('click', async () => {
+  try {
+    await api.post('/_emu/v1/recording/start', {});
+    await refreshRecording();
+    $('stop-record').focus();
+  } catch (err) { $('rec-status').textContent = 'cannot record: ' + err.message; }
+});
+$('stop-record').addEventListener('click', async () => {
+  try {
+    const resp = await api.raw('/_emu/v1/recording/stop', { method: 'POST' });
+    const cd = resp.headers.get('Content-Disposition') || '';
+    const m = cd.match(/filename="([^"]+)"/);
+    download(await resp.blob(), m ? m[1] : 'scenario.yaml');
+    $('rec-status').textContent = 'scenario downloaded';
+  } catch (err) { $('rec-status').textContent = 'stop failed: ' + err.message; }
+  await refreshRecording();
+  $('record').focus();
+});
+
+// ---- the journal and the refresh loop
+const journal = new Journal({
+  list: $('journal-list'), spacer: $('journal-spacer'), count: $('journal-count'),
+  filters: { app: $('f-app'), user: $('f-user'), kind: $('f-kind'), verdict: $('f-verdict'), text: $('f-text'), follow: $('f-follow') },
+  onGap: async (since) => {
+    try {
+      journal.merge((await api.get('/_emu/v1/journal?brief=true&since=' + since)).entries);
+    } catch { /* the next gap tries again */ }
+  },
+  onPick: (seq, focus) => {
+    inspect($('inspector'), seq, { apps: st.apps, onPushed: () => {} });
+    if (focus) $('inspector').focus();
+  },
+});
+
+let refreshing = null, again = false;
+function refreshAll() {
+  if (refreshing) { again = true; return refreshing; }
+  refreshing = (async () => {
+    try {
+      await refreshClock();
+      const tasks = [refreshChat(), refreshAgents(), refreshLimits(), refreshState(), refreshRecording(),
+        api.get('/_emu/v1/users?app=' + encodeURIComponent(st.app.appid)).then(async r => {
+          // A user added on the phone becomes WeChat's with their first message.
+          if (r.users.length !== st.users.length) await loadUsers(st.user);
+          st.users = r.users;
+          refreshTyping();
+        })];
+      const res = await Promise.allSettled(tasks);
+      const bad = res.find(r => r.status === 'rejected');
+      $('conn').dataset.err = bad ? bad.reason.message : '';
+    } finally {
+      refreshing = null;
+      if (again) { again = false; setTimeout(refreshAll, 50); }
+    }
+  })();
+  return refreshing;
+}
+// A burst of entries refreshes the views once, not once per entry.
+let soon = null;
+function refreshSoon() {
+  if (soon) return;
+  soon = setTimeout(() => { soon = null; refreshAll(); }, 150);
+}
+
+setInterval(() => {
+  tickClock();
+  const now = nowVirtual().getTime();
+  for (const el of document.querySelectorAll('.countdown')) el.textContent = fmtLeft(Number(el.dataset.end) - now);
+  refreshTyping();
+}, 1000);
+
+async function main() {
+  try {
+    await loadApps();
+    await loadUsers();
+    $('f-kind').append(...['push', 'api', 'kf', 'state', 'control', 'unknown', 'log'].map(k => h('option', { value: k }, k)));
+    const j = await api.get('/_emu/v1/journal?brief=true');
+    journal.load(j.entries);
+    journal.dropped = j.dropped;
+    // For the benchmark: when the journal's rows were first on screen, from the navigation.
+    requestAnimationFrame(() => {
+      document.body.dataset.journalMs = performance.now().toFixed(1);
+      document.body.dataset.journalLoaded = String(j.entries.length);
+    });
+    api.stream(j.last_seq, (e) => {
+      journal.add(e);
+      // The console's own reads change nothing; a refresh for them would loop.
+      if (!((e.kind === 'control' || e.kind === 'unknown') && e.summary.startsWith('GET '))) refreshSoon();
+    }, (s) => { $('conn').textContent = s; });
+    await refreshAll();
+    document.body.dataset.ready = 'true';
+  } catch (err) {
+    $('conn').textContent = 'error: ' + err.message;
+    document.body.prepend(h('p', { class: 'error', role: 'alert' }, 'The console cannot reach the control API: ' + err.message));
+  }
+}
+main();

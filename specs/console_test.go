@@ -1,0 +1,415 @@
+package specs_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+
+	"github.com/wxemu/wxemu/emulator/config"
+)
+
+// The web console, driven in a real headless chromium as a person uses it: by the accessible
+// names of its controls. Each spec runs its own `wxemu serve` against a real sample bot.
+var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
+	var bctx = new(chromedpContext)
+
+	BeforeAll(func() { bctx.ctx = chromium() })
+
+	// safeConfig is the demo configuration with the Official Account in safe mode.
+	safeConfig := func() string {
+		yaml := strings.Replace(string(config.DefaultYAML()), "    mode: plain", "    mode: safe", 1)
+		path := filepath.Join(GinkgoT().TempDir(), "safe.yaml")
+		Expect(os.WriteFile(path, []byte(yaml), 0o644)).To(Succeed())
+		return path
+	}
+
+	// noForeignHost is checked at the end of every spec: the page asked nothing of any host but
+	// the wxemu under test.
+	open := func(base string) *page {
+		p := openConsole(bctx.ctx, base)
+		DeferCleanup(func() {
+			Expect(p.foreignRequests()).To(BeEmpty(), "the console requested another host than wxemu")
+		})
+		return p
+	}
+
+	It("is served to a browser at / while an API client calling / keeps WeChat's answer", func() {
+		base, session := serve()
+		Expect(string(session.Out.Contents())).To(ContainSubstring("web console " + base + "/_emu/console/"))
+		req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		resp, err := http.DefaultClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(string(body)).To(ContainSubstring("<title>wxemu console</title>"))
+		Expect(resp.Header.Get("Content-Security-Policy")).To(ContainSubstring("default-src 'self'"))
+		Expect(getJSON(base + "/")).To(HaveKeyWithValue("errcode", 40066.0))
+
+		// A page of another site must not get the console, nor a rebinding name.
+		req, _ = http.NewRequest(http.MethodGet, base+"/_emu/console/", nil)
+		req.Host = "evil.example:80"
+		resp, err = http.DefaultClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusForbidden))
+	})
+
+	It("asks for the control token when the control plane has one, and works with it", func() {
+		base, session := serve("--control-token", "s3cret-token-for-console")
+		Expect(string(session.Out.Contents())).To(ContainSubstring("web console " + base + "/_emu/console/?token=s3cret-token-for-console"))
+		resp, err := http.Get(base + "/_emu/console/")
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+		resp, err = http.Get(base + "/_emu/console/?token=wrong")
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+
+		p := openConsoleAt(bctx.ctx, base, "/_emu/console/?token=s3cret-token-for-console")
+		Expect(p.eval(`location.search`)).To(BeEmpty(), "the token leaves the address bar")
+		Expect(p.text("#user-picker")).To(ContainSubstring("o6_bmjrPTlm6_2sgVt7hMZOPfL2M"), "the control calls carried the token")
+	})
+
+	It("sends a message from the phone and shows the bot's reply", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		// The accessible names are a contract: each names exactly one control.
+		for _, c := range [][2]string{{"combobox", "App"}, {"combobox", "User"}, {"textbox", "Message"}, {"button", "Send"},
+			{"button", "+30 min"}, {"button", "+48 h"}, {"region", "Journal"}, {"region", "Agents"}, {"button", "Record"},
+			{"log", "Chat"}, {"log", "Journal entries"}} {
+			p.byName(c[0], c[1])
+		}
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(And(ContainSubstring("hi"), ContainSubstring("hello, hi")))
+		Eventually(func() string { return p.text("#journal-list") }, 5*time.Second).Should(ContainSubstring("push"))
+		p.screenshot("phone")
+
+		// The bot's typing shows as the phone's "typing…" line while it is on.
+		user := p.eval(`document.querySelector('#user-picker').value`)
+		tok := getJSON(base + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)["access_token"].(string)
+		Expect(p.eval(`document.querySelector('#typing').hidden`)).To(Equal("true"))
+		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"Typing"}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("false"))
+		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"CancelTyping"}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("true"))
+
+		// An event from the form: a menu CLICK with its key.
+		Expect(p.do(chromedp.Click(chromedp.CSS("#more summary")))).To(Succeed())
+		Expect(p.do(chromedp.SetValue(chromedp.CSS("#event-kind"), "CLICK"))).To(Succeed())
+		p.eval(`document.querySelector('#event-kind').dispatchEvent(new Event('change')), 1`)
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(`[data-field="EventKey"]`), "MENU_HELP"))).To(Succeed())
+		p.click("button", "Send event or message")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("CLICK MENU_HELP"))
+	})
+
+	It("shows a cloud function's invocation and its openapi calls", func() {
+		base, _ := serve("--function", "../fixtures/functions/kf")
+		p := open(base)
+		p.eval(`(document.querySelector('#app-picker').value = '` + config.DemoMPAppID + `', document.querySelector('#app-picker').dispatchEvent(new Event('change')), 1)`)
+		Eventually(func() string { return p.text("#phone-peer") }, 5*time.Second).Should(HavePrefix("mp · "))
+		p.sendMessage("push 1")
+		Eventually(func() string { return p.text("#chat") }, 20*time.Second).Should(ContainSubstring("message 1 of 1"))
+		got := p.inspect("push text")
+		Expect(got).To(ContainSubstring("function kf"))
+		Expect(got).To(MatchRegexp(`(?i)attempts \(1\)`))
+		got = p.inspect("cloud: POST")
+		Expect(got).To(ContainSubstring("errcode 0 — ok · via cloud"))
+		Expect(got).To(ContainSubstring(`"content": "message 1 of 1"`))
+	})
+
+	It("shows the grey line and the violation when the bot fails", func() {
+		base, _ := serve("--target", "oa="+startSampleBot("--bot", "malformed"))
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat .sys") }, 10*time.Second).Should(Equal("该公众号暂时无法提供服务，请稍后再试"))
+		got := p.inspect("text")
+		Expect(got).To(ContainSubstring("outcome: failed"))
+		Expect(got).To(MatchRegexp(`(?i)violations`))
+		Expect(got).To(MatchRegexp(`error\s+reply\.\w+`), "each violation names its severity and rule")
+		Expect(got).To(ContainSubstring("protocol §"))
+		Expect(got).To(ContainSubstring("Rule: "), "the rule's explanation from GET /_emu/v1/rules")
+		p.screenshot("failure")
+	})
+
+	It("shows a safe-mode push as its envelope beside the decrypted text, each signature recomputed", func() {
+		base, _ := serve("--config", safeConfig(), "--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		got := p.inspect("text")
+		Expect(got).To(ContainSubstring("Envelope (safe mode, as sent)"))
+		Expect(got).To(ContainSubstring("<Encrypt><![CDATA["))
+		Expect(got).To(ContainSubstring("Decrypted plaintext"))
+		Expect(got).To(ContainSubstring("<Content><![CDATA[hi]]></Content>"))
+		Expect(got).To(ContainSubstring("Decrypted reply"))
+		Expect(got).To(ContainSubstring("msg_signature"))
+		Expect(strings.Count(got, "✓ valid")).To(Equal(3), "signature, msg_signature and the reply's MsgSignature")
+		Expect(got).NotTo(ContainSubstring("✗ invalid"))
+		p.screenshot("inspector-safe")
+	})
+
+	It("marks a reply signed wrongly as invalid", func() {
+		base, _ := serve("--config", safeConfig(), "--target", "oa="+startSampleBot("--bot", "badsig"))
+		p := open(base)
+		p.sendMessage("hi")
+		got := p.inspect("text")
+		Expect(got).To(MatchRegexp(`reply envelope\s+MsgSignature.*✗ invalid`))
+	})
+
+	It("replays a push, and resends an edited copy signed and encrypted afresh", func() {
+		base, _ := serve("--config", safeConfig(), "--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		p.inspect("text")
+
+		// Copy as cURL gives a command that reaches the bot as WeChat did.
+		p.eval(`(navigator.clipboard.writeText = (t) => { window.__copied = t; return Promise.resolve() }, 1)`)
+		p.click("button", "Copy as cURL")
+		Eventually(func() string { return p.eval(`window.__copied || ''`) }, 5*time.Second).Should(HavePrefix("curl -X POST 'http://127.0.0.1:"))
+		curl := p.eval(`window.__copied`)
+		Expect(curl).To(ContainSubstring("msg_signature="))
+		Expect(curl).To(ContainSubstring("--data-binary '<xml>"))
+		if _, err := exec.LookPath("curl"); err == nil {
+			out, err := exec.Command("sh", "-c", curl+" -s").CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+			Expect(string(out)).To(ContainSubstring("<Encrypt><![CDATA["), "the bot answered the copied request")
+		} else {
+			fmt.Fprintln(GinkgoWriter, "curl is not installed: the copied command is checked by its form only")
+		}
+
+		p.click("button", "Replay")
+		Eventually(func() string { return p.text("#inspector .status") }, 10*time.Second).Should(MatchRegexp(`replayed as #\d+: reply`))
+		Eventually(func() string { return p.text("#journal-list") }, 5*time.Second).Should(ContainSubstring("replay of #"))
+
+		p.click("button", "Edit and resend")
+		edit := p.byName("textbox", "Edited message (plaintext; wxemu signs and encrypts it afresh)")
+		plain := p.eval(`document.querySelector('` + edit + `').value`)
+		Expect(plain).To(ContainSubstring("<Content><![CDATA[hi]]></Content>"))
+
+		// A bad edit is refused precisely, and nothing is pushed.
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(edit), "<xml><MsgType>text</MsgType>"))).To(Succeed())
+		p.click("button", "Resend edited")
+		Eventually(func() string { return p.text("#inspector .status") }, 5*time.Second).Should(ContainSubstring("resend refused: "))
+		Expect(p.text("#inspector .status")).To(ContainSubstring("XML"))
+
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(edit), strings.Replace(plain, "[hi]", "[edited]", 1)))).To(Succeed())
+		p.click("button", "Resend edited")
+		Eventually(func() string { return p.text("#inspector .status") }, 10*time.Second).Should(MatchRegexp(`resent as #\d+: reply`))
+		seq := strings.TrimPrefix(strings.Fields(p.text("#inspector .status"))[2], "#")
+		seq = strings.TrimSuffix(seq, ":")
+		d := getJSON(base + "/_emu/v1/journal/" + seq)
+		entry := d["entry"].(map[string]any)["data"].(map[string]any)
+		Expect(entry["probe"]).To(MatchRegexp(`^edited resend of #\d+$`))
+		req := entry["request"].(map[string]any)
+		Expect(req["plaintext"]).To(ContainSubstring("<Content><![CDATA[edited]]></Content>"))
+		Expect(req["body"]).To(ContainSubstring("<Encrypt>"))
+		Expect(req["body"]).NotTo(ContainSubstring("edited"), "the edited text travels encrypted")
+		Expect(entry["user_sees"]).To(Equal("hello, edited"))
+		for _, s := range d["signatures"].([]any) {
+			Expect(s).To(HaveKeyWithValue("valid", true))
+		}
+	})
+
+	It("hands the user to an agent, who accepts and replies, until the session expires on the clock", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.eval(`(document.querySelector('#user-picker').value = 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M', document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		p.sendMessage("人工 kf1@wxemu_demo")
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
+		p.click("button", "Accept as 客服小王")
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(MatchRegexp(`serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M · ends in (29m|30m)`))
+		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
+		p.click("button", "Reply")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
+		// The agent's message is a customer-service send: the inspector says which window let it through.
+		Expect(p.inspect("agent: POST")).To(MatchRegexp(`errcode 0 — ok · via agent[\s\S]*the message window opened .*: 4 of 5 sends left after it, open until`))
+		Expect(p.text("#chat")).To(ContainSubstring("客服小王 为你服务"))
+		p.screenshot("agents")
+
+		p.click("button", "+30 min")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("会话已结束"))
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).ShouldNot(ContainSubstring("serving"))
+		q := getJSON(base + "/_emu/v1/queue?app=oa")
+		Expect(q["sessions"]).To(BeEmpty())
+	})
+
+	It("switches a session to another agent and closes it, and sets an agent online", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.eval(`(document.querySelector('#user-picker').value = 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M', document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		p.click("checkbox", "kf3@wxemu_demo online")
+		Eventually(func() any { return agentOf(base, "kf3@wxemu_demo")["online"] }, 5*time.Second).Should(BeTrue())
+
+		p.sendMessage("人工 kf1@wxemu_demo")
+		p.click("button", "Accept as 客服小王")
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
+		sw := p.byName("combobox", "Switch o6_bmjrPTlm6_2sgVt7hMZOPfL2M to")
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(sw), "kf3@wxemu_demo"))).To(Succeed())
+		p.click("button", "Switch")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("switched from kf1@wxemu_demo to kf3@wxemu_demo"))
+		Eventually(func() []any { return agentOf(base, "kf3@wxemu_demo")["sessions"].([]any) }, 5*time.Second).Should(HaveLen(1))
+		p.click("button", "Close")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("结束了会话"))
+		Expect(getJSON(base + "/_emu/v1/queue?app=oa")["sessions"]).To(BeEmpty())
+	})
+
+	It("shows the windows and what is left of their quota, and their end after +48 h", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		limits := p.byName("region", "Time and limits")
+		Eventually(func() string { return p.text(limits) }, 10*time.Second).Should(MatchRegexp(`message window · 5 of 5 sends left · closes in (1d 23h 59m|2d 0h 0m)`))
+		Expect(p.eval(`document.querySelector('meter').value`)).To(Equal("5"))
+		p.screenshot("limits")
+		p.click("button", "+48 h")
+		Eventually(func() string { return p.text(limits) }, 5*time.Second).Should(ContainSubstring("No open window"))
+		Expect(p.text("#clock-now")).To(ContainSubstring("(+48h0m0s)"))
+	})
+
+	It("moves the clock to the next expiry", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#limits") }, 10*time.Second).Should(ContainSubstring("message window"))
+		p.click("button", "Next expiry")
+		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(ContainSubstring("window"))
+		// The window closes 48 h after the message, a little less than 48 h after the page
+		// looked at the clock.
+		advanced, err := time.ParseDuration(getJSON(base + "/_emu/v1/clock")["advanced"].(string))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(advanced).To(BeNumerically("~", 48*time.Hour, time.Minute))
+	})
+
+	It("exports the state and imports it back", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		p.click("button", "Export state")
+		data := p.download(".json")
+		Expect(string(data)).To(ContainSubstring("hello, hi"))
+		file := filepath.Join(GinkgoT().TempDir(), "state.json")
+		Expect(os.WriteFile(file, data, 0o644)).To(Succeed())
+
+		postJSON(base+"/_emu/v1/reset", "")
+		p.eval(`(document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).ShouldNot(ContainSubstring("hello, hi"))
+
+		Expect(p.do(chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{file}))).To(Succeed())
+		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(ContainSubstring("imported state.json"))
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("hello, hi"))
+
+		// A file that is not an export is refused with the reason.
+		bad := filepath.Join(GinkgoT().TempDir(), "bad.json")
+		Expect(os.WriteFile(bad, []byte(`{"version": 99}`), 0o644)).To(Succeed())
+		Expect(p.do(chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{bad}))).To(Succeed())
+		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(ContainSubstring("import refused: "))
+		Expect(p.text("#state-status")).To(ContainSubstring("version 99"))
+	})
+
+	It("records a session as a scenario that wxemu run passes against the same bot, and fails against another", func() {
+		bot := startSampleBot()
+		base, _ := serve("--target", "oa="+bot)
+		p := open(base)
+		p.eval(`(document.querySelector('#user-picker').value = 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M', document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		p.click("button", "Record")
+		p.byName("button", "Stop recording")
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		// The agent panel: a hand-over, accepted, and the agent's reply.
+		p.sendMessage("人工 kf1@wxemu_demo")
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
+		p.click("button", "Accept as 客服小王")
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
+		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
+		p.click("button", "Reply")
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
+		p.click("button", "Stop recording")
+		yaml := string(p.download(".yaml"))
+		Expect(yaml).To(ContainSubstring("hello, hi"))
+		Expect(yaml).To(ContainSubstring("transfer: kf1@wxemu_demo"))
+		Expect(yaml).To(ContainSubstring("accept: alice"))
+		Expect(yaml).To(ContainSubstring("您好，我是客服小王"))
+		file := filepath.Join(GinkgoT().TempDir(), "recorded.yaml")
+		Expect(os.WriteFile(file, []byte(yaml), 0o644)).To(Succeed())
+		run := wxemu("run", "--target", "oa="+bot, file)
+		Eventually(run, 30*time.Second).Should(gexec.Exit(0), string(run.Out.Contents()))
+
+		// The same file against a bot that answers otherwise fails: the recording checks something.
+		other := startSampleBot("--bot", "async")
+		run = wxemu("run", "--target", "oa="+other, file)
+		Eventually(run, 30*time.Second).Should(gexec.Exit(1), string(run.Out.Contents()))
+	})
+
+	It("asks nothing of any host but wxemu, and would notice if it did", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := openConsole(bctx.ctx, base)
+		p.sendMessage("image")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("MEDIA_IMAGE"))
+		p.inspect("text")
+		p.click("button", "+1 min")
+		Expect(p.foreignRequests()).To(BeEmpty())
+		p.mu.Lock()
+		Expect(len(p.requests)).To(BeNumerically(">", 10), "the guard sees the page's requests")
+		p.mu.Unlock()
+
+		// The guard is not blind: a request to another host is caught (the page's CSP blocks
+		// it before it leaves, but the browser reports it).
+		p.eval(`(new Image().src = 'http://wxemu-elsewhere.invalid/x.png', 1)`)
+		Eventually(p.foreignRequests, 5*time.Second).Should(ContainElement("http://wxemu-elsewhere.invalid/x.png"))
+	})
+
+	It("passes axe-core with no serious or critical violation", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("人工 kf1@wxemu_demo")
+		Eventually(func() string { return p.text("#agents") }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
+		p.inspect("text")
+		Expect(p.axe()).To(BeEmpty())
+
+		// axe is not blind either: an unlabelled control is reported.
+		p.eval(`(document.querySelector('#state').append(Object.assign(document.createElement('button'), {id: 'unlabelled'})), 1)`)
+		Expect(p.axe()).To(ContainElement(ContainSubstring("button-name")))
+	})
+})
+
+// chromedpContext holds the suite's browser, set in BeforeAll.
+type chromedpContext struct{ ctx context.Context }
+
+// agentOf is an agent as GET /_emu/v1/agents shows it.
+func agentOf(base, account string) map[string]any {
+	for _, a := range getJSON(base + "/_emu/v1/agents?app=oa")["agents"].([]any) {
+		if a.(map[string]any)["kf_account"] == account {
+			return a.(map[string]any)
+		}
+	}
+	Fail("no agent " + account)
+	return nil
+}
+
+func mustGet(url string) []byte {
+	resp, err := http.Get(url)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	return data
+}

@@ -359,6 +359,23 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(run, 30*time.Second).Should(gexec.Exit(1), string(run.Out.Contents()))
 	})
 
+	It("marks on the phone where a fault rule answered the bot, apart from what the user sees", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		user := p.eval(`document.querySelector('#user-picker').value`)
+		postJSON(base+"/_emu/v1/faults", `{"path": "/cgi-bin/message/custom/send", "errcode": -1, "count": 1}`)
+		tok := getJSON(base + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)["access_token"].(string)
+		send := `{"touser":"` + user + `","msgtype":"text","text":{"content":"after the fault"}}`
+		Expect(postJSON(base+"/cgi-bin/message/custom/send?access_token="+tok, send)).To(HaveKeyWithValue("errcode", -1.0))
+		Expect(postJSON(base+"/cgi-bin/message/custom/send?access_token="+tok, send)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.text("#chat .sys.fault") }, 5*time.Second).Should(
+			ContainSubstring("fault injected (not shown to the user): fault f1: the bot's call of /cgi-bin/message/custom/send was answered: errcode -1"))
+		Eventually(func() string { return p.text("#chat .bubble.bot") }, 5*time.Second).Should(ContainSubstring("after the fault"))
+		Expect(p.text("#chat .bubble")).NotTo(ContainSubstring("fault f1"), "a fault line is no message of the bot's")
+	})
+
 	It("asks nothing of any host but wxemu, and would notice if it did", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := openConsole(bctx.ctx, base)

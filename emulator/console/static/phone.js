@@ -42,6 +42,10 @@ export const media = new Set();
 
 export function renderLine(l) {
   const who = l.from;
+  if (l.kind === 'fault') {
+    // A fault rule acted: the person on the phone sees nothing of it; the console says so.
+    return h('div', { class: 'sys fault', 'data-journal': l.journal || undefined }, `fault injected (not shown to the user): ${l.text}`);
+  }
   if (l.kind === 'system') {
     return h('div', { class: 'sys' + (l.kf_account ? ' handover' : ' failure') }, l.text);
   }

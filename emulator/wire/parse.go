@@ -213,7 +213,7 @@ func (m *Message) readJSON(body []byte, f field, v gjson.Result) error {
 		if !ok {
 			return jsonValueError(body, v, "MsgId is %s, not a number or a string", jsonKind(v))
 		}
-		m.setMsgId(s, s)
+		m.setMsgId(trimXMLSpace(s), s) // blank is no MsgId, as in XML, where the two cannot differ
 	case kScanCodeInfo:
 		if v.Type == gjson.Null {
 			return nil

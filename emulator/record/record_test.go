@@ -182,6 +182,16 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).NotTo(ContainSubstring("GENERATED"))
 	})
 
+	It("writes a transfer that named no account as one, so that a transfer to a named account fails the replay", func() {
+		t.userSends(oa, alice, "人工", push.Result{Outcome: push.Transferred}, nil)
+		out, list := generate(t)
+		Expect(out).To(ContainSubstring(`reply: {transfer: ""}`))
+		st := list[0].Steps[0]
+		Expect(st.Reply.Outcome).To(Equal("transfer"))
+		Expect(st.Reply.KfAccount).NotTo(BeNil(), "reply: transfer alone passes a transfer to any account")
+		Expect(*st.Reply.KfAccount).To(BeEmpty())
+	})
+
 	It("gives a bot's sends after its answer to the message that caused them, though another user acted in between", func() {
 		began := t.mark()
 		t.push(oa, alice, text("push 3 after 50ms"), push.Result{Outcome: push.None})

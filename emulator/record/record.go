@@ -740,7 +740,10 @@ func (d *doc) checks(a *action, o *observed) []string {
 	if sendsUser != "" {
 		sends := o.sends[sendsUser]
 		routedBot := a.kind == kindSend && o.main != nil && o.main.Push != nil
-		if len(sends) > 0 || routedBot {
+		// A step that acted on a user and saw no send says so (sends: 0): without it, a bot
+		// that starts sending on a kf event, a trigger or a message an agent got would pass.
+		acted := a.user != "" && sendsUser == a.user && (a.kind == kindSend || a.kind == kindTrigger || a.kind == kindAgent)
+		if len(sends) > 0 || routedBot || acted {
 			lines = append(lines, d.sendsYAML(sendsUser, sends, sendsUser != a.user)...)
 		}
 	}

@@ -686,6 +686,13 @@ func (d *doc) sendStep(a *action, o *observed) []string {
 		if r.Reply != nil && (r.Reply.MsgType == "image" || r.Reply.MsgType == "voice" || r.Reply.MsgType == "video" || r.Reply.MsgType == "music") {
 			notes = append(notes, "the reply's media_id is not checked: the bot's upload gets a new one on every run")
 		}
+		if r.Reply != nil && r.Reply.MsgType == "news" {
+			// A scenario compares a news reply's article count only: say what was in them, so
+			// that a change of title or link is not silently passed unnoticed.
+			for i, a := range r.Reply.Articles {
+				notes = append(notes, fmt.Sprintf("article %d (not checked, only the count is): %s %s", i+1, strconv.Quote(oneLine(a.Title)), a.Url))
+			}
+		}
 		o.comments = append(notes, o.comments...)
 	}
 	return lines

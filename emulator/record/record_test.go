@@ -162,7 +162,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 		t.kf(oa, alice, state.KFAssigned, kf1) // after the push, before the control entry
 		t.userSends(oa, alice, "slow", push.Result{Outcome: push.Failed, UserSees: "该公众号暂时无法提供服务，请稍后再试",
 			Violations: []rules.Violation{{Rule: "push.timeout", Severity: rules.Error}, {Rule: "push.retried", Severity: rules.Warning, Message: "answered after a retry"}}}, nil)
-		t.userSends(oa, alice, "news", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "news", Articles: make([]wire.Article, 2)}}, nil)
+		t.userSends(oa, alice, "news", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "news", Articles: []wire.Article{{Title: "Orders", Url: "https://example.com/o"}, {Title: "Help"}}}}, nil)
 		t.userSends(oa, alice, "image", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "image", Image: &wire.Media{MediaId: "GENERATED"}}}, nil)
 		out, list := generate(t)
 		steps := list[0].Steps
@@ -177,6 +177,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring("# warning push.retried: answered after a retry"))
 		Expect(steps[3].Reply.MsgType).To(Equal("news"))
 		Expect(*steps[3].Reply.Articles).To(Equal(2))
+		Expect(out).To(ContainSubstring(`# article 1 (not checked, only the count is): "Orders" https://example.com/o`), "what the format cannot check is a comment")
 		Expect(steps[4].Reply.MsgType).To(Equal("image"))
 		Expect(steps[4].Reply.MediaID).To(BeNil())
 		Expect(out).NotTo(ContainSubstring("GENERATED"))

@@ -42,6 +42,9 @@ type Session struct {
 	Apps []App
 	// Entries are the journal entries after Since, oldest first.
 	Entries []journal.Entry
+	// HeldFaults are the fault rules held when the recording started, with their counters,
+	// as JSON: what was observed may owe to them, and the replay runs without them.
+	HeldFaults []string
 }
 
 // App is an app as the scenario names it.
@@ -95,6 +98,13 @@ func Scenario(s Session) []byte {
 	if s.Missing > 0 {
 		fmt.Fprintf(&b, "# WARNING: %d journal entr%s of the session were no longer held when the recording stopped\n", s.Missing, plural(s.Missing, "y", "ies"))
 		b.WriteString("# (journal.max_entries / journal.max_bytes, or a reset): what they recorded is missing here.\n")
+	}
+	if len(s.HeldFaults) > 0 {
+		fmt.Fprintf(&b, "# WARNING: %d fault rule(s) were held when the recording started, and what was observed may owe\n", len(s.HeldFaults))
+		b.WriteString("# to them; the replay runs without them unless you add them (faults: at the top of a scenario):\n")
+		for _, f := range s.HeldFaults {
+			b.WriteString("#   " + f + "\n")
+		}
 	}
 	if len(g.unplaced) > 0 && g.appsActedOn() > 0 {
 		b.WriteString("# Observed outside any app while recording:\n")

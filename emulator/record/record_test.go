@@ -474,6 +474,17 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(list[0].Steps[1].Message.Describe()).To(Equal("location 23.134521,113.358803"))
 	})
 
+	It("names the fault rules held when the recording started, which the replay runs without", func() {
+		t.userSends(oa, alice, "hi", textReply("hello, hi"), nil)
+		s := t.session()
+		s.HeldFaults = []string{`{"id":"f1","family":"custom_send","errcode":-1,"matched":0,"fired":0,"spent":false}`}
+		out := string(record.Scenario(s))
+		Expect(out).To(ContainSubstring("# WARNING: 1 fault rule(s) were held when the recording started"))
+		Expect(out).To(ContainSubstring(`#   {"id":"f1","family":"custom_send","errcode":-1,`))
+		_, err := scenario.Parse(config.Default(), "held.yaml", []byte(out))
+		Expect(err).NotTo(HaveOccurred(), "the warning is a comment")
+	})
+
 	It("says when the journal no longer held part of the session, and when nothing was recorded", func() {
 		s := t.session()
 		s.Missing = 12

@@ -188,6 +188,13 @@ var _ = Describe("wxemu load", func() {
 		Expect(rep.apiCount("/cgi-bin/message/custom/send", 0)).To(BeNumerically("==", 4))
 	})
 
+	It("says that a scenario's fault rules are not applied under load, rather than pass a bot that never met them", func() {
+		s, _ := runLoad("--exec", binaries.Samplebot+" --bot oa --quiet", "--scenario", "../fixtures/scenarios/faults/duplicate.yaml",
+			"--users", "2", "--pushes", "2")
+		Expect(string(s.Err.Contents())).To(ContainSubstring(`the 1 fault rule(s) of "the bot dedupes a message WeChat delivers twice" are not applied under load`))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("faults.rules"))
+	})
+
 	It("counts the bot's API calls by errcode, a quota refusal included, with each user running a scenario", func() {
 		s, rep := runLoad("--exec", binaries.Samplebot+" --bot oa --quiet", "--scenario", "testdata/load/push6.yaml",
 			"--users", "2", "--pushes", "8")

@@ -680,6 +680,9 @@ func (d *doc) sendStep(a *action, o *observed) []string {
 		lines = append(lines, "delivered_to: "+scalar(o.main.KF.Account))
 	case routed == "none":
 		lines = append(lines, "delivered_to: none")
+	case routed == "held":
+		// A reorder rule held it: the replay must hold it too, or it would check nothing.
+		lines = append(lines, "delivered_to: held")
 	case o.main != nil && o.main.Push != nil:
 		r := o.main.Push
 		lines = append(lines, "delivered_to: bot")

@@ -193,6 +193,15 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(*st.Reply.KfAccount).To(BeEmpty())
 	})
 
+	It("writes a message a reorder rule held as delivered_to: held", func() {
+		began := t.mark()
+		t.add(journal.Entry{App: oa, User: alice, Summary: "held", State: &journal.StateChange{What: `push text "first" held by fault rule f1`}})
+		t.control(began, "POST", "/_emu/v1/users/{openid}/send", oa, alice,
+			map[string]any{"app": "oa", "MsgType": "text", "Content": "first"}, map[string]any{"routed": "held"}, 200)
+		_, list := generate(t)
+		Expect(list[0].Steps[0].DeliveredTo).To(Equal("held"))
+	})
+
 	It("gives a bot's sends after its answer to the message that caused them, though another user acted in between", func() {
 		began := t.mark()
 		t.push(oa, alice, text("push 3 after 50ms"), push.Result{Outcome: push.None})

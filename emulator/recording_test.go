@@ -54,4 +54,19 @@ var _ = Describe("Recording from Go", func() {
 		Expect(err).To(MatchError(platform.ErrRecording))
 		Expect(emu.Recording().Recording).To(BeFalse())
 	})
+
+	It("names in the scenario the fault rules held when the recording started", func() {
+		emu, err := emulator.New(emulator.Options{Config: config.Default()})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(emu.Close)
+		one := -1
+		_, err = emu.Platform().AddFaults([]platform.FaultRule{{Family: "custom_send", Errcode: &one}}, nil)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = emu.StartRecording("held")
+		Expect(err).NotTo(HaveOccurred())
+		rec, err := emu.StopRecording()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(rec.YAML)).To(ContainSubstring("# WARNING: 1 fault rule(s) were held when the recording started"))
+		Expect(string(rec.YAML)).To(ContainSubstring(`#   {"id":"f1","family":"custom_send","errcode":-1,`))
+	})
 })

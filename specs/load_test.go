@@ -2,6 +2,8 @@ package specs_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -166,6 +168,31 @@ var _ = Describe("wxemu load", func() {
 		Expect(rep.FailedOutcome).To(BeZero())
 		Expect(rep.Failed).To(BeNumerically("==", 6))
 		Expect(rep.Violations).To(ContainElement(And(HaveField("Rule", "reply.transfer.event"), HaveField("Count", BeNumerically("==", 6)))))
+	})
+
+	It("counts what a bot does with the config's duplicate deliveries: acting twice fails the run", func() {
+		demo := wxemu("serve", "--print-config")
+		Expect(demo.ExitCode()).To(Equal(0))
+		cfg := filepath.Join(GinkgoT().TempDir(), "duplicate.yaml")
+		Expect(os.WriteFile(cfg, append(demo.Out.Contents(), "faults:\n  rules:\n    - {push: duplicate}\n"...), 0o600)).To(Succeed())
+		load := func(bot string) (*gexec.Session, loadReport) {
+			return runLoad("--config", cfg, "--exec", binaries.Samplebot+" --bot "+bot+" --quiet", "--users", "2", "--pushes", "4", "--text", "push 1")
+		}
+		s, rep := load("oa")
+		Expect(s.ExitCode()).To(Equal(1), "the oa bot sends again on the duplicate: %s", s.Out.Contents())
+		Expect(rep.Violations).To(ContainElement(And(HaveField("Rule", "push.duplicate.sends"), HaveField("Count", BeNumerically("==", 4)))))
+		Expect(rep.Failed).To(BeNumerically("==", 4))
+		Expect(rep.apiCount("/cgi-bin/message/custom/send", 0)).To(BeNumerically("==", 8))
+		s, rep = load("resilient")
+		Expect(s.ExitCode()).To(Equal(0), "the resilient bot dedupes: %s", s.Out.Contents())
+		Expect(rep.apiCount("/cgi-bin/message/custom/send", 0)).To(BeNumerically("==", 4))
+	})
+
+	It("says that a scenario's fault rules are not applied under load, rather than pass a bot that never met them", func() {
+		s, _ := runLoad("--exec", binaries.Samplebot+" --bot oa --quiet", "--scenario", "../fixtures/scenarios/faults/duplicate.yaml",
+			"--users", "2", "--pushes", "2")
+		Expect(string(s.Err.Contents())).To(ContainSubstring(`the 1 fault rule(s) of "the bot dedupes a message WeChat delivers twice" are not applied under load`))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("faults.rules"))
 	})
 
 	It("counts the bot's API calls by errcode, a quota refusal included, with each user running a scenario", func() {

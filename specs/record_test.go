@@ -154,7 +154,7 @@ var _ = Describe("Recording a session of wxemu serve as a scenario, and replayin
 		body := stopRecording(emu, file)
 		expectGolden("record-mp", normalize(body))
 		Expect(body).To(ContainSubstring("app: mp"))
-		Expect(body).To(ContainSubstring("reply: transfer"))
+		Expect(body).To(ContainSubstring(`reply: {transfer: ""}`), "a transfer that named no account must not pass one that names one")
 		Expect(body).To(ContainSubstring("bot_receives: {event: kf_create_session, kf_account: kf1@wxemu_mp}"))
 		Expect(body).To(ContainSubstring("delivered_to: kf1@wxemu_mp"))
 		Expect(body).To(ContainSubstring("errcodes: [0, 0, 0, 0, 0, 45047]"))

@@ -108,6 +108,21 @@ var _ = Describe("wxemu serve --exec", func() {
 		Expect(string(s.Err.Contents())).To(ContainSubstring("passed to the command"))
 	})
 
+	It("fails a passing command whose bot of --exec-bot died while it ran, and keeps a failing command's status", func() {
+		pid := filepath.Join(GinkgoT().TempDir(), "bot.pid")
+		bot := binaries.Samplebot + " --bot oa --quiet & echo $! > " + pid + "; wait"
+		// The command kills the bot, then waits until the bot's shell has gone.
+		kill := "kill $(cat " + pid + "); while kill -0 $(cat " + pid + ") 2>/dev/null; do sleep 0.05; done; sleep 0.5; "
+		s := wxemu("serve", "--addr", "127.0.0.1:0", "--exec-bot", bot, "--exec", kill+"exit 0")
+		Expect(s.ExitCode()).To(Equal(1), "a bot that crashed mid-run is no pass")
+		Expect(string(s.Err.Contents())).To(ContainSubstring("the bot of --exec-bot exited"))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("the command passed, but its bot was gone"))
+		s = wxemu("serve", "--addr", "127.0.0.1:0", "--exec-bot", bot, "--exec", kill+"exit 3")
+		Expect(s.ExitCode()).To(Equal(3))
+		s = wxemu("serve", "--addr", "127.0.0.1:0", "--exec-bot", bot, "--exec", "true")
+		Expect(s.ExitCode()).To(Equal(0), "a bot still running when the command ends is stopped by serve: "+string(s.Err.Contents()))
+	})
+
 	It("does not run the command when the bot does not answer its handshake", func() {
 		s := wxemu("serve", "--addr", "127.0.0.1:0", "--target", "http://127.0.0.1:9/wx", "--ready-timeout", "300ms", "--exec", "echo ran")
 		Expect(s.ExitCode()).To(Equal(1))

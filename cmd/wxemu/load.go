@@ -198,6 +198,10 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wxemu load: each user sends the %d messages of %q; its %d other steps (agents, clock, tokens, checks) are not run under load\n",
 			len(script.Messages), script.Name, script.Skipped)
 	}
+	if script != nil && script.Faults > 0 {
+		fmt.Fprintf(stderr, "wxemu load: the %d fault rule(s) of %q are not applied under load; to load the bot with faults, give them in the config (faults.rules, users by openid) with --config\n",
+			script.Faults, script.Name)
+	}
 
 	runner, err := load.New(load.Options{Platform: emu.Platform(), App: ca.Alias, Users: o.users, Rate: float64(o.rate),
 		Concurrency: o.concurrency, Duration: o.duration, Pushes: o.pushes, Mix: mix, Script: script})

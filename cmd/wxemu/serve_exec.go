@@ -211,9 +211,28 @@ func (x *serveExec) runCommand(emu *emulator.Emulator, token string, stdout, std
 				killTimer = clock.Real{}.AfterFunc(execGrace, func() { signalGroup(cmd, syscall.SIGKILL) })
 			}
 		case err := <-done:
-			return exitStatus(cmd, err, stderr)
+			return x.botDied(exitStatus(cmd, err, stderr), stderr)
 		}
 	}
+}
+
+// botDied turns a passing command's status into a failure when the bot of --exec-bot exited
+// while the command ran: the suite may not have reached it, and a crash is what serve --exec
+// is there to catch. A failing command's status is kept.
+func (x *serveExec) botDied(status int, stderr io.Writer) int {
+	if x.bot == nil || !x.bot.Exited() {
+		return status
+	}
+	how := "with status 0"
+	if err := x.bot.Err(); err != nil {
+		how = "(" + err.Error() + ")"
+	}
+	fmt.Fprintf(stderr, "wxemu serve: the bot of --exec-bot exited %s while the command ran; what it printed:\n%s\n", how, indentText(x.bot.Output()))
+	if status == 0 {
+		fmt.Fprintf(stderr, "wxemu serve: the command passed, but its bot was gone: exit status %d\n", exitFail)
+		return exitFail
+	}
+	return status
 }
 
 // execGrace is how long a command has to end after serve passed it a signal.

@@ -117,7 +117,7 @@ func (u *User) TrySend(m wire.Message) (*Exchange, error) {
 		return nil, err
 	}
 	u.e.checkStrict()
-	return u.exchange(in, act, m), nil
+	return u.exchange(u.withInjected(in, act), act, m), nil
 }
 
 // exchange makes the exchange of an act and makes it the user's open one.

@@ -1,10 +1,14 @@
 package emutest
 
 import (
+	"slices"
+
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	"github.com/wxemu/wxemu/emulator/harness"
 	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/rules"
 )
 
 // Fault is a fault rule: what it matches (Path or Family, App, User; Push rules: App, User,
@@ -44,3 +48,29 @@ func (e *Emu) ClearFaults() { e.p.ClearFaults(background()) }
 
 // Faults lists the fault rules with how often each matched and fired.
 func (e *Emu) Faults() []platform.FaultStatus { return e.p.Faults() }
+
+// withInjected adds to the verdict of a user's push the violations of the deliveries a push
+// fault rule made during the act — a duplicate of it, a held message delivered out of order —
+// so that HaveNoErrors and HaveViolation("push.duplicate.sends") judge what the bot did with
+// them too: they are journaled as pushes of their own, which the send does not return. The
+// platform's result is not changed; the exchange holds a copy.
+func (u *User) withInjected(in *platform.Interaction, act *harness.Act) *platform.Interaction {
+	if in == nil || in.Result == nil {
+		return in
+	}
+	var extra []rules.Violation
+	for _, e := range u.e.p.Journal(platform.JournalFilter{App: u.AppID, User: u.OpenID, Kind: platform.KindPush, Since: act.Since}) {
+		if act.Until != 0 && e.Seq > act.Until || e.Push.Injected == nil || e.Push.Result == nil {
+			continue
+		}
+		extra = append(extra, e.Push.Result.Violations...)
+	}
+	if len(extra) == 0 {
+		return in
+	}
+	res := *in.Result
+	res.Violations = append(slices.Clip(res.Violations), extra...)
+	cp := *in
+	cp.Result = &res
+	return &cp
+}

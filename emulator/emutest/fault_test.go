@@ -6,6 +6,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator/emutest"
 	"github.com/wxemu/wxemu/emulator/platform"
+	"github.com/wxemu/wxemu/emulator/wxmatch"
 )
 
 var _ = Describe("fault injection from a spec", func() {
@@ -42,6 +43,18 @@ var _ = Describe("fault injection from a spec", func() {
 		ex := alice.Send(emutest.Text("push 1"))
 		Expect(ex.BotReceived()).To(HaveLen(2))
 		Expect(ex.Sends()).To(HaveLen(2))
+		Expect(ex).NotTo(wxmatch.HaveNoErrors(), "the exchange's verdict holds what the bot did with the duplicate")
+		Expect(ex).To(wxmatch.HaveViolation("push.duplicate.sends"))
+	})
+
+	It("passes the resilient bot, which answers the duplicate without acting again", func() {
+		e := emutest.Start(emutest.WithSampleBot("oa", "resilient"))
+		alice := e.User("alice")
+		e.InjectFault(emutest.Fault{Push: "duplicate", Count: emutest.Int(1)})
+		ex := alice.Send(emutest.Text("push 1"))
+		Expect(ex.BotReceived()).To(HaveLen(2))
+		Expect(ex).To(wxmatch.HaveNoErrors())
+		Expect(ex.Sends()).To(HaveLen(1))
 	})
 })
 

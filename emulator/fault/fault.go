@@ -165,6 +165,11 @@ type Rule struct {
 	After       int      `json:"after,omitempty"`
 	Probability *float64 `json:"probability,omitempty"`
 	Seed        *uint64  `json:"seed,omitempty"`
+
+	// Stream, when set, names the rule's random source instead of its id: a scenario's rules
+	// get assigned ids that depend on the rules added before them in the run, and would
+	// otherwise draw differently when the scenario runs alone or after others. Not in JSON.
+	Stream string `json:"-"`
 }
 
 // Problem is one thing wrong with a rule: the field (its JSON key), what is wrong and how to
@@ -388,7 +393,11 @@ func (s *Set) Add(rules ...Rule) ([]Rule, error) {
 			seed = *r.Seed
 		}
 		h := fnv.New64a()
-		h.Write([]byte(r.ID))
+		if r.Stream != "" {
+			h.Write([]byte(r.Stream))
+		} else {
+			h.Write([]byte(r.ID))
+		}
 		s.rules = append(s.rules, &entry{Rule: r, rng: rand.New(rand.NewPCG(seed, h.Sum64()))})
 	}
 	s.held.Store(int32(len(s.rules)))

@@ -164,6 +164,9 @@ type Script struct {
 	Name     string
 	Messages []wire.Message
 	Skipped  int // steps that do not send
+	// Faults counts the scenario's fault rules (faults:, and its faults steps'): none is
+	// applied under load, and the caller says so.
+	Faults int
 }
 
 // LoadScript reads the scenario file path (one scenario) as a script.
@@ -176,8 +179,11 @@ func LoadScript(cfg *config.Config, path string) (*Script, error) {
 		return nil, fmt.Errorf("%s holds %d scenarios; --scenario takes a file with one, whose steps each user runs", path, len(scs))
 	}
 	s := scs[0]
-	sc := &Script{App: s.App, Name: s.Name}
+	sc := &Script{App: s.App, Name: s.Name, Faults: len(s.Faults)}
 	for _, st := range s.Steps {
+		if st.Faults != nil {
+			sc.Faults += len(st.Faults.Add)
+		}
 		if st.Message == nil {
 			sc.Skipped++
 			continue

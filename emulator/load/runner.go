@@ -362,7 +362,18 @@ func (r *Runner) pushAs(ctx context.Context, u int) {
 			}
 		}
 	}
-	for _, v := range res.Violations {
+	if s.countViolations(res.Violations) {
+		failed = true
+	}
+	if failed {
+		s.c.Failed++
+	}
+}
+
+// countViolations counts vs by rule and reports whether one is an error. s.mu must be held.
+func (s *shard) countViolations(vs []rules.Violation) bool {
+	isErr := false
+	for _, v := range vs {
 		rc := s.violations[v.Rule]
 		if rc == nil {
 			rc = &RuleCount{Rule: v.Rule, Severity: string(v.Severity), Ref: v.Ref, Example: v.Message}
@@ -370,16 +381,31 @@ func (r *Runner) pushAs(ctx context.Context, u int) {
 		}
 		rc.Count++
 		if v.Severity == rules.Error {
-			failed = true
+			isErr = true
 		}
 	}
-	if failed {
+	return isErr
+}
+
+// injectedPush counts a delivery a push fault rule made (the config's faults: a duplicate, or
+// a held message delivered out of order), which no user's send returns: its violations
+// (push.duplicate.sends, push.duplicate.reply …), and as failed when it broke a rule with an
+// error or failed, as --max-failed counts a push.
+func (r *Runner) injectedPush(res *push.Result) {
+	s := &r.shards[0]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.countViolations(res.Violations) || res.Outcome == push.Failed {
 		s.c.Failed++
 	}
 }
 
 // observe counts the API calls of the loaded app (and those refused for a token no app owns).
 func (r *Runner) observe(e *platform.Entry) {
+	if p := e.Push; p != nil && p.Injected != nil && p.Result != nil && e.App == r.app.AppID {
+		r.injectedPush(p.Result)
+		return
+	}
 	c := e.API
 	if c == nil || e.App != r.app.AppID && e.App != "" {
 		return

@@ -56,9 +56,40 @@ func (p *Platform) CheckFault(r *FaultRule) []FaultProblem {
 		} else {
 			ps = append(ps, FaultProblem{Field: "app", Msg: fmt.Sprintf("unknown app %q%s", r.App, DidYouMean(r.App, p.AppKeys())),
 				Fix: "the apps are " + strings.Join(p.AppKeys(), ", ")})
+			return ps
 		}
 	}
+	if pr, ok := p.checkFaultUser(r); !ok {
+		ps = append(ps, pr)
+	}
 	return ps
+}
+
+// checkFaultUser refuses a rule's user that is a user's name rather than an openid: the rule
+// would match no call and never fire, and a bot would seem to survive a fault it never met.
+// An openid a user of the app has is kept, and so is an openid no one has yet.
+func (p *Platform) checkFaultUser(r *FaultRule) (FaultProblem, bool) {
+	if r.User == "" {
+		return FaultProblem{}, true
+	}
+	var named []string
+	for _, u := range p.Users(r.App) {
+		if u.OpenID == r.User {
+			return FaultProblem{}, true
+		}
+		if u.Name == r.User {
+			alias := u.App
+			if a, ok := p.byKey[u.App]; ok && a.Alias != "" {
+				alias = a.Alias
+			}
+			named = append(named, fmt.Sprintf("%s (%s of %s)", u.OpenID, u.Name, alias))
+		}
+	}
+	if len(named) == 0 {
+		return FaultProblem{}, true
+	}
+	return FaultProblem{Field: "user", Msg: fmt.Sprintf("%q is a user's name, and a rule matches an openid: it would never fire", r.User),
+		Fix: "write the openid: " + strings.Join(named, " or ")}, false
 }
 
 // AddFaults checks rules and adds them, all or none. at names rule i in messages ("" for one

@@ -55,6 +55,16 @@ var _ = Describe("fault rules of the platform", func() {
 		Expect(err).NotTo(HaveOccurred())
 	})
 
+	It("refuse a user given by name, which no call would match, naming the openid to write", func() {
+		_, err := p.AddFaults([]platform.FaultRule{{Family: "custom_send", User: "alice", Errcode: intp(-1)}}, nil)
+		Expect(err).To(MatchError(ContainSubstring(`user: "alice" is a user's name, and a rule matches an openid: it would never fire (write the openid: ` + alice + ` (alice of oa) or `)))
+		_, err = p.AddFaults([]platform.FaultRule{{Family: "custom_send", App: "oa", User: "alice", Errcode: intp(-1)}}, nil)
+		Expect(err).To(MatchError(HaveSuffix(`(write the openid: ` + alice + ` (alice of oa))`)))
+		Expect(p.Faults()).To(BeEmpty())
+		_, err = p.AddFaults([]platform.FaultRule{{Family: "custom_send", User: alice, Errcode: intp(-1)}, {Push: "duplicate", User: "o_not_yet_seen"}}, nil)
+		Expect(err).NotTo(HaveOccurred(), "an openid, known or not yet, is what a rule matches")
+	})
+
 	It("act on a cloud function's cloud.openapi call, which the gateway begins and ends", func() {
 		_, _ = p.AddFaults([]platform.FaultRule{{Family: "custom_send", Errcode: intp(-1), Count: intp(1)}, {Family: "typing", Drop: true}}, nil)
 		ctx, c := p.BeginCall(platform.WithVia(context.Background(), platform.ViaCloud), platform.PathCustomSend)

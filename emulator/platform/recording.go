@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -26,6 +27,9 @@ type recording struct {
 	name    string
 	began   time.Time // virtual
 	started time.Time // wall
+	// faults are the fault rules held when the recording started, as JSON: the scenario
+	// names them, since its replay runs without them.
+	faults []string
 }
 
 // RecordingStatus says whether a recording runs, since which journal entry, under which name,
@@ -76,6 +80,11 @@ func (p *Platform) StartRecording(name string) (RecordingStatus, error) {
 		name = "session " + now.UTC().Format("2006-01-02 15:04:05")
 	}
 	r.on, r.since, r.name, r.began, r.started = true, p.journal.LastSeq(), name, now, p.wall.Now()
+	r.faults = nil
+	for _, f := range p.faults.List() {
+		text, _ := json.Marshal(f) // plain values: it cannot fail
+		r.faults = append(r.faults, string(text))
+	}
 	return RecordingStatus{Recording: true, Since: r.since, Name: r.name}, nil
 }
 
@@ -101,7 +110,7 @@ func (p *Platform) StopRecording() (Recorded, error) {
 		r.mu.Unlock()
 		return Recorded{}, fmt.Errorf("no %w is running: start one with POST /_emu/v1/recording/start", ErrRecording)
 	}
-	since, name, began := r.since, r.name, r.began
+	since, name, began, faults := r.since, r.name, r.began, r.faults
 	r.on = false
 	r.mu.Unlock()
 
@@ -112,7 +121,7 @@ func (p *Platform) StopRecording() (Recorded, error) {
 		missing = last - since - held
 	}
 	s := record.Session{Name: name, Stopped: p.wall.Now(), Began: began, Ended: p.clock.Now(),
-		Since: since, Missing: missing, Entries: entries}
+		Since: since, Missing: missing, Entries: entries, HeldFaults: faults}
 	for _, a := range p.apps {
 		app := record.App{Alias: a.Alias, AppID: a.AppID, Kind: a.Kind, Target: a.URL}
 		if a.Container != nil {

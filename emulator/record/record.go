@@ -42,6 +42,9 @@ type Session struct {
 	Apps []App
 	// Entries are the journal entries after Since, oldest first.
 	Entries []journal.Entry
+	// HeldFaults are the fault rules held when the recording started, with their counters,
+	// as JSON: what was observed may owe to them, and the replay runs without them.
+	HeldFaults []string
 }
 
 // App is an app as the scenario names it.
@@ -95,6 +98,13 @@ func Scenario(s Session) []byte {
 	if s.Missing > 0 {
 		fmt.Fprintf(&b, "# WARNING: %d journal entr%s of the session were no longer held when the recording stopped\n", s.Missing, plural(s.Missing, "y", "ies"))
 		b.WriteString("# (journal.max_entries / journal.max_bytes, or a reset): what they recorded is missing here.\n")
+	}
+	if len(s.HeldFaults) > 0 {
+		fmt.Fprintf(&b, "# WARNING: %d fault rule(s) were held when the recording started, and what was observed may owe\n", len(s.HeldFaults))
+		b.WriteString("# to them; the replay runs without them unless you add them (faults: at the top of a scenario):\n")
+		for _, f := range s.HeldFaults {
+			b.WriteString("#   " + f + "\n")
+		}
 	}
 	if len(g.unplaced) > 0 && g.appsActedOn() > 0 {
 		b.WriteString("# Observed outside any app while recording:\n")
@@ -670,6 +680,9 @@ func (d *doc) sendStep(a *action, o *observed) []string {
 		lines = append(lines, "delivered_to: "+scalar(o.main.KF.Account))
 	case routed == "none":
 		lines = append(lines, "delivered_to: none")
+	case routed == "held":
+		// A reorder rule held it: the replay must hold it too, or it would check nothing.
+		lines = append(lines, "delivered_to: held")
 	case o.main != nil && o.main.Push != nil:
 		r := o.main.Push
 		lines = append(lines, "delivered_to: bot")
@@ -685,6 +698,13 @@ func (d *doc) sendStep(a *action, o *observed) []string {
 		}
 		if r.Reply != nil && (r.Reply.MsgType == "image" || r.Reply.MsgType == "voice" || r.Reply.MsgType == "video" || r.Reply.MsgType == "music") {
 			notes = append(notes, "the reply's media_id is not checked: the bot's upload gets a new one on every run")
+		}
+		if r.Reply != nil && r.Reply.MsgType == "news" {
+			// A scenario compares a news reply's article count only: say what was in them, so
+			// that a change of title or link is not silently passed unnoticed.
+			for i, a := range r.Reply.Articles {
+				notes = append(notes, fmt.Sprintf("article %d (not checked, only the count is): %s %s", i+1, strconv.Quote(oneLine(a.Title)), a.Url))
+			}
 		}
 		o.comments = append(notes, o.comments...)
 	}
@@ -740,7 +760,10 @@ func (d *doc) checks(a *action, o *observed) []string {
 	if sendsUser != "" {
 		sends := o.sends[sendsUser]
 		routedBot := a.kind == kindSend && o.main != nil && o.main.Push != nil
-		if len(sends) > 0 || routedBot {
+		// A step that acted on a user and saw no send says so (sends: 0): without it, a bot
+		// that starts sending on a kf event, a trigger or a message an agent got would pass.
+		acted := a.user != "" && sendsUser == a.user && (a.kind == kindSend || a.kind == kindTrigger || a.kind == kindAgent)
+		if len(sends) > 0 || routedBot || acted {
 			lines = append(lines, d.sendsYAML(sendsUser, sends, sendsUser != a.user)...)
 		}
 	}

@@ -162,7 +162,7 @@ var _ = Describe("Recording a session as a scenario", func() {
 		t.kf(oa, alice, state.KFAssigned, kf1) // after the push, before the control entry
 		t.userSends(oa, alice, "slow", push.Result{Outcome: push.Failed, UserSees: "该公众号暂时无法提供服务，请稍后再试",
 			Violations: []rules.Violation{{Rule: "push.timeout", Severity: rules.Error}, {Rule: "push.retried", Severity: rules.Warning, Message: "answered after a retry"}}}, nil)
-		t.userSends(oa, alice, "news", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "news", Articles: make([]wire.Article, 2)}}, nil)
+		t.userSends(oa, alice, "news", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "news", Articles: []wire.Article{{Title: "Orders", Url: "https://example.com/o"}, {Title: "Help"}}}}, nil)
 		t.userSends(oa, alice, "image", push.Result{Outcome: push.Replied, Reply: &wire.Reply{MsgType: "image", Image: &wire.Media{MediaId: "GENERATED"}}}, nil)
 		out, list := generate(t)
 		steps := list[0].Steps
@@ -177,9 +177,29 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring("# warning push.retried: answered after a retry"))
 		Expect(steps[3].Reply.MsgType).To(Equal("news"))
 		Expect(*steps[3].Reply.Articles).To(Equal(2))
+		Expect(out).To(ContainSubstring(`# article 1 (not checked, only the count is): "Orders" https://example.com/o`), "what the format cannot check is a comment")
 		Expect(steps[4].Reply.MsgType).To(Equal("image"))
 		Expect(steps[4].Reply.MediaID).To(BeNil())
 		Expect(out).NotTo(ContainSubstring("GENERATED"))
+	})
+
+	It("writes a transfer that named no account as one, so that a transfer to a named account fails the replay", func() {
+		t.userSends(oa, alice, "人工", push.Result{Outcome: push.Transferred}, nil)
+		out, list := generate(t)
+		Expect(out).To(ContainSubstring(`reply: {transfer: ""}`))
+		st := list[0].Steps[0]
+		Expect(st.Reply.Outcome).To(Equal("transfer"))
+		Expect(st.Reply.KfAccount).NotTo(BeNil(), "reply: transfer alone passes a transfer to any account")
+		Expect(*st.Reply.KfAccount).To(BeEmpty())
+	})
+
+	It("writes a message a reorder rule held as delivered_to: held", func() {
+		began := t.mark()
+		t.add(journal.Entry{App: oa, User: alice, Summary: "held", State: &journal.StateChange{What: `push text "first" held by fault rule f1`}})
+		t.control(began, "POST", "/_emu/v1/users/{openid}/send", oa, alice,
+			map[string]any{"app": "oa", "MsgType": "text", "Content": "first"}, map[string]any{"routed": "held"}, 200)
+		_, list := generate(t)
+		Expect(list[0].Steps[0].DeliveredTo).To(Equal("held"))
 	})
 
 	It("gives a bot's sends after its answer to the message that caused them, though another user acted in between", func() {
@@ -254,10 +274,11 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(*steps[0].Agent).To(MatchFields(kf1, "accept", "alice"))
 		Expect(steps[0].BotReceives.Event).To(Equal("kf_create_session"))
 		Expect(steps[0].BotReceives.KfAccount).To(Equal(kf1))
+		Expect(*steps[0].Sends.Count).To(Equal(0), "a bot that starts sending on the kf event must fail the replay")
 		Expect(out).To(ContainSubstring("# kf: alice is served by kf1@wxemu_demo (session begins)"))
 		Expect(steps[1].DeliveredTo).To(Equal(kf1))
 		Expect(steps[1].Reply).To(BeNil(), "the bot was not pushed")
-		Expect(steps[1].Sends).To(BeNil())
+		Expect(*steps[1].Sends.Count).To(Equal(0), "the bot must not send while an agent serves the user")
 		Expect(*steps[2].Agent).To(MatchFields(kf1, "reply", "alice"))
 		Expect(steps[2].Agent.Text).To(Equal("您好"))
 		Expect(steps[2].Sends.Errcodes).To(Equal([]int{0}))
@@ -380,6 +401,8 @@ var _ = Describe("Recording a session as a scenario", func() {
 		steps := list[0].Steps
 		Expect(steps).To(HaveLen(3))
 		Expect(*steps[0].Trigger).To(Equal(scenario.TriggerAction{User: "alice", Kind: "payment"}))
+		Expect(*steps[0].Sends.Count).To(Equal(0), "a bot that starts sending on the trigger must fail the replay")
+		Expect(*steps[2].Sends.Count).To(Equal(0))
 		Expect(out).To(ContainSubstring("# state: window opened by payment (control API)"))
 		Expect(steps[1].Agent.Do).To(Equal("switch"))
 		Expect(steps[1].Agent.To).To(Equal("kf2@wxemu_demo"))
@@ -458,6 +481,17 @@ var _ = Describe("Recording a session as a scenario", func() {
 		Expect(out).To(ContainSubstring(`- alice: {MsgType: location, Label: 广州, Location_X: "23.134521", Location_Y: "113.358803"}`))
 		Expect(list[0].Steps[0].Message.Describe()).To(Equal("event CLICK V1001"))
 		Expect(list[0].Steps[1].Message.Describe()).To(Equal("location 23.134521,113.358803"))
+	})
+
+	It("names the fault rules held when the recording started, which the replay runs without", func() {
+		t.userSends(oa, alice, "hi", textReply("hello, hi"), nil)
+		s := t.session()
+		s.HeldFaults = []string{`{"id":"f1","family":"custom_send","errcode":-1,"matched":0,"fired":0,"spent":false}`}
+		out := string(record.Scenario(s))
+		Expect(out).To(ContainSubstring("# WARNING: 1 fault rule(s) were held when the recording started"))
+		Expect(out).To(ContainSubstring(`#   {"id":"f1","family":"custom_send","errcode":-1,`))
+		_, err := scenario.Parse(config.Default(), "held.yaml", []byte(out))
+		Expect(err).NotTo(HaveOccurred(), "the warning is a comment")
 	})
 
 	It("says when the journal no longer held part of the session, and when nothing was recorded", func() {

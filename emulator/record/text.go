@@ -21,10 +21,9 @@ func replyYAML(p *journal.Push) string {
 	case "none", "failed":
 		return string(p.Outcome)
 	case "transfer":
-		if p.KfAccount != "" {
-			return "{transfer: " + scalar(p.KfAccount) + "}"
-		}
-		return "transfer"
+		// A transfer that named no account is written as one, {transfer: ""}: `reply: transfer`
+		// would pass a bot that transfers to a named account instead.
+		return "{transfer: " + scalar(p.KfAccount) + "}"
 	}
 	if p.Reply == nil {
 		return "reply"

@@ -94,6 +94,12 @@ func (x *run) addFaults(specs []FaultSpec) ([]string, error) {
 		if r.User != "" {
 			r.User = x.openids[r.User]
 		}
+		if r.ID == "" {
+			// The rule draws from a source of its own place in the scenario, not of the id
+			// the run assigns it, so that a probability fires the same way whether the
+			// scenario runs alone or after others that added rules.
+			r.Stream = fmt.Sprintf("scenario %s, rule %d", x.s.Name, x.faultRules+i)
+		}
 		rules[i] = r
 	}
 	added, err := x.p.AddFaults(rules, func(i int) string { return fmt.Sprintf("line %d", specs[i].Line) })
@@ -105,6 +111,7 @@ func (x *run) addFaults(specs []FaultSpec) ([]string, error) {
 		ids[i] = r.ID
 	}
 	x.faultIDs = append(x.faultIDs, ids...)
+	x.faultRules += len(ids)
 	return ids, nil
 }
 

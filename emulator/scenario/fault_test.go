@@ -1,6 +1,8 @@
 package scenario_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -135,5 +137,59 @@ steps:
 		e := start(cfg, map[string]botMaker{"oa": sample("oa")})
 		rep := e.runner().Run(ctx(), list)
 		Expect(rep.Scenarios[0].Status).To(Equal(scenario.Failed))
+	})
+})
+
+var _ = Describe("probability fault rules in a scenario", func() {
+	// errcodes runs the scenarios on an emulator of their own and answers the errcodes of the
+	// sends of the last scenario's step.
+	errcodes := func(texts ...string) []int {
+		GinkgoHelper()
+		cfg := config.Default()
+		var list []*scenario.Scenario
+		for i, text := range texts {
+			l, err := scenario.Parse(cfg, fmt.Sprintf("s%d.yaml", i), []byte(text))
+			Expect(err).NotTo(HaveOccurred())
+			list = append(list, l...)
+		}
+		e := start(cfg, map[string]botMaker{"oa": sample("oa")})
+		rep := e.runner().Run(ctx(), list)
+		last := rep.Scenarios[len(rep.Scenarios)-1]
+		Expect(last.Status).To(Equal(scenario.Passed), describeResult(last))
+		var result struct {
+			Sends []struct {
+				Errcode int `json:"errcode"`
+			} `json:"sends"`
+		}
+		Expect(json.Unmarshal(last.Steps[0].Result, &result)).To(Succeed())
+		var codes []int
+		for _, s := range result.Sends {
+			codes = append(codes, s.Errcode)
+		}
+		return codes
+	}
+	const other = `name: adds a rule first
+app: oa
+users: [bob]
+faults:
+  - {family: typing, errcode: -1, count: 1}
+steps:
+  - bob: hi
+`
+	const drawn = `name: a send fails half of the time
+app: oa
+users: [alice]
+faults:
+  - {family: custom_send, errcode: 45009, probability: 0.5}
+steps:
+  - alice: push 5
+    sends: {count: 5}
+`
+	It("draws the same whether the scenario runs alone or after one that added a rule", func() {
+		alone := errcodes(drawn)
+		Expect(alone).To(ContainElement(45009), "the rule fires")
+		Expect(alone).To(ContainElement(0), "and lets some through")
+		Expect(errcodes(drawn)).To(Equal(alone), "the same run again")
+		Expect(errcodes(other, drawn)).To(Equal(alone), "the rule's assigned id is another, its draws are not")
 	})
 })

@@ -166,6 +166,8 @@ type run struct {
 	failed bool
 	// faultIDs are the fault rules the scenario added, removed when it ends.
 	faultIDs []string
+	// faultRules counts the fault rules the scenario has added, cleared ones included.
+	faultRules int
 }
 
 func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, s *Scenario) *ScenarioResult {

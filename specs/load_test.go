@@ -217,12 +217,19 @@ var _ = Describe("wxemu load", func() {
 	It("keeps the open model's schedule: pushes without a free user are late, and those left at the end are counted", func() {
 		url := startSampleBot("--bot", "slow", "--delay", "100ms", "--quiet")
 		s, rep := runLoad("--target", url, "--users", "1", "--rate", "20/s", "--duration", "1s")
-		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		// A bot that cannot keep up with the rate fails the run: the pushes it never got are
+		// failed ones, and the late ones' wait is in their latency.
+		Expect(s.ExitCode()).To(Equal(1), string(s.Err.Contents()))
+		Expect(rep.Thresholds).To(ContainElement(And(HaveField("Name", "max-failed"), HaveField("Passed", false))))
 		Expect(rep.Model).To(Equal("open"))
 		Expect(rep.Sent+rep.Unsent).To(BeNumerically("==", 20), "20/s for 1 s is 20 pushes due, each sent or counted")
 		Expect(rep.Unsent).To(BeNumerically(">", 5), "one user answering in 100 ms takes about 10 in a second")
 		Expect(rep.Late).To(BeNumerically(">", 3), "one user answering in 100 ms cannot take a push every 50 ms")
 		Expect(rep.ElapsedS).To(BeNumerically("<", 1.5), "the run ends on time")
+		Expect(rep.LatencyMS.P99).To(BeNumerically(">", 150), "latency counts from when a push was due, not from when a user was free")
+		s, rep = runLoad("--target", url, "--users", "1", "--rate", "20/s", "--duration", "1s", "--max-failed", "100%", "--max-p99", "120ms")
+		Expect(s.ExitCode()).To(Equal(1), "a 100 ms bot at twice the rate it can take has a p99 far over 120 ms")
+		Expect(rep.Thresholds).To(ContainElement(And(HaveField("Name", "max-p99"), HaveField("Passed", false))))
 
 		url = startSampleBot("--bot", "oa", "--quiet")
 		s, rep = runLoad("--target", url, "--users", "4", "--rate", "20", "--duration", "1s")

@@ -200,7 +200,7 @@ func (r *Runner) Run(ctx context.Context) *Report {
 				defer wg.Done()
 				for r.reserve(ctx, end) {
 					u := <-idle
-					r.pushAs(ctx, u)
+					r.pushAs(ctx, u, time.Time{})
 					idle <- u
 				}
 			}()
@@ -269,7 +269,7 @@ func (r *Runner) open(ctx context.Context, idle chan int, end time.Time, wg *syn
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.pushAs(ctx, u)
+			r.pushAs(ctx, u, due)
 			idle <- u
 		}()
 	}
@@ -312,11 +312,17 @@ func (r *Runner) next(u int) wire.Message {
 	return r.o.Mix[r.order[k%uint64(len(r.order))]].Message
 }
 
-// pushAs makes user u send their next message and counts what came of it.
-func (r *Runner) pushAs(ctx context.Context, u int) {
+// pushAs makes user u send their next message and counts what came of it. In the open model
+// due is when the message was due: its latency counts from then, so that a push made late by a
+// bot that cannot keep up with the rate shows its wait in the percentiles (no coordinated
+// omission); in the closed model due is zero and the latency counts from the push's start.
+func (r *Runner) pushAs(ctx context.Context, u int, due time.Time) {
 	m := r.next(u)
 	start := clock.Real{}.Now()
 	in, err := r.o.Platform.UserSends(ctx, r.app.AppID, r.OpenID(u), m)
+	if !due.IsZero() && due.Before(start) {
+		start = due
+	}
 	took := clock.Since(start)
 	s := &r.shards[u%len(r.shards)]
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -107,16 +108,49 @@ func (x *run) addFaults(specs []FaultSpec) ([]string, error) {
 		return nil, err
 	}
 	ids := make([]string, len(added))
+	if x.faultLines == nil {
+		x.faultLines = map[string]int{}
+	}
 	for i, r := range added {
 		ids[i] = r.ID
+		x.faultLines[r.ID] = specs[i].Line
 	}
 	x.faultIDs = append(x.faultIDs, ids...)
 	x.faultRules += len(ids)
 	return ids, nil
 }
 
+// unmetFaults names the scenario's fault rules that met no matching call: those cleared so, and
+// those held now. A rule the bot never met checks nothing of how the bot handles its fault,
+// and a scenario that injects it would pass a bot that never gets there.
+func (x *run) unmetFaults() []string {
+	unmet := slices.Clone(x.unmet)
+	held := map[string]bool{}
+	for _, id := range x.faultIDs {
+		held[id] = true
+	}
+	for _, st := range x.p.Faults() {
+		if held[st.Rule.ID] && st.Matched == 0 {
+			unmet = append(unmet, x.describeFault(st.Rule))
+		}
+	}
+	return unmet
+}
+
+func (x *run) describeFault(r platform.FaultRule) string {
+	on := r.Path
+	if on == "" {
+		on = r.Family
+	}
+	if r.Push != "" {
+		on = "a push"
+	}
+	return fmt.Sprintf("fault rule %s (line %d: %s on %s)", r.ID, x.faultLines[r.ID], r.Action(), on)
+}
+
 // clearFaults removes the rules the scenario added and delivers its users' held pushes.
 func (x *run) clearFaults(ctx context.Context) int {
+	x.unmet = x.unmetFaults()
 	n := 0
 	for _, id := range x.faultIDs {
 		if x.p.RemoveFault(id) == nil {

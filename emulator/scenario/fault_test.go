@@ -140,6 +140,56 @@ steps:
 	})
 })
 
+var _ = Describe("a fault rule the bot never meets", func() {
+	run := func(text string) *scenario.ScenarioResult {
+		GinkgoHelper()
+		cfg := config.Default()
+		list, err := scenario.Parse(cfg, "unmet.yaml", []byte(text))
+		Expect(err).NotTo(HaveOccurred())
+		e := start(cfg, map[string]botMaker{"oa": sample("oa")})
+		return e.runner().Run(ctx(), list).Scenarios[0]
+	}
+
+	It("fails the scenario, naming the rule: it checks nothing of how the bot handles the fault", func() {
+		// The oa bot answers "hi" passively and never calls custom/send: the rule never matches,
+		// and without this check the scenario would pass as if the bot had survived -1.
+		r := run(`app: oa
+users: [alice]
+faults:
+  - {path: /cgi-bin/message/custom/send, errcode: -1, count: 1}
+steps:
+  - alice: hi
+    reply: {text: "hello, hi"}
+`)
+		Expect(r.Status).To(Equal(scenario.Failed), describeResult(r))
+		Expect(r.Error).To(ContainSubstring("the scenario injects a fault the bot never met: fault rule f1 (line 4: errcode -1 system error on /cgi-bin/message/custom/send)"))
+	})
+
+	It("counts a rule cleared by a step before it met a call, and passes one that met a call without firing", func() {
+		r := run(`app: oa
+users: [alice]
+steps:
+  - faults:
+      - {family: typing, errcode: -1}
+  - alice: hi
+    reply: {text: "hello, hi"}
+  - faults: clear
+`)
+		Expect(r.Status).To(Equal(scenario.Failed), describeResult(r))
+		Expect(r.Error).To(ContainSubstring("line 5: errcode -1 system error on typing"))
+
+		r = run(`app: oa
+users: [alice]
+faults:
+  - {path: /cgi-bin/message/custom/send, errcode: -1, after: 5}
+steps:
+  - alice: push 1
+    sends: {errcodes: [0]}
+`)
+		Expect(r.Status).To(Equal(scenario.Passed), describeResult(r))
+	})
+})
+
 var _ = Describe("probability fault rules in a scenario", func() {
 	// errcodes runs the scenarios on an emulator of their own and answers the errcodes of the
 	// sends of the last scenario's step.

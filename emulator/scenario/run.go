@@ -168,6 +168,10 @@ type run struct {
 	faultIDs []string
 	// faultRules counts the fault rules the scenario has added, cleared ones included.
 	faultRules int
+	// faultLines are the lines of the scenario's fault rules, by id; unmet are the rules that
+	// were cleared having met no matching call (see unmetFaults).
+	faultLines map[string]int
+	unmet      []string
 }
 
 func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, s *Scenario) *ScenarioResult {
@@ -239,6 +243,11 @@ func (r *Runner) runOne(ctx context.Context, h *harness.Harness, src io.Reader, 
 		}
 	}
 	if x.checkLate("after the last step") {
+		x.fail()
+	}
+	if unmet := x.unmetFaults(); len(unmet) > 0 && !x.failed {
+		x.res.Error = "the scenario injects a fault the bot never met: " + strings.Join(unmet, "; ") +
+			". No call of the bot matched it, so nothing the steps checked shows how the bot handles it; make the bot call the API the rule names (or correct the rule's path, family, app or user), or remove the rule"
 		x.fail()
 	}
 	return res

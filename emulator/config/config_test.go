@@ -69,7 +69,7 @@ var _ = Describe("Default", func() {
 		Expect(*oa).To(sameSettings(oa, config.App{
 			Alias: config.DemoOAAlias, Kind: config.KindOA, AppID: config.DemoOAAppID, Secret: config.DemoOASecret,
 			OriginalID: config.DemoOAOriginalID, Token: config.DemoOAToken, EncodingAESKey: config.DemoOAEncodingAESKey,
-			Mode: config.ModePlain, Format: config.FormatXML, URL: "", WeChatID: config.DemoOAWeChatID,
+			Mode: config.ModePlain, Format: config.FormatXML, URL: "", WeChatID: config.DemoOAWeChatID, KFEnabled: ptr(true),
 		}))
 		Expect(oa.Users).To(Equal([]config.User{
 			{Name: "alice", OpenID: config.DemoAliceOA, Subscribed: ptr(true), Nickname: "Alice"},

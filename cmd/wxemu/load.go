@@ -73,7 +73,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	o.functions.register(fs)
 	fs.StringVar(&o.exec, "exec", "", "start the bot with sh -c `CMD` (as wxemu run --exec does), load it, then stop it")
 	fs.StringVar(&o.config, "config", "", "YAML config `FILE` (default: the embedded demo config)")
-	fs.StringVar(&o.app, "app", "", "the app whose bot is loaded, alias or appid (default: the scenario's, else the first app)")
+	fs.StringVar(&o.app, "app", "", "the app whose bot is loaded, alias or appid (default: the scenario's, the function's, the Mini Program's with only --target-mp, else the first app)")
 	fs.StringVar(&o.mode, "mode", "", "push in this encryption `MODE` (plain, compat, safe) instead of the config's")
 	fs.IntVar(&o.users, "users", 10, "how many users send; each sends one message at a time")
 	fs.Var(&o.rate, "rate", "open model: start `R` pushes per second (200 or 200/s) whatever the bot does; a push with no free user starts late (counted), and those left at the end are counted as unsent")

@@ -23,7 +23,7 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 
 Between start and stop, every action taken through the control API — a user's message or
 trigger (wxemu user, the console's phone), an agent's accept, reply, switch, close or status,
-wxemu clock advance, wxemu token expire or revoke — becomes a step of a YAML scenario, and what
+wxemu clock advance, wxemu token expire or revoke, wxemu faults add or clear — becomes a step of a YAML scenario, and what
 was observed becomes its checks: the reply, the transfer, the failure line, the bot's sends
 with their errcodes, the kf events, the agent a message went to. What a scenario cannot check is
 kept as a comment. Replay it with: wxemu run FILE --target URL (the bot fetching its access

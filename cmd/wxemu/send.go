@@ -180,7 +180,8 @@ never saw them. To play a user of a running wxemu serve, use wxemu user NAME sen
 
 `+messageGrammar+`
 
-Exit status: 0 when the verdict has no error, 1 when it has one, 2 for a usage error.
+Exit status: 0 when the verdict has no error, 1 when it has one, 2 for a usage error, 130 when
+interrupted.
 
 Flags:
 `)

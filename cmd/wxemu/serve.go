@@ -48,7 +48,8 @@ pushes to your bots. --target URL is the Official Account's bot, --target-mp URL
 Program's: each kind of app has its own bot, with its own credentials. --function DIR runs a Mini
 Program cloud function (云函数) unmodified, its cloud.openapi calls served by this emulator.
 
-Act on it from another terminal with wxemu user, clock, journal and token, e.g.
+Act on it from another terminal with wxemu user, clock, journal, token, faults, record and apps,
+or in a browser with the web console it prints, e.g.
   wxemu user alice send text hi
   wxemu journal -f
 

@@ -71,7 +71,7 @@ var _ = Describe("wxemu serve --exec", func() {
 
 	It("gives the command an environment that says where everything is, with the emulator listening", func() {
 		s := wxemu("serve", "--addr", "127.0.0.1:0", "--control-token", "s3cret", "--exec",
-			`printf '%s\n' "$WXEMU_CONTROL_URL" "$WXEMU_JOURNAL_STREAM" "$WXEMU_API_BASE" "$WXEMU_CONTROL_TOKEN" "$WXEMU_APP_OA_APPID" "$WXEMU_APP_MP_TOKEN" "$WXEMU_APP_OA_AESKEY" "$WXEMU_APPS"; `+binaries.Wxemu+` apps`)
+			`printf '%s\n' "$WXEMU_CONTROL_URL" "$WXEMU_JOURNAL_STREAM" "$WXEMU_API_BASE" "$WXEMU_CONTROL_TOKEN" "$WXEMU_OA_APPID" "$WXEMU_MP_TOKEN" "$WXEMU_OA_AES_KEY" "$WXEMU_APPS"; `+binaries.Wxemu+` apps`)
 		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
 		lines := strings.Split(string(s.Out.Contents()), "\n")
 		Expect(lines[0]).To(MatchRegexp(`^http://127\.0\.0\.1:\d+/_emu/v1$`))

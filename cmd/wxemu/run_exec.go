@@ -8,6 +8,7 @@ import (
 
 	"github.com/wxemu/wxemu/emulator"
 	"github.com/wxemu/wxemu/emulator/harness"
+	"github.com/wxemu/wxemu/emulator/platform"
 )
 
 // botEnv is what a bot started by --exec needs to know: where WeChat's API is, its app's
@@ -20,11 +21,7 @@ func botEnv(emu *emulator.Emulator, alias string, port int, callback string) []s
 		"WXEMU_CALLBACK_URL=" + callback,
 	}
 	for _, a := range emu.Apps() {
-		vars := [][2]string{
-			{"APP", a.Alias}, {"KIND", a.Kind}, {"APPID", a.AppID}, {"APP_SECRET", a.Secret}, {"TOKEN", a.Token},
-			{"AES_KEY", a.EncodingAESKey}, {"ORIGINAL_ID", a.OriginalID}, {"FORMAT", a.Format}, {"MODE", a.Mode},
-		}
-		for _, v := range vars {
+		for _, v := range appVars(a) {
 			env = append(env, "WXEMU_"+envName(a.Alias)+"_"+v[0]+"="+v[1])
 			if a.Alias == alias {
 				env = append(env, "WXEMU_"+v[0]+"="+v[1])
@@ -32,6 +29,15 @@ func botEnv(emu *emulator.Emulator, alias string, port int, callback string) []s
 		}
 	}
 	return env
+}
+
+// appVars are an app's variables, each named WXEMU_<ALIAS>_<NAME> for a bot or a command that
+// talks to several apps (and WXEMU_<NAME> for a bot's own app).
+func appVars(a *platform.App) [][2]string {
+	return [][2]string{
+		{"APP", a.Alias}, {"KIND", a.Kind}, {"APPID", a.AppID}, {"APP_SECRET", a.Secret}, {"TOKEN", a.Token},
+		{"AES_KEY", a.EncodingAESKey}, {"ORIGINAL_ID", a.OriginalID}, {"FORMAT", a.Format}, {"MODE", a.Mode},
+	}
 }
 
 // envName turns an alias into the part of a variable name: upper case, _ for anything else.

@@ -55,8 +55,8 @@ or in a browser with the web console it prints, e.g.
 
 With --exec CMD, serve runs CMD (sh -c) once the emulator listens and the bots answer their
 handshake, with WXEMU_API_BASE, WXEMU_URL, WXEMU_CONTROL_URL, WXEMU_JOURNAL_STREAM,
-WXEMU_CONTROL_TOKEN (when set), WXEMU_APP_<ALIAS>_APPID, _SECRET, _TOKEN, _AESKEY (and _KIND,
-_MODE, _FORMAT, _ORIGINAL_ID) and WXEMU_APPS (all apps as JSON) in its environment; streams its
+WXEMU_CONTROL_TOKEN (when set), WXEMU_<ALIAS>_APPID, _APP_SECRET, _TOKEN, _AES_KEY (and
+_ORIGINAL_ID, _KIND, _MODE, _FORMAT, _APP) and WXEMU_APPS (all apps as JSON) in its environment; streams its
 output, passes SIGINT and SIGTERM to it, stops everything when it exits, writes --export-on-exit,
 and exits with its status (128 + N when signal N ended it). --exec-bot CMD starts the bot too,
 as wxemu run --exec does.

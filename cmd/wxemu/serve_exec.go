@@ -128,8 +128,9 @@ func (x *serveExec) stopBot(stderr io.Writer) {
 //	WXEMU_CONTROL_URL     the control API, …/_emu/v1
 //	WXEMU_JOURNAL_STREAM  the journal's event stream, …/_emu/v1/journal/stream
 //	WXEMU_CONTROL_TOKEN   the control API's bearer token, when it has one
-//	WXEMU_APP_<ALIAS>_APPID, _SECRET, _TOKEN, _AESKEY, _KIND, _MODE, _FORMAT, _ORIGINAL_ID
-//	                      each app's credentials, the alias upper-cased, other characters _
+//	WXEMU_<ALIAS>_APPID, _APP_SECRET, _TOKEN, _AES_KEY, _ORIGINAL_ID, _KIND, _MODE, _FORMAT, _APP
+//	                      each app's credentials, the alias upper-cased, other characters _ (the
+//	                      names a bot started by --exec-bot gets too)
 //	WXEMU_APPS            all of them as JSON: [{"alias", "appid", …, "users": [{"name", "openid"}]}]
 func execEnv(emu *emulator.Emulator, token string) []string {
 	base := emu.URL()
@@ -166,9 +167,9 @@ func execEnv(emu *emulator.Emulator, token string) []string {
 			x.Users = append(x.Users, user{u.Name, u.OpenID})
 		}
 		apps = append(apps, x)
-		p := "WXEMU_APP_" + envName(a.Alias) + "_"
-		env = append(env, p+"APPID="+a.AppID, p+"SECRET="+a.Secret, p+"TOKEN="+a.Token, p+"AESKEY="+a.EncodingAESKey,
-			p+"KIND="+a.Kind, p+"MODE="+a.Mode, p+"FORMAT="+a.Format, p+"ORIGINAL_ID="+a.OriginalID)
+		for _, v := range appVars(a) {
+			env = append(env, "WXEMU_"+envName(a.Alias)+"_"+v[0]+"="+v[1])
+		}
 	}
 	data, _ := json.Marshal(apps) // strings only: it cannot fail
 	env = append(env, "WXEMU_APPS="+string(data))

@@ -219,6 +219,18 @@ steps:
 		Expect(string(session.Err.Contents())).To(And(ContainSubstring("exited (exit status 3)"), ContainSubstring("no config")))
 	})
 
+	It("fails a run whose bot exited on its own during it, even when every scenario passed", func() {
+		dir := GinkgoT().TempDir()
+		// The first step is judged while the bot runs; the bot then quits (after 3 s), and the
+		// second step, which watches 6 s for sends that do not come, passes without it.
+		writeFile(dir, "quits.yaml", "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n    reply: {text: \"hello, hi\"}\n  - sends: {count: 0, within: 6s}\n")
+		bot := binaries.Samplebot + " --quiet --bot oa & pid=$!; sleep 3; kill $pid; wait $pid; echo the bot quit; exit 0"
+		session := wxemu("run", "--exec", bot, dir)
+		Expect(session.ExitCode()).To(Equal(1), string(session.Err.Contents()))
+		Expect(string(session.Out.Contents()) + string(session.Err.Contents())).To(ContainSubstring("1 passed, 0 failed"))
+		Expect(string(session.Err.Contents())).To(And(ContainSubstring("the bot exited during the run with status 0, which fails the run"), ContainSubstring("the bot quit")))
+	})
+
 	It("refuses a command line without scenarios or without a bot", func() {
 		Expect(wxemu("run").ExitCode()).To(Equal(2))
 		dir := GinkgoT().TempDir()

@@ -112,7 +112,7 @@ unmodified (its node_modules installed): the Mini Program's messages are pushed 
 waits for the bot to answer WeChat's GET handshake, runs the scenarios, and stops the bot
 (SIGTERM, then SIGKILL after 5 s) — also when wxemu is interrupted or its output is closed.
 
-Exit status: 0 when every scenario passes, 1 when one fails (or the bot does not start),
+Exit status: 0 when every scenario passes, 1 when one fails (or the bot does not start, or exits during the run),
 2 when a scenario file is invalid or the command line is wrong, 130 when interrupted (SIGINT).
 
 Flags:
@@ -386,8 +386,15 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 		}}
 	rep := runner.Run(ctx, scenarios)
 	stopNotes()
-	if bot != nil && bot.Exited() && sig.signal() == nil {
-		fmt.Fprintf(stderr, "wxemu run: the bot exited during the run (%v); what it printed:\n%s\n", bot.Err(), indentText(bot.Output()))
+	// A bot that exits on its own during the run has crashed or quit: the run does not pass,
+	// even when every check before it did (it may have died of the last step).
+	botDied := bot != nil && bot.Exited() && sig.signal() == nil
+	if botDied {
+		how := "with status 0"
+		if err := bot.Err(); err != nil {
+			how = "(" + err.Error() + ")"
+		}
+		fmt.Fprintf(stderr, "wxemu run: the bot exited during the run %s, which fails the run; what it printed:\n%s\n", how, indentText(bot.Output()))
 	}
 	if sig.signal() != nil {
 		mu.Lock()
@@ -407,7 +414,7 @@ func runScenarios(o runOptions, paths []string, stdout, stderr io.Writer) int {
 	}
 
 	status := exitOK
-	if !rep.Passed {
+	if !rep.Passed || botDied {
 		status = exitFail
 	}
 	if o.json {

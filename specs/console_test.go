@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -232,10 +233,10 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.sendMessage("人工 kf1@wxemu_demo")
 		agents := p.byName("region", "Agents")
 		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
-		p.click("button", "Accept as 客服小王")
+		p.click("button", "Accept o6_bmjrPTlm6_2sgVt7hMZOPfL2M as 客服小王")
 		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(MatchRegexp(`serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M · ends in (29m|30m)`))
 		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
-		p.click("button", "Reply")
+		p.click("button", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
 		// The agent's message is a customer-service send: the inspector says which window let it through.
 		Expect(p.inspect("agent: POST")).To(MatchRegexp(`errcode 0 — ok · via agent[\s\S]*the message window opened .*: 4 of 5 sends left after it, open until`))
@@ -257,15 +258,15 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() any { return agentOf(base, "kf3@wxemu_demo")["online"] }, 5*time.Second).Should(BeTrue())
 
 		p.sendMessage("人工 kf1@wxemu_demo")
-		p.click("button", "Accept as 客服小王")
+		p.click("button", "Accept o6_bmjrPTlm6_2sgVt7hMZOPfL2M as 客服小王")
 		agents := p.byName("region", "Agents")
 		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
 		sw := p.byName("combobox", "Switch o6_bmjrPTlm6_2sgVt7hMZOPfL2M to")
 		Expect(p.do(chromedp.SetValue(chromedp.CSS(sw), "kf3@wxemu_demo"))).To(Succeed())
-		p.click("button", "Switch")
+		p.click("button", "Switch o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("switched from kf1@wxemu_demo to kf3@wxemu_demo"))
 		Eventually(func() []any { return agentOf(base, "kf3@wxemu_demo")["sessions"].([]any) }, 5*time.Second).Should(HaveLen(1))
-		p.click("button", "Close")
+		p.click("button", "Close session with o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("结束了会话"))
 		Expect(getJSON(base + "/_emu/v1/queue?app=oa")["sessions"]).To(BeEmpty())
 	})
@@ -289,7 +290,8 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.sendMessage("hi")
 		Eventually(func() string { return p.text("#limits") }, 10*time.Second).Should(ContainSubstring("message window"))
 		p.click("button", "Next expiry")
-		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(ContainSubstring("window"))
+		// What the button did is said beside it, in the header's clock group.
+		Eventually(func() string { return p.text(p.byName("group", "Clock")) }, 5*time.Second).Should(MatchRegexp(`clock moved to .*: window .* expired`))
 		// The window closes 48 h after the message, a little less than 48 h after the page
 		// looked at the clock.
 		advanced, err := time.ParseDuration(getJSON(base + "/_emu/v1/clock")["advanced"].(string))
@@ -337,10 +339,10 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.sendMessage("人工 kf1@wxemu_demo")
 		agents := p.byName("region", "Agents")
 		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
-		p.click("button", "Accept as 客服小王")
+		p.click("button", "Accept o6_bmjrPTlm6_2sgVt7hMZOPfL2M as 客服小王")
 		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
 		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
-		p.click("button", "Reply")
+		p.click("button", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
 		p.click("button", "Stop recording")
 		yaml := string(p.download(".yaml"))
@@ -392,6 +394,123 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		// it before it leaves, but the browser reports it).
 		p.eval(`(new Image().src = 'http://wxemu-elsewhere.invalid/x.png', 1)`)
 		Eventually(p.foreignRequests, 5*time.Second).Should(ContainElement("http://wxemu-elsewhere.invalid/x.png"))
+	})
+
+	It("shows the user's message at once, marked sending, while a slow bot holds the push", func() {
+		base, _ := serve("--target", "oa="+startSampleBot("--bot", "slow", "--delay", "2s"))
+		p := open(base)
+		p.sendMessage("hi")
+		// WeChat shows what the user sent before the bot answers; the push takes 2 s here.
+		Eventually(func() string { return p.text("#chat .line.pending") }, time.Second, 20*time.Millisecond).Should(
+			And(ContainSubstring("hi"), ContainSubstring("sending…")))
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		Expect(p.text("#chat")).NotTo(ContainSubstring("sending…"))
+		Expect(strings.Count(p.text("#chat .bubble.me"), "hi")).To(Equal(1), "the message shows once when it is delivered")
+	})
+
+	It("names each waiting user on the accept buttons, and says in the Agents region why an action failed", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		const alice, bob, carol = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "o6_bmjk4FhXw9dQe2uZrT8cLmN1s", "o6_bmjHq7YpV3nGt0aWxE5iJbK9o"
+		for _, u := range []string{alice, bob} {
+			postJSON(base+"/_emu/v1/users/"+u+"/send", `{"app":"oa","MsgType":"text","Content":"人工 kf1@wxemu_demo"}`)
+		}
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(2\)`))
+		// Two users wait for 客服小王: each button names whom it accepts.
+		p.click("button", "Accept "+bob+" as 客服小王")
+		Eventually(func() string { return p.text(agents) }, 5*time.Second).Should(ContainSubstring("serving " + bob))
+		Expect(p.text(agents)).To(MatchRegexp(`(?i)waiting \(1\)`))
+		Expect(getJSON(base + "/_emu/v1/queue?app=oa")["waiting"]).To(ConsistOf(HaveKeyWithValue("openid", alice)))
+
+		// 客服小张 is offline (the demo config): accepting is refused, and the panel says why.
+		postJSON(base+"/_emu/v1/users/"+carol+"/send", `{"app":"oa","MsgType":"text","Content":"人工 kf3@wxemu_demo"}`)
+		p.click("button", "Accept "+carol+" as 客服小张")
+		Eventually(func() string { return p.text("#agents [role=status]") }, 5*time.Second).Should(
+			And(ContainSubstring("Accept "+carol+" as 客服小张: "), ContainSubstring("not online"), ContainSubstring("65415")))
+		Expect(p.text("#state-status")).To(BeEmpty(), "the error is said where the person clicked, not under State")
+	})
+
+	It("resets all state after the confirmation, keeps it when the person cancels, and says when a reset fails", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+
+		// Cancelled: nothing is forgotten.
+		p.eval(`(window.__confirm = window.confirm, window.confirm = () => false, 1)`)
+		p.click("button", "Reset")
+		Consistently(func() string { return p.text("#chat") }, 500*time.Millisecond).Should(ContainSubstring("hello, hi"))
+		Expect(getJSON(base + "/_emu/v1/journal")["entries"]).NotTo(BeEmpty())
+
+		// Accepted in the browser's own dialog: the state and the journal are gone.
+		p.eval(`(window.confirm = window.__confirm, 1)`)
+		dialog := make(chan string, 1)
+		Expect(chromedp.Listen(p.ctx, func(ev any) {
+			if e, ok := ev.(*cdppage.EventJavascriptDialogOpening); ok {
+				dialog <- e.Message
+				go chromedp.Call(p.ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+			}
+		})).To(Succeed())
+		Expect(chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(p.byName("button", "Reset"))))).To(Succeed())
+		Eventually(dialog, 5*time.Second).Should(Receive(ContainSubstring("Forget all state")))
+		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(ContainSubstring("reset: all state forgotten"))
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).ShouldNot(ContainSubstring("hello, hi"))
+		Expect(p.text("#journal-list")).NotTo(ContainSubstring(`push text "hi"`))
+		Expect(getJSON(base + "/_emu/v1/users/o6_bmjrPTlm6_2sgVt7hMZOPfL2M/grants?app=oa")["grants"]).To(BeEmpty())
+
+		// A reset the control API refuses is said so, not reported done.
+		p.eval(`(window.confirm = () => true, window.__fetch = window.fetch, window.fetch = (u, i) => String(u).endsWith('/_emu/v1/reset')
+			? Promise.resolve(new Response(JSON.stringify({error: 'refused for the spec'}), {status: 500})) : window.__fetch(u, i), 1)`)
+		p.click("button", "Reset")
+		Eventually(func() string { return p.text("#state-status") }, 5*time.Second).Should(Equal("reset failed: refused for the spec"))
+	})
+
+	It("drives the Mini Program in JSON: user_enter_tempsession and a card from the event form, text, and the grey line", func() {
+		base, _ := serve("--target", "mp="+startSampleBot("--bot", "mp", "--token", config.DemoMPToken, "--format", "json"))
+		p := open(base)
+		p.eval(`(document.querySelector('#app-picker').value = '` + config.DemoMPAppID + `', document.querySelector('#app-picker').dispatchEvent(new Event('change')), 1)`)
+		Eventually(func() string { return p.text("#phone-peer") }, 5*time.Second).Should(HavePrefix("mp · "))
+		// The form offers what a Mini Program user can send, and nothing an Official Account only has.
+		kinds := p.eval(`[...document.querySelector('#event-kind').options].map(o => o.value).join(' ')`)
+		Expect(kinds).To(ContainSubstring("user_enter_tempsession"))
+		Expect(kinds).To(ContainSubstring("miniprogrampage"))
+		Expect(kinds).NotTo(ContainSubstring("subscribe"))
+
+		Expect(p.do(chromedp.Click(chromedp.CSS("#more summary")))).To(Succeed())
+		Expect(p.do(chromedp.SetValue(chromedp.CSS("#event-kind"), "user_enter_tempsession"))).To(Succeed())
+		p.eval(`document.querySelector('#event-kind').dispatchEvent(new Event('change')), 1`)
+		session := p.byName("textbox", "Session from")
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(session), "spec-entry"))).To(Succeed())
+		p.click("button", "Send event or message")
+		Eventually(func() string { return p.text("#chat .evt") }, 10*time.Second).Should(ContainSubstring("user_enter_tempsession"))
+		// The bot got it, in JSON, and answered.
+		got := p.inspect("user_enter_tempsession")
+		Expect(got).To(ContainSubstring("Content-Type: application/json"))
+		Expect(got).To(ContainSubstring(`"Event":"user_enter_tempsession"`))
+		Expect(got).To(ContainSubstring(`"SessionFrom":"spec-entry"`))
+		Expect(got).To(MatchRegexp(`1\s+\S+\s+[\d.]+\s+200\s+answered`))
+		Expect(got).To(ContainSubstring("outcome: none"))
+
+		// A Mini Program card, from the form.
+		Expect(p.do(chromedp.SetValue(chromedp.CSS("#event-kind"), "miniprogrampage"))).To(Succeed())
+		p.eval(`document.querySelector('#event-kind').dispatchEvent(new Event('change')), 1`)
+		Expect(p.do(chromedp.SetValue(chromedp.CSS(p.byName("textbox", "Title")), "spec card"))).To(Succeed())
+		p.click("button", "Send event or message")
+		Eventually(func() string { return p.text("#chat .card.mp") }, 10*time.Second).Should(And(ContainSubstring("小程序"), ContainSubstring("spec card")))
+		Expect(p.inspect("miniprogrampage")).To(ContainSubstring(`"Title":"spec card"`))
+
+		// Text that asks for a person: the bot transfers, the Mini Program's agent takes it.
+		p.sendMessage("人工")
+		Eventually(func() string { return p.text("#chat .sys") }, 10*time.Second).Should(ContainSubstring("为你服务"))
+
+		// A Mini Program bot that fails: the user sees the Mini Program's own grey line.
+		base, _ = serve("--target", "mp="+startSampleBot("--bot", "malformed", "--token", config.DemoMPToken, "--format", "json"))
+		p = open(base)
+		p.eval(`(document.querySelector('#app-picker').value = '` + config.DemoMPAppID + `', document.querySelector('#app-picker').dispatchEvent(new Event('change')), 1)`)
+		Eventually(func() string { return p.text("#phone-peer") }, 5*time.Second).Should(HavePrefix("mp · "))
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat .sys") }, 10*time.Second).Should(Equal("该小程序客服暂时无法提供服务，请稍后再试"))
 	})
 
 	It("passes axe-core with no serious or critical violation", func() {

@@ -85,13 +85,34 @@ $('event-kind').addEventListener('change', (ev) => {
 });
 
 // ---- the phone
+// pending holds what the user sent and wxemu has not finished delivering (the bot may take up
+// to three attempts of 5 s): the phone shows it at once, as WeChat does, marked "sending…".
+const pending = [];
+function pendingLine(p) {
+  return h('div', { class: 'line right pending', 'data-pending': '' },
+    h('div', { class: 'bubble me' }, p.text),
+    h('div', { class: 'who' }, 'sending…'));
+}
+function pendingText(msg) {
+  if (msg.MsgType === 'text') return msg.Content;
+  if (msg.MsgType === 'event') return `[${msg.Event}${msg.EventKey ? ' ' + msg.EventKey : ''}]`;
+  return `[${msg.MsgType}]`;
+}
 async function send(msg) {
   showError('phone-error', null);
   if (!st.user) { showError('phone-error', 'Pick or add a user first.'); return; }
+  const p = { app: st.app.appid, user: st.user, text: pendingText(msg) };
+  pending.push(p);
+  const chat = $('chat');
+  chat.append(pendingLine(p));
+  chat.scrollTop = chat.scrollHeight;
   try {
     await api.post(`/_emu/v1/users/${encodeURIComponent(st.user)}/send`, { app: st.app.appid, ...msg });
   } catch (err) {
     showError('phone-error', err);
+  } finally {
+    pending.splice(pending.indexOf(p), 1);
+    chatSig = '';
   }
   refreshAll();
 }
@@ -121,10 +142,11 @@ async function refreshChat() {
   ]);
   media.clear();
   for (const f of md.media) media.add(f.media_id);
-  const sig = st.app.appid + st.user + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
+  const sig = st.app.appid + st.user + pending.length + ':' + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
   if (sig === chatSig) return;
   chatSig = sig;
-  chat.replaceChildren(...t.lines.map(renderLine));
+  chat.replaceChildren(...t.lines.map(renderLine),
+    ...pending.filter(p => p.app === st.app.appid && p.user === st.user).map(pendingLine));
   chat.scrollTop = chat.scrollHeight;
 }
 
@@ -148,15 +170,17 @@ function tickClock() {
 }
 for (const b of document.querySelectorAll('[data-advance]')) {
   b.addEventListener('click', async () => {
-    try { await api.post('/_emu/v1/clock/advance', { by: b.dataset.advance }); } catch (err) { showError('phone-error', err); }
+    $('clock-status').textContent = '';
+    try { await api.post('/_emu/v1/clock/advance', { by: b.dataset.advance }); } catch (err) { $('clock-status').textContent = `${b.textContent}: ${err.message}`; }
     refreshAll();
   });
 }
+// What the clock buttons did, or why not, is said beside them in the header.
 $('next-expiry').addEventListener('click', async () => {
   try {
     const r = await api.post('/_emu/v1/clock/next');
-    $('state-status').textContent = `clock moved to ${fmtTime(r.expired.at)}: ${r.expired.kind} ${r.expired.what} expired`;
-  } catch (err) { $('state-status').textContent = err.message; }
+    $('clock-status').textContent = `clock moved to ${fmtTime(r.expired.at)}: ${r.expired.kind} ${r.expired.what} expired`;
+  } catch (err) { $('clock-status').textContent = 'Next expiry: ' + err.message; }
   refreshAll();
 });
 
@@ -178,7 +202,9 @@ async function refreshAgents() {
   for (const w of q.waiting) {
     const li = h('div', { class: 'card-row' }, h('span', {}, `${w.openid}${w.kf_account ? ' → ' + w.kf_account : ''} · since ${fmtTime(w.since).slice(11)}`));
     for (const a of ag.agents.filter(a => !w.kf_account || a.kf_account === w.kf_account)) {
-      li.append(actionButton(`Accept as ${a.kf_nick || a.kf_account}`, `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid }));
+      // Each button names the user too: with several waiting, "Accept as 客服小王" alone would
+      // name several buttons alike for a screen reader.
+      li.append(actionButton(['Accept', hidden(' ' + w.openid), ` as ${a.kf_nick || a.kf_account}`], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid }));
     }
     kids.push(li);
   }
@@ -195,7 +221,7 @@ async function refreshAgents() {
       const form = h('form', { class: 'inline' },
         h('label', { class: 'sr-only', for: `reply-${a.kf_id}-${s.openid}` }, `Reply to ${s.openid} as ${a.kf_account}`),
         h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14' }),
-        h('button', { type: 'submit' }, 'Reply'));
+        h('button', { type: 'submit' }, 'Reply', hidden(` to ${s.openid}`)));
       const status = h('span', { class: 'status', role: 'status' });
       form.onsubmit = async (ev) => {
         ev.preventDefault();
@@ -209,13 +235,13 @@ async function refreshAgents() {
       };
       const others = ag.agents.filter(o => o.kf_account !== a.kf_account);
       const sw = h('select', { 'aria-label': `Switch ${s.openid} to` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
-      const swb = h('button', { type: 'button' }, 'Switch');
+      const swb = h('button', { type: 'button' }, 'Switch', hidden(' ' + s.openid));
       swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value });
       card.append(h('div', { class: 'session' },
         h('div', {}, `serving ${s.openid} · ends in `, h('span', { class: 'countdown', 'data-end': String(end) }, fmtLeft(end - now))),
         form, status,
         h('div', { class: 'row' }, others.length ? sw : '', others.length ? swb : '',
-          actionButton('Close', `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid }))));
+          actionButton(['Close', hidden(` session with ${s.openid}`)], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid }))));
     }
     kids.push(card);
   }
@@ -225,18 +251,32 @@ async function refreshAgents() {
 function toggle(label, text, on, set) {
   const input = h('input', { type: 'checkbox', 'aria-label': label });
   input.checked = on;
-  input.onchange = async () => { try { await set(input.checked); } catch (err) { $('state-status').textContent = err.message; } refreshAll(); };
+  input.onchange = async () => {
+    $('agents-status').textContent = '';
+    try { await set(input.checked); } catch (err) { $('agents-status').textContent = `${label}: ${err.message}`; }
+    refreshAll();
+  };
   return h('label', { class: 'toggle' }, input, ' ' + text);
 }
 
+// hidden is text for a screen reader only: it tells apart buttons that look alike.
+function hidden(text) { return h('span', { class: 'sr-only' }, text); }
+
+// actionButton is an agent's action; what goes wrong is said in the Agents region, where the
+// person clicked.
 function actionButton(label, path, body) {
   const b = h('button', { type: 'button' }, label);
-  b.onclick = () => act(path, body);
+  b.onclick = () => act(path, body, 'agents-status', b.textContent);
   return b;
 }
-async function act(path, body) {
-  try { await api.post(path, body); } catch (err) { $('state-status').textContent = err.message; }
+// act posts a control call and says in the status element `where` what went wrong; it reports
+// whether the call succeeded.
+async function act(path, body, where = 'agents-status', what = '') {
+  $(where).textContent = '';
+  let ok = true;
+  try { await api.post(path, body); } catch (err) { ok = false; $(where).textContent = (what ? what + ': ' : '') + err.message; }
   refreshAll();
+  return ok;
 }
 
 // ---- time and limits
@@ -304,8 +344,8 @@ $('import').addEventListener('change', async (ev) => {
 });
 $('reset').addEventListener('click', async () => {
   if (!confirm('Forget all state (users, windows, tokens, media, sessions, the journal)?')) return;
-  await act('/_emu/v1/reset');
-  $('state-status').textContent = 'reset';
+  if (!await act('/_emu/v1/reset', undefined, 'state-status', 'reset failed')) return;
+  $('state-status').textContent = 'reset: all state forgotten, configured users seeded again';
   chatSig = '';
   // The journal was emptied too.
   journal.load((await api.get('/_emu/v1/journal?brief=true')).entries);

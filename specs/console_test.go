@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
@@ -511,6 +513,31 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#phone-peer") }, 5*time.Second).Should(HavePrefix("mp · "))
 		p.sendMessage("hi")
 		Eventually(func() string { return p.text("#chat .sys") }, 10*time.Second).Should(Equal("该小程序客服暂时无法提供服务，请稍后再试"))
+	})
+
+	It("walks a long journal from the keyboard, starting from the rows on screen", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		for i := range 80 {
+			postJSON(base+"/_emu/v1/users/o6_bmjrPTlm6_2sgVt7hMZOPfL2M/send", fmt.Sprintf(`{"app":"oa","MsgType":"text","Content":"m%d"}`, i))
+		}
+		p := open(base)
+		last := int(getJSON(base + "/_emu/v1/journal?brief=true")["last_seq"].(float64))
+		Expect(last).To(BeNumerically(">=", 160))
+		Eventually(func() string { return p.text("#journal-list") }, 5*time.Second).Should(ContainSubstring(`"m79"`))
+		// The list follows the newest entries; the first ArrowDown picks a row the person sees.
+		Expect(p.do(chromedp.Focus(chromedp.CSS("#journal-list")), chromedp.KeyEvent(kb.ArrowDown))).To(Succeed())
+		Eventually(func() string {
+			return p.eval(`(document.querySelector('#journal-list .jrow.sel') || {dataset: {}}).dataset.seq || ''`)
+		}, 5*time.Second).ShouldNot(BeEmpty())
+		sel, _ := strconv.Atoi(p.eval(`document.querySelector('#journal-list .jrow.sel').dataset.seq`))
+		Expect(sel).To(BeNumerically(">", last-40), "ArrowDown picked #%d of %d, off screen", sel, last)
+		Expect(p.eval(`(() => { const l = document.querySelector('#journal-list').getBoundingClientRect(), r = document.querySelector('#journal-list .jrow.sel').getBoundingClientRect(); return r.top >= l.top && r.bottom <= l.bottom })()`)).To(Equal("true"))
+		Expect(p.do(chromedp.KeyEvent(kb.ArrowDown))).To(Succeed())
+		Eventually(func() string { return p.eval(`document.querySelector('#journal-list .jrow.sel').dataset.seq`) }, 5*time.Second).Should(Equal(strconv.Itoa(sel + 1)))
+		// Enter moves the focus to the inspector, which shows the entry.
+		Expect(p.do(chromedp.KeyEvent(kb.Enter))).To(Succeed())
+		Eventually(func() string { return p.eval(`document.activeElement.id`) }, 5*time.Second).Should(Equal("inspector"))
+		Eventually(func() string { return p.text("#inspector h2") }, 5*time.Second).Should(HavePrefix(fmt.Sprintf("Inspector — #%d", sel+1)))
 	})
 
 	It("passes axe-core with no serious or critical violation", func() {

@@ -130,6 +130,9 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		got := p.inspect("push text")
 		Expect(got).To(ContainSubstring("function kf"))
 		Expect(got).To(MatchRegexp(`(?i)attempts \(1\)`))
+		// No HTTP request reaches a function: the inspector offers no cURL that could not work.
+		Expect(p.eval(`[...document.querySelectorAll('#inspector button')].filter(b => b.textContent === 'Copy as cURL').length`)).To(Equal("0"))
+		Expect(got).To(ContainSubstring("No cURL: this push invoked a cloud function"))
 		got = p.inspect("cloud: POST")
 		Expect(got).To(ContainSubstring("errcode 0 — ok · via cloud"))
 		Expect(got).To(ContainSubstring(`"content": "message 1 of 1"`))

@@ -115,7 +115,7 @@ async function pushView(e, d, { onPushed, apps }) {
   };
   const edit = h('button', { type: 'button' }, 'Edit and resend');
   const editor = h('form', { class: 'stack', hidden: '' },
-    h('label', { for: 'edit-body' }, 'Edited message (plaintext; wxemu signs' + (mode !== 'plain' ? ' and encrypts' : '') + ' it afresh)'),
+    h('label', { for: 'edit-body' }, u ? 'Edited message (plaintext; wxemu signs' + (mode !== 'plain' ? ' and encrypts' : '') + ' it afresh)' : 'Edited message (the function gets it as its event)'),
     h('textarea', { id: 'edit-body', rows: '8', spellcheck: 'false' }, r.request.plaintext),
     h('button', { type: 'submit' }, 'Resend edited'));
   edit.onclick = () => { editor.hidden = !editor.hidden; if (!editor.hidden) editor.querySelector('textarea').focus(); };
@@ -128,10 +128,15 @@ async function pushView(e, d, { onPushed, apps }) {
       onPushed(res.journal);
     } catch (err) { status.textContent = 'resend refused: ' + err.message; }
   };
-  const curl = h('button', { type: 'button' }, 'Copy as cURL');
-  curl.onclick = () => copy(curlOf('POST', first.url || '', r.request.content_type, r.request.body), status);
-  buttons.append(replay, edit, curl);
+  buttons.append(replay, edit);
+  if (u) {
+    const curl = h('button', { type: 'button' }, 'Copy as cURL');
+    curl.onclick = () => copy(curlOf('POST', first.url, r.request.content_type, r.request.body), status);
+    buttons.append(curl);
+  }
   req.push(buttons, editor, status);
+  // A cloud function is invoked by wxemu, not called over HTTP: there is no URL to copy.
+  if (!u) req.push(h('p', { class: 'hint' }, 'No cURL: this push invoked a cloud function, which no HTTP request reaches; Replay runs it again.'));
   out.push(section('Request', ...req));
 
   if (d.signatures && d.signatures.length) {

@@ -350,8 +350,12 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		p.typeInto("textbox", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M as kf1@wxemu_demo", "您好，我是客服小王")
 		p.click("button", "Reply to o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
 		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("您好，我是客服小王"))
+		Expect(p.text("#rec-status")).To(MatchRegexp(`● recording .* \(\d+ actions\)`))
 		p.click("button", "Stop recording")
 		yaml := string(p.download(".yaml"))
+		// The page says what it saved, and the line stays once the recording is over.
+		Eventually(func() string { return p.text("#rec-status") }, 5*time.Second).Should(MatchRegexp(`^scenario downloaded: \S+\.yaml$`))
+		Consistently(func() string { return p.text("#rec-status") }, 1500*time.Millisecond).Should(HavePrefix("scenario downloaded: "))
 		Expect(yaml).To(ContainSubstring("hello, hi"))
 		Expect(yaml).To(ContainSubstring("transfer: kf1@wxemu_demo"))
 		Expect(yaml).To(ContainSubstring("accept: alice"))

@@ -379,7 +379,9 @@ async function refreshRecording() {
   }
   $('record').hidden = r.recording;
   $('stop-record').hidden = !r.recording;
-  $('rec-status').textContent = r.recording ? `● recording ${r.name || ''} (${r.actions} actions)` : '';
+  // Only the recording line is cleared here: what Stop said (the file downloaded) stays.
+  if (r.recording) $('rec-status').textContent = `● recording ${r.name || ''} (${r.actions} action${r.actions === 1 ? '' : 's'})`;
+  else if ($('rec-status').textContent.startsWith('● recording')) $('rec-status').textContent = '';
 }
 $('record').addEventListener('click', async () => {
   try {
@@ -393,10 +395,14 @@ $('stop-record').addEventListener('click', async () => {
     const resp = await api.raw('/_emu/v1/recording/stop', { method: 'POST' });
     const cd = resp.headers.get('Content-Disposition') || '';
     const m = cd.match(/filename="([^"]+)"/);
-    download(await resp.blob(), m ? m[1] : 'scenario.yaml');
-    $('rec-status').textContent = 'scenario downloaded';
-  } catch (err) { $('rec-status').textContent = 'stop failed: ' + err.message; }
-  await refreshRecording();
+    const name = m ? m[1] : 'scenario.yaml';
+    download(await resp.blob(), name);
+    await refreshRecording();
+    $('rec-status').textContent = `scenario downloaded: ${name}`;
+  } catch (err) {
+    await refreshRecording();
+    $('rec-status').textContent = 'stop failed: ' + err.message;
+  }
   $('record').focus();
 });
 

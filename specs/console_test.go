@@ -297,7 +297,8 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#limits") }, 10*time.Second).Should(ContainSubstring("message window"))
 		p.click("button", "Next expiry")
 		// What the button did is said beside it, in the header's clock group.
-		Eventually(func() string { return p.text(p.byName("group", "Clock")) }, 5*time.Second).Should(MatchRegexp(`clock moved to .*: window .* expired`))
+		Eventually(func() string { return p.text(p.byName("group", "Clock")) }, 5*time.Second).Should(MatchRegexp(`clock moved to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: window expired — message window, \d of 5 sends left · o6_`))
+		Eventually(func() string { return p.text("#clock-now") }, 5*time.Second).Should(MatchRegexp(`\(\+4[78]h\d+m\d+s\)$`), "the offset in whole seconds")
 		// The window closes 48 h after the message, a little less than 48 h after the page
 		// looked at the clock.
 		advanced, err := time.ParseDuration(getJSON(base + "/_emu/v1/clock")["advanced"].(string))

@@ -166,7 +166,8 @@ async function refreshClock() {
   tickClock();
 }
 function tickClock() {
-  if (st.clock) $('clock-now').textContent = fmtTime(nowVirtual().toISOString()) + (st.clock.advanced !== '0s' ? ` (+${st.clock.advanced})` : '');
+  // The offset to whole seconds: "+47h59m48s", not Go's "+47h59m48.371768926s".
+  if (st.clock) $('clock-now').textContent = fmtTime(nowVirtual().toISOString()) + (st.clock.advanced !== '0s' ? ` (+${st.clock.advanced.replace(/(\d+)\.\d+s$/, '$1s').replace(/^\d+(\.\d+)?(ms|µs|ns)$/, '0s')})` : '');
 }
 for (const b of document.querySelectorAll('[data-advance]')) {
   b.addEventListener('click', async () => {
@@ -179,7 +180,8 @@ for (const b of document.querySelectorAll('[data-advance]')) {
 $('next-expiry').addEventListener('click', async () => {
   try {
     const r = await api.post('/_emu/v1/clock/next');
-    $('clock-status').textContent = `clock moved to ${fmtTime(r.expired.at)}: ${r.expired.kind} ${r.expired.what} expired`;
+    const x = r.expired;
+    $('clock-status').textContent = `clock moved to ${fmtTime(x.at)}: ${x.kind} expired — ${x.what}${x.openid ? ' · ' + x.openid : ''}`;
   } catch (err) { $('clock-status').textContent = 'Next expiry: ' + err.message; }
   refreshAll();
 });

@@ -93,6 +93,9 @@ function pendingLine(p) {
     h('div', { class: 'bubble me' }, p.text),
     h('div', { class: 'who' }, 'sending…'));
 }
+// userLines counts the user's lines of each chat the phone last showed (app and openid).
+const userLines = new Map();
+function shownUserLines(app, user) { return userLines.get(app + ' ' + user) || 0; }
 function pendingText(msg) {
   if (msg.MsgType === 'text') return msg.Content;
   if (msg.MsgType === 'event') return `[${msg.Event}${msg.EventKey ? ' ' + msg.EventKey : ''}]`;
@@ -101,7 +104,9 @@ function pendingText(msg) {
 async function send(msg) {
   showError('phone-error', null);
   if (!st.user) { showError('phone-error', 'Pick or add a user first.'); return; }
-  const p = { app: st.app.appid, user: st.user, text: pendingText(msg) };
+  // known: the user's lines the phone showed before this message; the transcript holds the
+  // message as soon as wxemu takes it, and then the phone shows it from there, once.
+  const p = { app: st.app.appid, user: st.user, text: pendingText(msg), known: shownUserLines(st.app.appid, st.user) };
   pending.push(p);
   const chat = $('chat');
   chat.append(pendingLine(p));
@@ -145,8 +150,20 @@ async function refreshChat() {
   const sig = st.app.appid + st.user + pending.length + ':' + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
   if (sig === chatSig) return;
   chatSig = sig;
-  chat.replaceChildren(...t.lines.map(renderLine),
-    ...pending.filter(p => p.app === st.app.appid && p.user === st.user).map(pendingLine));
+  userLines.set(st.app.appid + ' ' + st.user, t.lines.filter(l => l.from === 'user').length);
+  // The messages still being delivered that the transcript does not hold yet.
+  const mine = pending.filter(p => p.app === st.app.appid && p.user === st.user);
+  const held = mine.length ? t.lines.filter(l => l.from === 'user').length - mine[0].known : 0;
+  const sending = new Set(mine.slice(0, Math.max(0, held)));
+  const lines = t.lines.map(renderLine);
+  // The last user lines the transcript holds for pending messages keep the "sending…" mark.
+  if (sending.size) {
+    let n = sending.size;
+    for (let i = t.lines.length - 1; i >= 0 && n > 0; i--) {
+      if (t.lines[i].from === 'user') { lines[i].classList.add('pending'); lines[i].append(h('div', { class: 'who' }, 'sending…')); n--; }
+    }
+  }
+  chat.replaceChildren(...lines, ...mine.filter(p => !sending.has(p)).map(pendingLine));
   chat.scrollTop = chat.scrollHeight;
 }
 

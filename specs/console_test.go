@@ -1,8 +1,14 @@
 package specs_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -559,19 +565,8 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		base, _ := serve()
 		tok := getJSON(base + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)["access_token"].(string)
 		dir := GinkgoT().TempDir()
-		// A 1x1 PNG.
-		pngBytes := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
+		_, pngBytes := uploadImage(base, tok, "dot.png", 2, 2)
 		Expect(os.WriteFile(filepath.Join(dir, "dot.png"), pngBytes, 0o644)).To(Succeed())
-		var body strings.Builder
-		mw := multipart.NewWriter(&body)
-		fw, err := mw.CreateFormFile("media", "dot.png")
-		Expect(err).NotTo(HaveOccurred())
-		_, _ = fw.Write(pngBytes)
-		Expect(mw.Close()).To(Succeed())
-		resp, err := http.Post(base+"/cgi-bin/media/upload?type=image&access_token="+tok, mw.FormDataContentType(), strings.NewReader(body.String()))
-		Expect(err).NotTo(HaveOccurred())
-		resp.Body.Close()
-		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 
 		p := open(base)
 		Expect(p.inspect("media/upload")).To(ContainSubstring("multipart/form-data"))
@@ -592,6 +587,35 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		}
 	})
 
+	It("keeps the newest line of the chat in view when an image loads and when the typing line shows", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+		user := p.eval(`document.querySelector('#user-picker').value`)
+		tok := getJSON(base + "/cgi-bin/token?grant_type=client_credential&appid=" + config.DemoOAAppID + "&secret=" + config.DemoOASecret)["access_token"].(string)
+		// Enough lines that the chat scrolls.
+		for i := range 8 {
+			postJSON(base+"/_emu/v1/users/"+user+"/send", fmt.Sprintf(`{"app":"oa","MsgType":"text","Content":"line %d"}`, i))
+		}
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, line 7"))
+		media, _ := uploadImage(base, tok, "tall.png", 150, 170)
+		for _, m := range []string{`"msgtype":"image","image":{"media_id":"` + media + `"}`, `"msgtype":"text","text":{"content":"after the image"}`} {
+			Expect(postJSON(base+"/cgi-bin/message/custom/send?access_token="+tok, `{"touser":"`+user+`",`+m+`}`)).To(HaveKeyWithValue("errcode", 0.0))
+		}
+		lastInView := `(() => { const c = document.querySelector('#chat').getBoundingClientRect(), b = [...document.querySelectorAll('#chat .bubble')].pop().getBoundingClientRect(); return b.bottom <= c.bottom + 1 && b.top >= c.top })()`
+		Eventually(func() string { return p.text("#chat .bubble") }, 5*time.Second).Should(ContainSubstring("after the image"))
+		Eventually(func() string {
+			return p.eval(`String([...document.querySelectorAll('#chat img')].every(i => i.complete && i.naturalHeight > 0))`)
+		}, 5*time.Second).Should(Equal("true"))
+		Eventually(func() string { return p.eval(lastInView) }, 2*time.Second).Should(Equal("true"), "the newest message is in view once the image has loaded")
+		Consistently(func() string { return p.eval(lastInView) }, 500*time.Millisecond).Should(Equal("true"))
+
+		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"Typing"}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("false"))
+		Eventually(func() string { return p.eval(lastInView) }, 2*time.Second).Should(Equal("true"), "the newest message is in view above the typing line")
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)
@@ -605,6 +629,28 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(p.axe()).To(ContainElement(ContainSubstring("button-name")))
 	})
 })
+
+// uploadImage uploads a w×h PNG named name as the demo Official Account's temporary media and
+// returns its media_id and the PNG's bytes.
+func uploadImage(base, tok, name string, w, h int) (string, []byte) {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{200, 30, 30, 255}}, image.Point{}, draw.Src)
+	var pngBuf bytes.Buffer
+	Expect(png.Encode(&pngBuf, img)).To(Succeed())
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("media", name)
+	Expect(err).NotTo(HaveOccurred())
+	_, _ = fw.Write(pngBuf.Bytes())
+	Expect(mw.Close()).To(Succeed())
+	resp, err := http.Post(base+"/cgi-bin/media/upload?type=image&access_token="+tok, mw.FormDataContentType(), &body)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	var out map[string]any
+	Expect(json.NewDecoder(resp.Body).Decode(&out)).To(Succeed())
+	Expect(out).To(HaveKey("media_id"), "upload: %v", out)
+	return out["media_id"].(string), pngBuf.Bytes()
+}
 
 // chromedpContext holds the suite's browser, set in BeforeAll.
 type chromedpContext struct{ ctx context.Context }

@@ -111,6 +111,7 @@ async function send(msg) {
   const chat = $('chat');
   chat.append(pendingLine(p));
   chat.scrollTop = chat.scrollHeight;
+  chatAtBottom = true;
   try {
     await api.post(`/_emu/v1/users/${encodeURIComponent(st.user)}/send`, { app: st.app.appid, ...msg });
   } catch (err) {
@@ -138,6 +139,16 @@ $('event-form').addEventListener('submit', (ev) => {
 });
 
 let chatSig = '';
+// The chat stays at its newest line while the person has not scrolled up, also when an image
+// loads after the render or the typing line takes room from it.
+let chatAtBottom = true;
+function pinChat() { if (chatAtBottom) $('chat').scrollTop = $('chat').scrollHeight; }
+$('chat').addEventListener('scroll', () => {
+  const c = $('chat');
+  chatAtBottom = c.scrollTop + c.clientHeight >= c.scrollHeight - 4;
+});
+$('chat').addEventListener('load', pinChat, true);
+new ResizeObserver(pinChat).observe($('chat'));
 async function refreshChat() {
   const chat = $('chat');
   if (!st.user) { chat.replaceChildren(h('p', { class: 'hint' }, 'No user yet: add one above.')); return; }
@@ -165,6 +176,7 @@ async function refreshChat() {
   }
   chat.replaceChildren(...lines, ...mine.filter(p => !sending.has(p)).map(pendingLine));
   chat.scrollTop = chat.scrollHeight;
+  chatAtBottom = true;
 }
 
 function refreshTyping() {

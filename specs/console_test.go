@@ -616,6 +616,28 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.eval(lastInView) }, 2*time.Second).Should(Equal("true"), "the newest message is in view above the typing line")
 	})
 
+	It("refuses a new user whose openid WeChat could not have, saying why, and picks a good one", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.typeInto("textbox", "New user's openid", "a b")
+		p.click("button", "Add user")
+		Eventually(func() string { return p.text("#phone-error") }, 5*time.Second).Should(ContainSubstring(`the openid "a b" has a space or control character; an openid is letters, digits, - and _`))
+		Expect(p.text("#user-picker")).NotTo(ContainSubstring("a b"))
+		// A pasted openid that is too long is refused whole, not cut to a different one.
+		p.eval(`(document.querySelector('#new-user').value = '', 1)`)
+		p.typeInto("textbox", "New user's openid", strings.Repeat("o", 70))
+		p.click("button", "Add user")
+		Eventually(func() string { return p.text("#phone-error") }, 5*time.Second).Should(ContainSubstring("is 70 bytes long, more than 64"))
+
+		p.eval(`(document.querySelector('#new-user').value = '', 1)`)
+		p.typeInto("textbox", "New user's openid", "o_new_user_1")
+		p.click("button", "Add user")
+		Eventually(func() string { return p.eval(`document.querySelector('#user-picker').value`) }, 5*time.Second).Should(Equal("o_new_user_1"))
+		Expect(p.text("#phone-error")).To(BeEmpty())
+		p.sendMessage("hi")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

@@ -73,6 +73,16 @@ $('add-user').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const id = $('new-user').value.trim();
   if (!id) return;
+  // The control API's rule for an openid (no space or control character, at most 64 bytes),
+  // said when the user is added rather than at the first send.
+  const bad = /[\u0000-\u0020\u007f]/.test(id) ? 'has a space or control character'
+    : new TextEncoder().encode(id).length > 64 ? `is ${new TextEncoder().encode(id).length} bytes long, more than 64` : '';
+  if (bad) {
+    showError('phone-error', `the openid "${id}" ${bad}; an openid is letters, digits, - and _ (WeChat's have 28 characters, like o6_bmjrPTlm6_2sgVt7hMZOPfL2M)`);
+    $('new-user').focus();
+    return;
+  }
+  showError('phone-error', null);
   // A user exists for WeChat once they do something; until then the phone holds the name.
   st.user = id;
   sessionStorage.setItem('wxemu.user', id);

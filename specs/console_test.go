@@ -638,6 +638,32 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, hi"))
 	})
 
+	It("lets a keyboard user accept, reply and close without losing the focus", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		const alice = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+		postJSON(base+"/_emu/v1/users/"+alice+"/send", `{"app":"oa","MsgType":"text","Content":"人工 kf1@wxemu_demo"}`)
+		agents := p.byName("region", "Agents")
+		Eventually(func() string { return p.text(agents) }, 10*time.Second).Should(MatchRegexp(`(?i)waiting \(1\)`))
+		active := func() string {
+			return p.eval(`document.activeElement ? (document.activeElement.getAttribute('aria-label') || document.activeElement.id || document.activeElement.tagName) : ''`)
+		}
+		// Enter on Accept: the focus lands in the new session's reply box.
+		Expect(p.do(chromedp.Focus(chromedp.CSS(p.byName("button", "Accept "+alice+" as 客服小王"))), chromedp.KeyEvent(kb.Enter))).To(Succeed())
+		replyBox := fmt.Sprintf("reply-%v-%s", agentOf(base, "kf1@wxemu_demo")["kf_id"], alice)
+		Eventually(active, 5*time.Second).Should(Equal(replyBox))
+		Expect(p.eval(`document.activeElement.labels[0].textContent`)).To(Equal("Reply to " + alice + " as kf1@wxemu_demo"))
+		// Type and press Enter: the reply goes, the panel says so, and the focus stays to type again.
+		Expect(p.do(chromedp.KeyEvent("hello from the keyboard"), chromedp.KeyEvent(kb.Enter))).To(Succeed())
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("hello from the keyboard"))
+		Eventually(func() string { return p.text("#agents-status") }, 5*time.Second).Should(Equal("Reply to " + alice + ": delivered"))
+		Consistently(active, time.Second).Should(Equal(replyBox))
+		// Enter on Close: the session ends and the focus goes to the panel's heading, not the page's top.
+		Expect(p.do(chromedp.Focus(chromedp.CSS(p.byName("button", "Close session with "+alice))), chromedp.KeyEvent(kb.Enter))).To(Succeed())
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("结束了会话"))
+		Eventually(active, 5*time.Second).Should(Equal("agents-title"))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

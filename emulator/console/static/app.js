@@ -245,7 +245,8 @@ async function refreshAgents() {
     for (const a of ag.agents.filter(a => !w.kf_account || a.kf_account === w.kf_account)) {
       // Each button names the user too: with several waiting, "Accept as 客服小王" alone would
       // name several buttons alike for a screen reader.
-      li.append(actionButton(['Accept', hidden(' ' + w.openid), ` as ${a.kf_nick || a.kf_account}`], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid }));
+      li.append(actionButton(['Accept', hidden(' ' + w.openid), ` as ${a.kf_nick || a.kf_account}`], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid },
+        `accept ${w.openid} ${a.kf_account}`, `reply ${a.kf_account} ${w.openid}`));
     }
     kids.push(li);
   }
@@ -261,36 +262,55 @@ async function refreshAgents() {
       const end = ends.get(s.openid) || new Date(s.created).getTime() + 30 * 60 * 1000;
       const form = h('form', { class: 'inline' },
         h('label', { class: 'sr-only', for: `reply-${a.kf_id}-${s.openid}` }, `Reply to ${s.openid} as ${a.kf_account}`),
-        h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14' }),
-        h('button', { type: 'submit' }, 'Reply', hidden(` to ${s.openid}`)));
-      const status = h('span', { class: 'status', role: 'status' });
+        h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14', 'data-focus': `reply ${a.kf_account} ${s.openid}` }),
+        h('button', { type: 'submit', 'data-focus': `replybtn ${a.kf_account} ${s.openid}` }, 'Reply', hidden(` to ${s.openid}`)));
+      // What became of the reply is said in the Agents region's status line, which outlives
+      // the panel's next render.
       form.onsubmit = async (ev) => {
         ev.preventDefault();
         const input = form.querySelector('input');
+        const status = $('agents-status');
+        status.textContent = '';
+        agentsFocus = `reply ${a.kf_account} ${s.openid}`;
         try {
           const r = await api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/reply`, { app: st.app.appid, openid: s.openid, text: input.value });
-          status.textContent = r.delivered ? 'delivered' : `not delivered: ${r.errcode} ${r.errmsg}${r.detail ? ' — ' + r.detail : ''}`;
+          status.textContent = `Reply to ${s.openid}: ` + (r.delivered ? 'delivered' : `not delivered: ${r.errcode} ${r.errmsg}${r.detail ? ' — ' + r.detail : ''}`);
           input.value = '';
-        } catch (err) { status.textContent = err.message; }
+        } catch (err) { status.textContent = `Reply to ${s.openid}: ${err.message}`; }
         refreshAll();
       };
       const others = ag.agents.filter(o => o.kf_account !== a.kf_account);
-      const sw = h('select', { 'aria-label': `Switch ${s.openid} to` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
-      const swb = h('button', { type: 'button' }, 'Switch', hidden(' ' + s.openid));
-      swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value });
+      const sw = h('select', { 'aria-label': `Switch ${s.openid} to`, 'data-focus': `switchto ${a.kf_account} ${s.openid}` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
+      const swb = h('button', { type: 'button', 'data-focus': `switch ${a.kf_account} ${s.openid}` }, 'Switch', hidden(' ' + s.openid));
+      swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value }, 'agents-status', `Switch ${s.openid}`, `reply ${sw.value} ${s.openid}`);
       card.append(h('div', { class: 'session' },
         h('div', {}, `serving ${s.openid} · ends in `, h('span', { class: 'countdown', 'data-end': String(end) }, fmtLeft(end - now))),
         form, status,
         h('div', { class: 'row' }, others.length ? sw : '', others.length ? swb : '',
-          actionButton(['Close', hidden(` session with ${s.openid}`)], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid }))));
+          actionButton(['Close', hidden(` session with ${s.openid}`)], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid },
+            `close ${a.kf_account} ${s.openid}`))));
     }
     kids.push(card);
   }
+  // The panel is drawn anew: the focus goes back to the control that had it, or to where the
+  // action leads (Accept to the reply box of the new session), or, when its control is gone
+  // (Close), to the panel's heading, so that a keyboard user is not sent back to the page's top.
+  const had = body.contains(document.activeElement) ? document.activeElement.dataset.focus || '' : null;
   body.replaceChildren(...kids);
+  const find = (k) => k && [...body.querySelectorAll('[data-focus]')].find(el => el.dataset.focus === k);
+  // The wanted control may come with a later render (the stream can redraw the panel before
+  // the action's answer): it stays wanted until it is there.
+  const wanted = find(agentsFocus);
+  if (wanted) agentsFocus = null;
+  const el = wanted || find(had);
+  if (el) el.focus();
+  else if (had !== null) $('agents-title').focus();
 }
+// agentsFocus names (data-focus) the control to focus once the panel is drawn after an action.
+let agentsFocus = null;
 
 function toggle(label, text, on, set) {
-  const input = h('input', { type: 'checkbox', 'aria-label': label });
+  const input = h('input', { type: 'checkbox', 'aria-label': label, 'data-focus': label });
   input.checked = on;
   input.onchange = async () => {
     $('agents-status').textContent = '';
@@ -305,17 +325,19 @@ function hidden(text) { return h('span', { class: 'sr-only' }, text); }
 
 // actionButton is an agent's action; what goes wrong is said in the Agents region, where the
 // person clicked.
-function actionButton(label, path, body) {
-  const b = h('button', { type: 'button' }, label);
-  b.onclick = () => act(path, body, 'agents-status', b.textContent);
+// key names the button for the focus (data-focus); next is the control to focus after it.
+function actionButton(label, path, body, key, next) {
+  const b = h('button', { type: 'button', 'data-focus': key }, label);
+  b.onclick = () => act(path, body, 'agents-status', b.textContent, next || '');
   return b;
 }
 // act posts a control call and says in the status element `where` what went wrong; it reports
 // whether the call succeeded.
-async function act(path, body, where = 'agents-status', what = '') {
+async function act(path, body, where = 'agents-status', what = '', next = '') {
   $(where).textContent = '';
+  if (where === 'agents-status') agentsFocus = next || null;
   let ok = true;
-  try { await api.post(path, body); } catch (err) { ok = false; $(where).textContent = (what ? what + ': ' : '') + err.message; }
+  try { await api.post(path, body); } catch (err) { ok = false; agentsFocus = null; $(where).textContent = (what ? what + ': ' : '') + err.message; }
   refreshAll();
   return ok;
 }

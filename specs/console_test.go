@@ -664,6 +664,20 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(active, 5*time.Second).Should(Equal("agents-title"))
 	})
 
+	It("appends new lines to the chat log and leaves the lines on screen alone", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		p := open(base)
+		p.sendMessage("first")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, first"))
+		// role="log" announces what is added: a chat drawn anew would be read out whole again.
+		p.eval(`([...document.querySelectorAll('#chat > *')].forEach(e => e.dataset.old = '1'), 1)`)
+		p.sendMessage("second")
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, second"))
+		Expect(p.eval(`String(document.querySelectorAll('#chat > [data-old]').length)`)).To(Equal("2"), "the first two lines are the same elements")
+		Expect(p.text("#chat > :not([data-old])")).To(And(ContainSubstring("second"), ContainSubstring("hello, second")))
+		Expect(strings.Count(p.text("#chat"), "hello, first")).To(Equal(1))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

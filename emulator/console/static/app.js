@@ -98,10 +98,9 @@ $('event-kind').addEventListener('change', (ev) => {
 // pending holds what the user sent and wxemu has not finished delivering (the bot may take up
 // to three attempts of 5 s): the phone shows it at once, as WeChat does, marked "sending…".
 const pending = [];
+let pendingN = 0;
 function pendingLine(p) {
-  return h('div', { class: 'line right pending', 'data-pending': '' },
-    h('div', { class: 'bubble me' }, p.text),
-    h('div', { class: 'who' }, 'sending…'));
+  return h('div', { class: 'line right' }, h('div', { class: 'bubble me' }, p.text));
 }
 // userLines counts the user's lines of each chat the phone last showed (app and openid).
 const userLines = new Map();
@@ -116,12 +115,15 @@ async function send(msg) {
   if (!st.user) { showError('phone-error', 'Pick or add a user first.'); return; }
   // known: the user's lines the phone showed before this message; the transcript holds the
   // message as soon as wxemu takes it, and then the phone shows it from there, once.
-  const p = { app: st.app.appid, user: st.user, text: pendingText(msg), known: shownUserLines(st.app.appid, st.user) };
+  const p = { n: ++pendingN, app: st.app.appid, user: st.user, text: pendingText(msg), known: shownUserLines(st.app.appid, st.user) };
   pending.push(p);
   const chat = $('chat');
-  chat.append(pendingLine(p));
-  chat.scrollTop = chat.scrollHeight;
+  const el = pendingLine(p);
+  el.dataset.key = 'pending ' + p.n;
+  markSending(el, true);
+  chat.append(el);
   chatAtBottom = true;
+  pinChat();
   try {
     await api.post(`/_emu/v1/users/${encodeURIComponent(st.user)}/send`, { app: st.app.appid, ...msg });
   } catch (err) {
@@ -172,21 +174,47 @@ async function refreshChat() {
   if (sig === chatSig) return;
   chatSig = sig;
   userLines.set(st.app.appid + ' ' + st.user, t.lines.filter(l => l.from === 'user').length);
-  // The messages still being delivered that the transcript does not hold yet.
+  // The messages still being delivered: those the transcript holds already are marked there,
+  // the others are shown after it.
   const mine = pending.filter(p => p.app === st.app.appid && p.user === st.user);
   const held = mine.length ? t.lines.filter(l => l.from === 'user').length - mine[0].known : 0;
-  const sending = new Set(mine.slice(0, Math.max(0, held)));
-  const lines = t.lines.map(renderLine);
-  // The last user lines the transcript holds for pending messages keep the "sending…" mark.
-  if (sending.size) {
-    let n = sending.size;
-    for (let i = t.lines.length - 1; i >= 0 && n > 0; i--) {
-      if (t.lines[i].from === 'user') { lines[i].classList.add('pending'); lines[i].append(h('div', { class: 'who' }, 'sending…')); n--; }
-    }
+  let marks = Math.max(0, Math.min(held, mine.length));
+  const sending = new Set();
+  for (let i = t.lines.length - 1; i >= 0 && marks > 0; i--) {
+    if (t.lines[i].from === 'user') { sending.add(i); marks--; }
   }
-  chat.replaceChildren(...lines, ...mine.filter(p => !sending.has(p)).map(pendingLine));
-  chat.scrollTop = chat.scrollHeight;
-  chatAtBottom = true;
+  const items = t.lines.map((l, i) => {
+    const img = (l.text || '').match(/^\[image ([^\]\s]+)\]/);
+    return { key: st.app.appid + ' ' + st.user + ' ' + JSON.stringify(l) + (img && media.has(img[1]) ? ' +media' : ''), node: () => renderLine(l), sending: sending.has(i) };
+  });
+  for (const p of mine.slice(Math.max(0, held))) items.push({ key: 'pending ' + p.n, node: () => pendingLine(p), sending: true });
+  drawChat(chat, items);
+}
+
+// drawChat makes the chat show items ({key, node(), sending}). The chat is a log
+// (role="log"): the lines already on screen stay as they are and new ones are appended, so
+// that a screen reader reads the new lines only, not the whole chat again.
+function drawChat(chat, items) {
+  const kids = [...chat.children];
+  let i = 0;
+  while (i < kids.length && i < items.length && kids[i].dataset.key === items[i].key) i++;
+  for (const k of kids.slice(i)) k.remove();
+  for (const it of items.slice(i)) {
+    const el = it.node();
+    el.dataset.key = it.key;
+    chat.append(el);
+  }
+  items.forEach((it, j) => markSending(chat.children[j], it.sending));
+  if (i === 0) chatAtBottom = true;
+  pinChat();
+}
+
+// markSending puts the "sending…" mark on a line of the chat, or takes it off.
+function markSending(el, on) {
+  const mark = el.querySelector(':scope > .sending');
+  el.classList.toggle('pending', on);
+  if (on && !mark) el.append(h('div', { class: 'who sending' }, 'sending…'));
+  if (!on && mark) mark.remove();
 }
 
 function refreshTyping() {

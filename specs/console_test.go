@@ -614,6 +614,13 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(postJSON(base+"/cgi-bin/message/custom/typing?access_token="+tok, `{"touser":"`+user+`","command":"Typing"}`)).To(HaveKeyWithValue("errcode", 0.0))
 		Eventually(func() string { return p.eval(`document.querySelector('#typing').hidden`) }, 5*time.Second).Should(Equal("false"))
 		Eventually(func() string { return p.eval(lastInView) }, 2*time.Second).Should(Equal("true"), "the newest message is in view above the typing line")
+
+		// A media id (64 characters, no space) wraps: the side panel and the phone need no
+		// sideways scrolling to show the file's expiry and the voice card.
+		Expect(postJSON(base+"/cgi-bin/message/custom/send?access_token="+tok, `{"touser":"`+user+`","msgtype":"voice","voice":{"media_id":"`+media+`"}}`)).To(HaveKeyWithValue("errcode", 0.0))
+		Eventually(func() string { return p.text("#limits") }, 5*time.Second).Should(ContainSubstring(media))
+		Eventually(func() string { return p.text("#chat .card") }, 5*time.Second).Should(ContainSubstring("[语音]"))
+		Expect(p.eval(`String([...document.querySelectorAll('.side, #chat')].every(e => e.scrollWidth <= e.clientWidth))`)).To(Equal("true"))
 	})
 
 	It("refuses a new user whose openid WeChat could not have, saying why, and picks a good one", func() {

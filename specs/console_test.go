@@ -685,6 +685,30 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(strings.Count(p.text("#chat"), "hello, first")).To(Equal(1))
 	})
 
+	It("follows a wxemu started anew on the same address: its journal and its chat, not the old ones", func() {
+		bot := startSampleBot()
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+		base, first := serve("--target", "oa="+bot, "--addr", addr)
+		p := open(base)
+		for i := range 6 {
+			postJSON(base+"/_emu/v1/users/o6_bmjrPTlm6_2sgVt7hMZOPfL2M/send", fmt.Sprintf(`{"app":"oa","MsgType":"text","Content":"old %d"}`, i))
+		}
+		Eventually(func() string { return p.text("#chat") }, 10*time.Second).Should(ContainSubstring("hello, old 5"))
+
+		first.Terminate()
+		Eventually(first, 10*time.Second).Should(gexec.Exit())
+		Eventually(func() string { return p.text("#conn") }, 10*time.Second).ShouldNot(Equal("live"))
+		base2, _ := serve("--target", "oa="+bot, "--addr", addr)
+		Expect(base2).To(Equal(base))
+		// The new wxemu numbers its journal from 1: its first entries are below the page's last.
+		postJSON(base+"/_emu/v1/users/o6_bmjrPTlm6_2sgVt7hMZOPfL2M/send", `{"app":"oa","MsgType":"text","Content":"new 1"}`)
+		Eventually(func() string { return p.text("#journal-list") }, 10*time.Second).Should(ContainSubstring(`push text "new 1"`))
+		Expect(p.text("#journal-list")).NotTo(ContainSubstring(`"old 5"`))
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("hello, new 1"))
+		Expect(p.text("#chat")).NotTo(ContainSubstring("old 5"))
+		Eventually(func() string { return p.text("#conn") }, 5*time.Second).Should(Equal("live"))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

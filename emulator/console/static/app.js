@@ -566,7 +566,20 @@ async function main() {
       journal.add(e);
       // The console's own reads change nothing; a refresh for them would loop.
       if (!((e.kind === 'control' || e.kind === 'unknown') && e.summary.startsWith('GET '))) refreshSoon();
-    }, (s) => { $('conn').textContent = s; });
+    }, (s) => { $('conn').textContent = s; }, async (last) => {
+      // Reconnected: if the journal's numbers went back, this is a wxemu started anew; the
+      // page shows its journal and state instead of the old one.
+      const now = await api.get('/_emu/v1/journal?brief=true');
+      if (now.last_seq >= last) return last;
+      journal.load(now.entries);
+      journal.dropped = now.dropped;
+      chatSig = '';
+      lastData.clear();
+      await loadApps();
+      await loadUsers();
+      refreshAll();
+      return now.last_seq;
+    });
     await refreshAll();
     document.body.dataset.ready = 'true';
   } catch (err) {

@@ -709,6 +709,24 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Eventually(func() string { return p.text("#conn") }, 5*time.Second).Should(Equal("live"))
 	})
 
+	It("shows in the inspector the entry picked last, whatever order the answers come in", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		var seqs []string
+		for _, text := range []string{"one", "two"} {
+			r := postJSON(base+"/_emu/v1/users/o6_bmjrPTlm6_2sgVt7hMZOPfL2M/send", `{"app":"oa","MsgType":"text","Content":"`+text+`"}`)
+			seqs = append(seqs, fmt.Sprint(r["journal"]))
+		}
+		p := open(base)
+		// The answer for the first entry comes late, as on a slow connection.
+		p.eval(`(window.__fetch = window.fetch, window.fetch = (u, i) => String(u).endsWith('/_emu/v1/journal/` + seqs[0] + `')
+			? new Promise(r => setTimeout(r, 800)).then(() => window.__fetch(u, i)) : window.__fetch(u, i), 1)`)
+		p.clickCSS(`#journal-list .jrow[data-seq="` + seqs[0] + `"]`)
+		p.clickCSS(`#journal-list .jrow[data-seq="` + seqs[1] + `"]`)
+		Eventually(func() string { return p.text("#inspector .summary") }, 5*time.Second).Should(ContainSubstring(`"two"`))
+		Consistently(func() string { return p.text("#inspector h2") }, 1500*time.Millisecond).Should(Equal("Inspector — #" + seqs[1] + " push"))
+		Expect(p.text("#inspector .summary")).To(ContainSubstring(`"two"`))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

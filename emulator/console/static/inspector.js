@@ -18,14 +18,21 @@ async function ruleCatalog() {
 }
 
 export async function inspect(root, seq, { onPushed, apps }) {
+  // Entries picked in quick succession (an arrow key held down) load at once, and their answers
+  // may come in any order: only the last one picked is shown.
+  const ticket = String(seq) + ':' + (++picks);
+  root.dataset.showing = ticket;
+  const stale = () => root.dataset.showing !== ticket;
   root.replaceChildren(h('h2', { id: 'inspector-title' }, `Inspector — #${seq}`), h('p', {}, 'loading…'));
   let d;
   try {
     d = await api.get('/_emu/v1/journal/' + seq);
   } catch (err) {
+    if (stale()) return;
     root.replaceChildren(h('h2', { id: 'inspector-title' }, `Inspector — #${seq}`), h('p', { class: 'error', role: 'alert' }, err.message));
     return;
   }
+  if (stale()) return;
   const e = d.entry;
   const kids = [h('h2', { id: 'inspector-title' }, `Inspector — #${e.seq} ${e.kind}`),
     h('p', { class: 'summary' }, e.summary),
@@ -44,8 +51,10 @@ export async function inspect(root, seq, { onPushed, apps }) {
     if (x) kids.push(...exchangeView(x));
     kids.push(section('Record', pre(JSON.stringify(e.data, null, 2))));
   }
+  if (stale()) return;
   root.replaceChildren(...kids);
 }
+let picks = 0;
 
 function section(title, ...body) {
   return h('section', { class: 'part' }, h('h3', {}, title), ...body);

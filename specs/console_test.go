@@ -727,6 +727,27 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(p.text("#inspector .summary")).To(ContainSubstring(`"two"`))
 	})
 
+	It("shows the chat of the user picked last, not one whose transcript came late", func() {
+		base, _ := serve("--target", "oa="+startSampleBot())
+		const alice, bob = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "o6_bmjk4FhXw9dQe2uZrT8cLmN1s"
+		postJSON(base+"/_emu/v1/users/"+alice+"/send", `{"app":"oa","MsgType":"text","Content":"from alice"}`)
+		postJSON(base+"/_emu/v1/users/"+bob+"/send", `{"app":"oa","MsgType":"text","Content":"from bob"}`)
+		p := open(base)
+		pick := func(u string) {
+			p.eval(`(document.querySelector('#user-picker').value = '` + u + `', document.querySelector('#user-picker').dispatchEvent(new Event('change')), 1)`)
+		}
+		pick(bob)
+		Eventually(func() string { return p.text("#chat") }, 5*time.Second).Should(ContainSubstring("hello, from bob"))
+		// Alice's transcript comes late; the person has moved on to Bob by then.
+		p.eval(`(window.__fetch = window.fetch, window.fetch = (u, i) => String(u).includes('/users/` + alice + `/')
+			? new Promise(r => setTimeout(r, 600)).then(() => window.__fetch(u, i)) : window.__fetch(u, i), 1)`)
+		pick(alice)
+		time.Sleep(150 * time.Millisecond) // Alice's transcript is on its way
+		pick(bob)
+		Consistently(func() string { return p.text("#chat") + "\n" + p.text("#limits") }, 1500*time.Millisecond, 20*time.Millisecond).Should(
+			And(ContainSubstring("hello, from bob"), ContainSubstring("of "+bob), Not(ContainSubstring("alice")), Not(ContainSubstring("of "+alice))))
+	})
+
 	It("passes axe-core with no serious or critical violation", func() {
 		base, _ := serve("--target", "oa="+startSampleBot())
 		p := open(base)

@@ -164,10 +164,13 @@ new ResizeObserver(pinChat).observe($('chat'));
 async function refreshChat() {
   const chat = $('chat');
   if (!st.user) { chat.replaceChildren(h('p', { class: 'hint' }, 'No user yet: add one above.')); return; }
+  const app = st.app.appid, user = st.user;
   const [t, md] = await Promise.all([
-    api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/transcript?app=${encodeURIComponent(st.app.appid)}`),
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+    api.get(`/_emu/v1/users/${encodeURIComponent(user)}/transcript?app=${encodeURIComponent(app)}`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/media`),
   ]);
+  // Another user or app was picked meanwhile: this chat is not the one to show.
+  if (app !== st.app.appid || user !== st.user) return;
   media.clear();
   for (const f of md.media) media.add(f.media_id);
   const sig = st.app.appid + st.user + pending.length + ':' + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
@@ -255,11 +258,13 @@ $('next-expiry').addEventListener('click', async () => {
 
 // ---- agents
 async function refreshAgents() {
+  const app = st.app.appid;
   const [ag, q, ex] = await Promise.all([
-    api.get('/_emu/v1/agents?app=' + encodeURIComponent(st.app.appid)),
-    api.get('/_emu/v1/queue?app=' + encodeURIComponent(st.app.appid)),
+    api.get('/_emu/v1/agents?app=' + encodeURIComponent(app)),
+    api.get('/_emu/v1/queue?app=' + encodeURIComponent(app)),
     api.get('/_emu/v1/expiries'),
   ]);
+  if (app !== st.app.appid) return; // another app was picked meanwhile
   // A session's end as the emulator counts it (kf.session_timeout, kf.session_anchor).
   const ends = new Map(ex.expiries.filter(x => x.kind === 'session' && x.app === st.app.appid).map(x => [x.openid, new Date(x.at).getTime()]));
   if (same('agents', [st.app.appid, ag, q, [...ends]])) return;
@@ -372,10 +377,12 @@ async function act(path, body, where = 'agents-status', what = '', next = '') {
 
 // ---- time and limits
 async function refreshLimits() {
+  const app = st.app.appid, user = st.user;
   const [ex, g] = await Promise.all([
     api.get('/_emu/v1/expiries'),
-    st.user ? api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/grants?app=${encodeURIComponent(st.app.appid)}`) : Promise.resolve({ grants: [] }),
+    user ? api.get(`/_emu/v1/users/${encodeURIComponent(user)}/grants?app=${encodeURIComponent(app)}`) : Promise.resolve({ grants: [] }),
   ]);
+  if (app !== st.app.appid || user !== st.user) return; // another user or app was picked meanwhile
   if (same('limits', [st.app.appid, st.user, ex.expiries.map(({ in: _in, ...x }) => x), g.grants])) return;
   const now = nowVirtual();
   const kids = [h('h3', {}, 'Windows'), h('p', { class: 'hint' }, `of ${st.user || '—'}, the bot's customer-service messages count against them`)];
@@ -398,10 +405,12 @@ async function refreshLimits() {
 
 // ---- state: tokens, media, export, import, reset
 async function refreshState() {
+  const app = st.app.appid;
   const [tk, md] = await Promise.all([
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/tokens`),
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/tokens`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/media`),
   ]);
+  if (app !== st.app.appid) return; // another app was picked meanwhile
   if (same('state', [tk, md])) return;
   const kids = [h('h3', {}, `Access tokens (${tk.token_time} time)`)];
   if (!tk.tokens.length) kids.push(h('p', { class: 'hint' }, 'No token issued yet.'));

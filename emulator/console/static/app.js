@@ -154,10 +154,20 @@ let chatSig = '';
 // The chat stays at its newest line while the person has not scrolled up, also when an image
 // loads after the render or the typing line takes room from it.
 let chatAtBottom = true;
-function pinChat() { if (chatAtBottom) $('chat').scrollTop = $('chat').scrollHeight; }
+// pinnedTop is where pinChat put the chat: the scroll event of that move comes a frame later,
+// maybe after an image has made the chat taller, and must not count as the person scrolling up.
+let pinnedTop = -1;
+function pinChat() {
+  if (!chatAtBottom) return;
+  const c = $('chat');
+  c.scrollTop = c.scrollHeight;
+  pinnedTop = c.scrollTop;
+}
 $('chat').addEventListener('scroll', () => {
   const c = $('chat');
+  if (c.scrollTop === pinnedTop) return;
   chatAtBottom = c.scrollTop + c.clientHeight >= c.scrollHeight - 4;
+  if (chatAtBottom) pinnedTop = c.scrollTop;
 });
 $('chat').addEventListener('load', pinChat, true);
 new ResizeObserver(pinChat).observe($('chat'));

@@ -97,6 +97,8 @@ $('event-kind').addEventListener('change', (ev) => {
 // ---- the phone
 // pending holds what the user sent and wxemu has not finished delivering (the bot may take up
 // to three attempts of 5 s): the phone shows it at once, as WeChat does, marked "sending…".
+// Deviation: WeChat's sending mark ends when its server has the message; the console keeps it
+// until the push has ended, so that a slow bot shows (README: Deviations and choices).
 const pending = [];
 let pendingN = 0;
 function pendingLine(p) {

@@ -59,14 +59,20 @@ export async function raw(path, init = {}) {
 
 // stream reads GET /_emu/v1/journal/stream as server-sent events and calls onEntry with each
 // entry; it reconnects from the last sequence number it saw.
-export function stream(since, onEntry, onState) {
+// onReconnect(last), when given, is awaited before each reconnection and returns the sequence
+// number to go on from: a wxemu started anew numbers its journal from 1 again, and asking it for
+// what follows the old number would show nothing new.
+export function stream(since, onEntry, onState, onReconnect) {
   let last = since;
   let stopped = false;
   let ctrl;
+  let again = false;
   async function run() {
     while (!stopped) {
       ctrl = new AbortController();
       try {
+        if (again && onReconnect) last = await onReconnect(last);
+        again = true;
         const resp = await fetch('/_emu/v1/journal/stream' + (last ? '?since=' + last : ''),
           { headers: headers({ Accept: 'text/event-stream' }), signal: ctrl.signal, cache: 'no-store' });
         if (!resp.ok) throw new APIError(resp.status, await resp.json().catch(() => null));

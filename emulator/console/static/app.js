@@ -73,6 +73,16 @@ $('add-user').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const id = $('new-user').value.trim();
   if (!id) return;
+  // The control API's rule for an openid (no space or control character, at most 64 bytes),
+  // said when the user is added rather than at the first send.
+  const bad = /[\u0000-\u0020\u007f]/.test(id) ? 'has a space or control character'
+    : new TextEncoder().encode(id).length > 64 ? `is ${new TextEncoder().encode(id).length} bytes long, more than 64` : '';
+  if (bad) {
+    showError('phone-error', `the openid "${id}" ${bad}; an openid is letters, digits, - and _ (WeChat's have 28 characters, like o6_bmjrPTlm6_2sgVt7hMZOPfL2M)`);
+    $('new-user').focus();
+    return;
+  }
+  showError('phone-error', null);
   // A user exists for WeChat once they do something; until then the phone holds the name.
   st.user = id;
   sessionStorage.setItem('wxemu.user', id);
@@ -85,13 +95,44 @@ $('event-kind').addEventListener('change', (ev) => {
 });
 
 // ---- the phone
+// pending holds what the user sent and wxemu has not finished delivering (the bot may take up
+// to three attempts of 5 s): the phone shows it at once, as WeChat does, marked "sending…".
+// Deviation: WeChat's sending mark ends when its server has the message; the console keeps it
+// until the push has ended, so that a slow bot shows (README: Deviations and choices).
+const pending = [];
+let pendingN = 0;
+function pendingLine(p) {
+  return h('div', { class: 'line right' }, h('div', { class: 'bubble me' }, p.text));
+}
+// userLines counts the user's lines of each chat the phone last showed (app and openid).
+const userLines = new Map();
+function shownUserLines(app, user) { return userLines.get(app + ' ' + user) || 0; }
+function pendingText(msg) {
+  if (msg.MsgType === 'text') return msg.Content;
+  if (msg.MsgType === 'event') return `[${msg.Event}${msg.EventKey ? ' ' + msg.EventKey : ''}]`;
+  return `[${msg.MsgType}]`;
+}
 async function send(msg) {
   showError('phone-error', null);
   if (!st.user) { showError('phone-error', 'Pick or add a user first.'); return; }
+  // known: the user's lines the phone showed before this message; the transcript holds the
+  // message as soon as wxemu takes it, and then the phone shows it from there, once.
+  const p = { n: ++pendingN, app: st.app.appid, user: st.user, text: pendingText(msg), known: shownUserLines(st.app.appid, st.user) };
+  pending.push(p);
+  const chat = $('chat');
+  const el = pendingLine(p);
+  el.dataset.key = 'pending ' + p.n;
+  markSending(el, true);
+  chat.append(el);
+  chatAtBottom = true;
+  pinChat();
   try {
     await api.post(`/_emu/v1/users/${encodeURIComponent(st.user)}/send`, { app: st.app.appid, ...msg });
   } catch (err) {
     showError('phone-error', err);
+  } finally {
+    pending.splice(pending.indexOf(p), 1);
+    chatSig = '';
   }
   refreshAll();
 }
@@ -112,20 +153,83 @@ $('event-form').addEventListener('submit', (ev) => {
 });
 
 let chatSig = '';
+// The chat stays at its newest line while the person has not scrolled up, also when an image
+// loads after the render or the typing line takes room from it.
+let chatAtBottom = true;
+// pinnedTop is where pinChat put the chat: the scroll event of that move comes a frame later,
+// maybe after an image has made the chat taller, and must not count as the person scrolling up.
+let pinnedTop = -1;
+function pinChat() {
+  if (!chatAtBottom) return;
+  const c = $('chat');
+  c.scrollTop = c.scrollHeight;
+  pinnedTop = c.scrollTop;
+}
+$('chat').addEventListener('scroll', () => {
+  const c = $('chat');
+  if (c.scrollTop === pinnedTop) return;
+  chatAtBottom = c.scrollTop + c.clientHeight >= c.scrollHeight - 4;
+  if (chatAtBottom) pinnedTop = c.scrollTop;
+});
+$('chat').addEventListener('load', pinChat, true);
+new ResizeObserver(pinChat).observe($('chat'));
 async function refreshChat() {
   const chat = $('chat');
   if (!st.user) { chat.replaceChildren(h('p', { class: 'hint' }, 'No user yet: add one above.')); return; }
+  const app = st.app.appid, user = st.user;
   const [t, md] = await Promise.all([
-    api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/transcript?app=${encodeURIComponent(st.app.appid)}`),
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+    api.get(`/_emu/v1/users/${encodeURIComponent(user)}/transcript?app=${encodeURIComponent(app)}`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/media`),
   ]);
+  // Another user or app was picked meanwhile: this chat is not the one to show.
+  if (app !== st.app.appid || user !== st.user) return;
   media.clear();
   for (const f of md.media) media.add(f.media_id);
-  const sig = st.app.appid + st.user + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
+  const sig = st.app.appid + st.user + pending.length + ':' + t.lines.length + (t.lines.length ? t.lines[t.lines.length - 1].time : '') + media.size;
   if (sig === chatSig) return;
   chatSig = sig;
-  chat.replaceChildren(...t.lines.map(renderLine));
-  chat.scrollTop = chat.scrollHeight;
+  userLines.set(st.app.appid + ' ' + st.user, t.lines.filter(l => l.from === 'user').length);
+  // The messages still being delivered: those the transcript holds already are marked there,
+  // the others are shown after it.
+  const mine = pending.filter(p => p.app === st.app.appid && p.user === st.user);
+  const held = mine.length ? t.lines.filter(l => l.from === 'user').length - mine[0].known : 0;
+  let marks = Math.max(0, Math.min(held, mine.length));
+  const sending = new Set();
+  for (let i = t.lines.length - 1; i >= 0 && marks > 0; i--) {
+    if (t.lines[i].from === 'user') { sending.add(i); marks--; }
+  }
+  const items = t.lines.map((l, i) => {
+    const img = (l.text || '').match(/^\[image ([^\]\s]+)\]/);
+    return { key: st.app.appid + ' ' + st.user + ' ' + JSON.stringify(l) + (img && media.has(img[1]) ? ' +media' : ''), node: () => renderLine(l), sending: sending.has(i) };
+  });
+  for (const p of mine.slice(Math.max(0, held))) items.push({ key: 'pending ' + p.n, node: () => pendingLine(p), sending: true });
+  drawChat(chat, items);
+}
+
+// drawChat makes the chat show items ({key, node(), sending}). The chat is a log
+// (role="log"): the lines already on screen stay as they are and new ones are appended, so
+// that a screen reader reads the new lines only, not the whole chat again.
+function drawChat(chat, items) {
+  const kids = [...chat.children];
+  let i = 0;
+  while (i < kids.length && i < items.length && kids[i].dataset.key === items[i].key) i++;
+  for (const k of kids.slice(i)) k.remove();
+  for (const it of items.slice(i)) {
+    const el = it.node();
+    el.dataset.key = it.key;
+    chat.append(el);
+  }
+  items.forEach((it, j) => markSending(chat.children[j], it.sending));
+  if (i === 0) chatAtBottom = true;
+  pinChat();
+}
+
+// markSending puts the "sending…" mark on a line of the chat, or takes it off.
+function markSending(el, on) {
+  const mark = el.querySelector(':scope > .sending');
+  el.classList.toggle('pending', on);
+  if (on && !mark) el.append(h('div', { class: 'who sending' }, 'sending…'));
+  if (!on && mark) mark.remove();
 }
 
 function refreshTyping() {
@@ -144,29 +248,35 @@ async function refreshClock() {
   tickClock();
 }
 function tickClock() {
-  if (st.clock) $('clock-now').textContent = fmtTime(nowVirtual().toISOString()) + (st.clock.advanced !== '0s' ? ` (+${st.clock.advanced})` : '');
+  // The offset to whole seconds: "+47h59m48s", not Go's "+47h59m48.371768926s".
+  if (st.clock) $('clock-now').textContent = fmtTime(nowVirtual().toISOString()) + (st.clock.advanced !== '0s' ? ` (+${st.clock.advanced.replace(/(\d+)\.\d+s$/, '$1s').replace(/^\d+(\.\d+)?(ms|µs|ns)$/, '0s')})` : '');
 }
 for (const b of document.querySelectorAll('[data-advance]')) {
   b.addEventListener('click', async () => {
-    try { await api.post('/_emu/v1/clock/advance', { by: b.dataset.advance }); } catch (err) { showError('phone-error', err); }
+    $('clock-status').textContent = '';
+    try { await api.post('/_emu/v1/clock/advance', { by: b.dataset.advance }); } catch (err) { $('clock-status').textContent = `${b.textContent}: ${err.message}`; }
     refreshAll();
   });
 }
+// What the clock buttons did, or why not, is said beside them in the header.
 $('next-expiry').addEventListener('click', async () => {
   try {
     const r = await api.post('/_emu/v1/clock/next');
-    $('state-status').textContent = `clock moved to ${fmtTime(r.expired.at)}: ${r.expired.kind} ${r.expired.what} expired`;
-  } catch (err) { $('state-status').textContent = err.message; }
+    const x = r.expired;
+    $('clock-status').textContent = `clock moved to ${fmtTime(x.at)}: ${x.kind} expired — ${x.what}${x.openid ? ' · ' + x.openid : ''}`;
+  } catch (err) { $('clock-status').textContent = 'Next expiry: ' + err.message; }
   refreshAll();
 });
 
 // ---- agents
 async function refreshAgents() {
+  const app = st.app.appid;
   const [ag, q, ex] = await Promise.all([
-    api.get('/_emu/v1/agents?app=' + encodeURIComponent(st.app.appid)),
-    api.get('/_emu/v1/queue?app=' + encodeURIComponent(st.app.appid)),
+    api.get('/_emu/v1/agents?app=' + encodeURIComponent(app)),
+    api.get('/_emu/v1/queue?app=' + encodeURIComponent(app)),
     api.get('/_emu/v1/expiries'),
   ]);
+  if (app !== st.app.appid) return; // another app was picked meanwhile
   // A session's end as the emulator counts it (kf.session_timeout, kf.session_anchor).
   const ends = new Map(ex.expiries.filter(x => x.kind === 'session' && x.app === st.app.appid).map(x => [x.openid, new Date(x.at).getTime()]));
   if (same('agents', [st.app.appid, ag, q, [...ends]])) return;
@@ -178,7 +288,10 @@ async function refreshAgents() {
   for (const w of q.waiting) {
     const li = h('div', { class: 'card-row' }, h('span', {}, `${w.openid}${w.kf_account ? ' → ' + w.kf_account : ''} · since ${fmtTime(w.since).slice(11)}`));
     for (const a of ag.agents.filter(a => !w.kf_account || a.kf_account === w.kf_account)) {
-      li.append(actionButton(`Accept as ${a.kf_nick || a.kf_account}`, `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid }));
+      // Each button names the user too: with several waiting, "Accept as 客服小王" alone would
+      // name several buttons alike for a screen reader.
+      li.append(actionButton(['Accept', hidden(' ' + w.openid), ` as ${a.kf_nick || a.kf_account}`], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/accept`, { app: st.app.appid, openid: w.openid },
+        `accept ${w.openid} ${a.kf_account}`, `reply ${a.kf_account} ${w.openid}`));
     }
     kids.push(li);
   }
@@ -194,57 +307,94 @@ async function refreshAgents() {
       const end = ends.get(s.openid) || new Date(s.created).getTime() + 30 * 60 * 1000;
       const form = h('form', { class: 'inline' },
         h('label', { class: 'sr-only', for: `reply-${a.kf_id}-${s.openid}` }, `Reply to ${s.openid} as ${a.kf_account}`),
-        h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14' }),
-        h('button', { type: 'submit' }, 'Reply'));
-      const status = h('span', { class: 'status', role: 'status' });
+        h('input', { id: `reply-${a.kf_id}-${s.openid}`, placeholder: 'reply', autocomplete: 'off', size: '14', 'data-focus': `reply ${a.kf_account} ${s.openid}` }),
+        h('button', { type: 'submit', 'data-focus': `replybtn ${a.kf_account} ${s.openid}` }, 'Reply', hidden(` to ${s.openid}`)));
+      // What became of the reply is said in the Agents region's status line, which outlives
+      // the panel's next render.
       form.onsubmit = async (ev) => {
         ev.preventDefault();
         const input = form.querySelector('input');
+        const status = $('agents-status');
+        status.textContent = '';
+        agentsFocus = `reply ${a.kf_account} ${s.openid}`;
         try {
           const r = await api.post(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/reply`, { app: st.app.appid, openid: s.openid, text: input.value });
-          status.textContent = r.delivered ? 'delivered' : `not delivered: ${r.errcode} ${r.errmsg}${r.detail ? ' — ' + r.detail : ''}`;
+          status.textContent = `Reply to ${s.openid}: ` + (r.delivered ? 'delivered' : `not delivered: ${r.errcode} ${r.errmsg}${r.detail ? ' — ' + r.detail : ''}`);
           input.value = '';
-        } catch (err) { status.textContent = err.message; }
+        } catch (err) { status.textContent = `Reply to ${s.openid}: ${err.message}`; }
         refreshAll();
       };
       const others = ag.agents.filter(o => o.kf_account !== a.kf_account);
-      const sw = h('select', { 'aria-label': `Switch ${s.openid} to` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
-      const swb = h('button', { type: 'button' }, 'Switch');
-      swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value });
+      const sw = h('select', { 'aria-label': `Switch ${s.openid} to`, 'data-focus': `switchto ${a.kf_account} ${s.openid}` }, ...others.map(o => h('option', { value: o.kf_account }, o.kf_account)));
+      const swb = h('button', { type: 'button', 'data-focus': `switch ${a.kf_account} ${s.openid}` }, 'Switch', hidden(' ' + s.openid));
+      swb.onclick = () => act(`/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/switch`, { app: st.app.appid, openid: s.openid, to: sw.value }, 'agents-status', `Switch ${s.openid}`, `reply ${sw.value} ${s.openid}`);
       card.append(h('div', { class: 'session' },
         h('div', {}, `serving ${s.openid} · ends in `, h('span', { class: 'countdown', 'data-end': String(end) }, fmtLeft(end - now))),
         form, status,
         h('div', { class: 'row' }, others.length ? sw : '', others.length ? swb : '',
-          actionButton('Close', `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid }))));
+          actionButton(['Close', hidden(` session with ${s.openid}`)], `/_emu/v1/agents/${encodeURIComponent(a.kf_account)}/close`, { app: st.app.appid, openid: s.openid },
+            `close ${a.kf_account} ${s.openid}`))));
     }
     kids.push(card);
   }
+  // The panel is drawn anew: the focus goes back to the control that had it, or to where the
+  // action leads (Accept to the reply box of the new session), or, when its control is gone
+  // (Close), to the panel's heading, so that a keyboard user is not sent back to the page's top.
+  const had = body.contains(document.activeElement) ? document.activeElement.dataset.focus || '' : null;
   body.replaceChildren(...kids);
+  const find = (k) => k && [...body.querySelectorAll('[data-focus]')].find(el => el.dataset.focus === k);
+  // The wanted control may come with a later render (the stream can redraw the panel before
+  // the action's answer): it stays wanted until it is there.
+  const wanted = find(agentsFocus);
+  if (wanted) agentsFocus = null;
+  const el = wanted || find(had);
+  if (el) el.focus();
+  else if (had !== null) $('agents-title').focus();
 }
+// agentsFocus names (data-focus) the control to focus once the panel is drawn after an action.
+let agentsFocus = null;
 
 function toggle(label, text, on, set) {
-  const input = h('input', { type: 'checkbox', 'aria-label': label });
+  const input = h('input', { type: 'checkbox', 'aria-label': label, 'data-focus': label });
   input.checked = on;
-  input.onchange = async () => { try { await set(input.checked); } catch (err) { $('state-status').textContent = err.message; } refreshAll(); };
+  input.onchange = async () => {
+    $('agents-status').textContent = '';
+    try { await set(input.checked); } catch (err) { $('agents-status').textContent = `${label}: ${err.message}`; }
+    refreshAll();
+  };
   return h('label', { class: 'toggle' }, input, ' ' + text);
 }
 
-function actionButton(label, path, body) {
-  const b = h('button', { type: 'button' }, label);
-  b.onclick = () => act(path, body);
+// hidden is text for a screen reader only: it tells apart buttons that look alike.
+function hidden(text) { return h('span', { class: 'sr-only' }, text); }
+
+// actionButton is an agent's action; what goes wrong is said in the Agents region, where the
+// person clicked.
+// key names the button for the focus (data-focus); next is the control to focus after it.
+function actionButton(label, path, body, key, next) {
+  const b = h('button', { type: 'button', 'data-focus': key }, label);
+  b.onclick = () => act(path, body, 'agents-status', b.textContent, next || '');
   return b;
 }
-async function act(path, body) {
-  try { await api.post(path, body); } catch (err) { $('state-status').textContent = err.message; }
+// act posts a control call and says in the status element `where` what went wrong; it reports
+// whether the call succeeded.
+async function act(path, body, where = 'agents-status', what = '', next = '') {
+  $(where).textContent = '';
+  if (where === 'agents-status') agentsFocus = next || null;
+  let ok = true;
+  try { await api.post(path, body); } catch (err) { ok = false; agentsFocus = null; $(where).textContent = (what ? what + ': ' : '') + err.message; }
   refreshAll();
+  return ok;
 }
 
 // ---- time and limits
 async function refreshLimits() {
+  const app = st.app.appid, user = st.user;
   const [ex, g] = await Promise.all([
     api.get('/_emu/v1/expiries'),
-    st.user ? api.get(`/_emu/v1/users/${encodeURIComponent(st.user)}/grants?app=${encodeURIComponent(st.app.appid)}`) : Promise.resolve({ grants: [] }),
+    user ? api.get(`/_emu/v1/users/${encodeURIComponent(user)}/grants?app=${encodeURIComponent(app)}`) : Promise.resolve({ grants: [] }),
   ]);
+  if (app !== st.app.appid || user !== st.user) return; // another user or app was picked meanwhile
   if (same('limits', [st.app.appid, st.user, ex.expiries.map(({ in: _in, ...x }) => x), g.grants])) return;
   const now = nowVirtual();
   const kids = [h('h3', {}, 'Windows'), h('p', { class: 'hint' }, `of ${st.user || '—'}, the bot's customer-service messages count against them`)];
@@ -267,10 +417,12 @@ async function refreshLimits() {
 
 // ---- state: tokens, media, export, import, reset
 async function refreshState() {
+  const app = st.app.appid;
   const [tk, md] = await Promise.all([
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/tokens`),
-    api.get(`/_emu/v1/apps/${encodeURIComponent(st.app.appid)}/media`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/tokens`),
+    api.get(`/_emu/v1/apps/${encodeURIComponent(app)}/media`),
   ]);
+  if (app !== st.app.appid) return; // another app was picked meanwhile
   if (same('state', [tk, md])) return;
   const kids = [h('h3', {}, `Access tokens (${tk.token_time} time)`)];
   if (!tk.tokens.length) kids.push(h('p', { class: 'hint' }, 'No token issued yet.'));
@@ -304,8 +456,8 @@ $('import').addEventListener('change', async (ev) => {
 });
 $('reset').addEventListener('click', async () => {
   if (!confirm('Forget all state (users, windows, tokens, media, sessions, the journal)?')) return;
-  await act('/_emu/v1/reset');
-  $('state-status').textContent = 'reset';
+  if (!await act('/_emu/v1/reset', undefined, 'state-status', 'reset failed')) return;
+  $('state-status').textContent = 'reset: all state forgotten, configured users seeded again';
   chatSig = '';
   // The journal was emptied too.
   journal.load((await api.get('/_emu/v1/journal?brief=true')).entries);
@@ -339,7 +491,9 @@ async function refreshRecording() {
   }
   $('record').hidden = r.recording;
   $('stop-record').hidden = !r.recording;
-  $('rec-status').textContent = r.recording ? `● recording ${r.name || ''} (${r.actions} actions)` : '';
+  // Only the recording line is cleared here: what Stop said (the file downloaded) stays.
+  if (r.recording) $('rec-status').textContent = `● recording ${r.name || ''} (${r.actions} action${r.actions === 1 ? '' : 's'})`;
+  else if ($('rec-status').textContent.startsWith('● recording')) $('rec-status').textContent = '';
 }
 $('record').addEventListener('click', async () => {
   try {
@@ -353,10 +507,14 @@ $('stop-record').addEventListener('click', async () => {
     const resp = await api.raw('/_emu/v1/recording/stop', { method: 'POST' });
     const cd = resp.headers.get('Content-Disposition') || '';
     const m = cd.match(/filename="([^"]+)"/);
-    download(await resp.blob(), m ? m[1] : 'scenario.yaml');
-    $('rec-status').textContent = 'scenario downloaded';
-  } catch (err) { $('rec-status').textContent = 'stop failed: ' + err.message; }
-  await refreshRecording();
+    const name = m ? m[1] : 'scenario.yaml';
+    download(await resp.blob(), name);
+    await refreshRecording();
+    $('rec-status').textContent = `scenario downloaded: ${name}`;
+  } catch (err) {
+    await refreshRecording();
+    $('rec-status').textContent = 'stop failed: ' + err.message;
+  }
   $('record').focus();
 });
 
@@ -429,7 +587,20 @@ async function main() {
       journal.add(e);
       // The console's own reads change nothing; a refresh for them would loop.
       if (!((e.kind === 'control' || e.kind === 'unknown') && e.summary.startsWith('GET '))) refreshSoon();
-    }, (s) => { $('conn').textContent = s; });
+    }, (s) => { $('conn').textContent = s; }, async (last) => {
+      // Reconnected: if the journal's numbers went back, this is a wxemu started anew; the
+      // page shows its journal and state instead of the old one.
+      const now = await api.get('/_emu/v1/journal?brief=true');
+      if (now.last_seq >= last) return last;
+      journal.load(now.entries);
+      journal.dropped = now.dropped;
+      chatSig = '';
+      lastData.clear();
+      await loadApps();
+      await loadUsers();
+      refreshAll();
+      return now.last_seq;
+    });
     await refreshAll();
     document.body.dataset.ready = 'true';
   } catch (err) {

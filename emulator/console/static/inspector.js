@@ -18,28 +18,43 @@ async function ruleCatalog() {
 }
 
 export async function inspect(root, seq, { onPushed, apps }) {
+  // Entries picked in quick succession (an arrow key held down) load at once, and their answers
+  // may come in any order: only the last one picked is shown.
+  const ticket = String(seq) + ':' + (++picks);
+  root.dataset.showing = ticket;
+  const stale = () => root.dataset.showing !== ticket;
   root.replaceChildren(h('h2', { id: 'inspector-title' }, `Inspector — #${seq}`), h('p', {}, 'loading…'));
   let d;
   try {
     d = await api.get('/_emu/v1/journal/' + seq);
   } catch (err) {
+    if (stale()) return;
     root.replaceChildren(h('h2', { id: 'inspector-title' }, `Inspector — #${seq}`), h('p', { class: 'error', role: 'alert' }, err.message));
     return;
   }
+  if (stale()) return;
   const e = d.entry;
   const kids = [h('h2', { id: 'inspector-title' }, `Inspector — #${e.seq} ${e.kind}`),
     h('p', { class: 'summary' }, e.summary),
     h('p', { class: 'meta' }, `${e.time}${e.app ? ' · app ' + e.app : ''}${e.user ? ' · user ' + e.user : ''}${e.duration_ms ? ' · ' + e.duration_ms.toFixed(1) + ' ms' : ''}`)];
   if (e.kind === 'push') kids.push(...await pushView(e, d, { onPushed, apps }));
-  else if (e.kind === 'api') kids.push(...apiView(e, d));
+  else if (e.kind === 'api') {
+    let media = null;
+    if (e.data.path === '/cgi-bin/media/upload' && e.app) {
+      try { media = (await api.get(`/_emu/v1/apps/${encodeURIComponent(e.app)}/media`)).media; } catch { /* the name is optional */ }
+    }
+    kids.push(...apiView(e, d, media));
+  }
   else if (e.kind === 'log') kids.push(section('Output', pre(e.data.text, `${e.data.function} ${e.data.stream}${e.data.invocation ? ' · invocation ' + e.data.invocation : ''}`)));
   else {
     const x = e.data && (e.data.method ? e.data : null);
     if (x) kids.push(...exchangeView(x));
     kids.push(section('Record', pre(JSON.stringify(e.data, null, 2))));
   }
+  if (stale()) return;
   root.replaceChildren(...kids);
 }
+let picks = 0;
 
 function section(title, ...body) {
   return h('section', { class: 'part' }, h('h3', {}, title), ...body);
@@ -109,7 +124,7 @@ async function pushView(e, d, { onPushed, apps }) {
   };
   const edit = h('button', { type: 'button' }, 'Edit and resend');
   const editor = h('form', { class: 'stack', hidden: '' },
-    h('label', { for: 'edit-body' }, 'Edited message (plaintext; wxemu signs' + (mode !== 'plain' ? ' and encrypts' : '') + ' it afresh)'),
+    h('label', { for: 'edit-body' }, u ? 'Edited message (plaintext; wxemu signs' + (mode !== 'plain' ? ' and encrypts' : '') + ' it afresh)' : 'Edited message (the function gets it as its event)'),
     h('textarea', { id: 'edit-body', rows: '8', spellcheck: 'false' }, r.request.plaintext),
     h('button', { type: 'submit' }, 'Resend edited'));
   edit.onclick = () => { editor.hidden = !editor.hidden; if (!editor.hidden) editor.querySelector('textarea').focus(); };
@@ -122,10 +137,15 @@ async function pushView(e, d, { onPushed, apps }) {
       onPushed(res.journal);
     } catch (err) { status.textContent = 'resend refused: ' + err.message; }
   };
-  const curl = h('button', { type: 'button' }, 'Copy as cURL');
-  curl.onclick = () => copy(curlOf('POST', first.url || '', r.request.content_type, r.request.body), status);
-  buttons.append(replay, edit, curl);
+  buttons.append(replay, edit);
+  if (u) {
+    const curl = h('button', { type: 'button' }, 'Copy as cURL');
+    curl.onclick = () => copy(curlOf('POST', first.url, r.request.content_type, r.request.body), status);
+    buttons.append(curl);
+  }
   req.push(buttons, editor, status);
+  // A cloud function is invoked by wxemu, not called over HTTP: there is no URL to copy.
+  if (!u) req.push(h('p', { class: 'hint' }, 'No cURL: this push invoked a cloud function, which no HTTP request reaches; Replay runs it again.'));
   out.push(section('Request', ...req));
 
   if (d.signatures && d.signatures.length) {
@@ -159,9 +179,26 @@ async function pushView(e, d, { onPushed, apps }) {
   return out;
 }
 
+// multipart are the API paths whose request is a file upload (multipart/form-data, field
+// "media"): the journal keeps no file, so their cURL names one for the person to supply.
+const multipart = new Set(['/cgi-bin/media/upload', '/customservice/kfaccount/uploadheadimg']);
+
 function exchangeView(x) {
   const status = h('p', { role: 'status', 'aria-live': 'polite', class: 'status' });
   const curl = h('button', { type: 'button' }, 'Copy as cURL');
+  const path = (x.url || '').split('?')[0];
+  if (multipart.has(path) && !x.request_body) {
+    // A POST without its file would get 41005 (media data missing), not this answer.
+    const file = x.upload_file || 'FILE';
+    const note = h('p', { class: 'hint' }, `The journal keeps no uploaded file: the command sends ${file} from the current directory as the form field "media"` +
+      (x.upload_file ? ' (download it under State → Media while it lives).' : '.'));
+    curl.onclick = () => copy(`curl -X POST '${absolute(x.url).replaceAll("'", "'\\''")}' -F 'media=@${file.replaceAll("'", "'\\''")}'`, status);
+    return [section('Exchange',
+      h('p', {}, h('code', { class: 'wrap' }, `${x.method} ${x.url}`), ` → HTTP ${x.status}`),
+      h('p', {}, 'Request body: multipart/form-data (a file, not kept)'),
+      x.response_body ? pre(x.response_body, 'Answer') : '',
+      h('div', { class: 'row' }, curl), note, status)];
+  }
   const ct = x.request_body ? 'application/json' : '';
   curl.onclick = () => copy(curlOf(x.method, absolute(x.url), ct, x.request_body), status);
   return [section('Exchange',
@@ -171,7 +208,7 @@ function exchangeView(x) {
     h('div', { class: 'row' }, curl), status)];
 }
 
-function apiView(e, d) {
+function apiView(e, d, media) {
   const a = e.data;
   const out = [];
   const meaning = d.errcode ? d.errcode.errmsg || '(no text in the catalog)' : a.errmsg;
@@ -185,6 +222,15 @@ function apiView(e, d) {
   }
   if (a.detail) out.push(section(a.window ? 'Detail' : 'What decided it', h('p', { class: 'detail' }, a.detail)));
   if (a.send) out.push(section('Decoded body', pre(JSON.stringify(a.send, null, 2))));
-  if (a.method) out.push(...exchangeView(a));
+  if (a.method) out.push(...exchangeView({ ...a, upload_file: uploadName(a, media) }));
   return out;
+}
+
+// uploadName is the file name of the media an upload created, while wxemu keeps it.
+function uploadName(a, media) {
+  if (!media || !a.response_body) return '';
+  let id = '';
+  try { id = JSON.parse(a.response_body).media_id || ''; } catch { return ''; }
+  const m = media.find(f => f.media_id === id);
+  return m && m.filename ? m.filename : '';
 }

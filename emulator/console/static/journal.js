@@ -35,8 +35,10 @@ export class Journal {
   // load replaces the entries (the first page load, a reset).
   load(entries) {
     this.all = entries.slice(-KEEP);
+    // The rows are sized on the next frame: scrolling now would leave a long journal at its
+    // oldest entries while "follow" is on.
+    if (this.f.follow.checked) this.stickBottom = true;
     this.refilter();
-    this.list.scrollTop = this.list.scrollHeight;
   }
 
   // merge adds entries fetched to fill a gap, in order, each once.
@@ -151,8 +153,12 @@ export class Journal {
   key(ev) {
     const i = this.shown.findIndex(e => e.seq === this.selected);
     let j = i;
-    if (ev.key === 'ArrowDown') j = Math.min(this.shown.length - 1, i + 1);
-    else if (ev.key === 'ArrowUp') j = Math.max(0, i < 0 ? this.shown.length - 1 : i - 1);
+    // With nothing picked (or the pick filtered out), the arrows start from the rows on screen:
+    // in a long journal that follows the newest entries, ArrowDown must not jump to the oldest.
+    const first = Math.min(this.shown.length - 1, Math.ceil(this.list.scrollTop / ROW));
+    const last = Math.max(0, Math.min(this.shown.length, Math.floor((this.list.scrollTop + this.list.clientHeight) / ROW)) - 1);
+    if (ev.key === 'ArrowDown') j = i < 0 ? first : Math.min(this.shown.length - 1, i + 1);
+    else if (ev.key === 'ArrowUp') j = i < 0 ? last : Math.max(0, i - 1);
     else if (ev.key === 'End') j = this.shown.length - 1;
     else if (ev.key === 'Home') j = 0;
     else if (ev.key === 'Enter' && i >= 0) { this.onPick(this.selected, true); return; }

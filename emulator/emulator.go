@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -147,7 +148,7 @@ func (e *Emulator) Start(addr string) error {
 		_ = srv.Serve(ln)
 	}(e.srv, e.done)
 	if e.fns != nil {
-		if err := e.fns.Start("http://" + ln.Addr().String() + "/admin"); err != nil {
+		if err := e.fns.Start("http://" + dialable(ln.Addr()) + "/admin"); err != nil {
 			return fmt.Errorf("start cloud functions: %w", err)
 		}
 	}
@@ -162,7 +163,17 @@ func (e *Emulator) URL() string {
 	if e.ln == nil {
 		return ""
 	}
-	return "http://" + e.ln.Addr().String()
+	return "http://" + dialable(e.ln.Addr())
+}
+
+// dialable is an address a client on this machine can dial: a listener on every address
+// (0.0.0.0, [::]) is reached at 127.0.0.1, which cloud functions (loopback only) and the URLs
+// serve prints can use.
+func dialable(addr net.Addr) string {
+	if t, ok := addr.(*net.TCPAddr); ok && t.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.Port))
+	}
+	return addr.String()
 }
 
 // Close stops serving: it ends open journal streams and in-flight pushes, waits for the

@@ -144,6 +144,20 @@ var _ = Describe("The web console", Ordered, ContinueOnFailure, func() {
 		Expect(got).To(ContainSubstring(`"content": "message 1 of 1"`))
 	})
 
+	It("runs a cloud function's openapi calls when serve listens on every address, and prints loopback URLs", func() {
+		base, session := serve("--addr", "0.0.0.0:0", "--control-token", "t0ken", "--function", "../fixtures/functions/kf")
+		Expect(base).To(HavePrefix("http://127.0.0.1:"), "a listener on 0.0.0.0 is reached at 127.0.0.1")
+		Expect(string(session.Out.Contents())).To(ContainSubstring(base + "/_emu/console/?token=t0ken"))
+		req := newRequest(http.MethodPost, base+"/_emu/v1/users/"+config.DemoAliceMP+"/send", `{"app":"mp","MsgType":"text","Content":"push 1"}`)
+		req.Header.Set("Authorization", "Bearer t0ken")
+		status, body := do(req)
+		Expect(status).To(Equal(http.StatusOK), body)
+		req = newRequest(http.MethodGet, base+"/_emu/v1/journal?kind=api", "")
+		req.Header.Set("Authorization", "Bearer t0ken")
+		Eventually(func() string { _, b := do(req); return b }, 10*time.Second).Should(And(
+			ContainSubstring(`"via":"cloud"`), ContainSubstring(`"errcode":0`)), "the function's customerServiceMessage.send reached wxemu")
+	})
+
 	It("shows the grey line and the violation when the bot fails", func() {
 		base, _ := serve("--target", "oa="+startSampleBot("--bot", "malformed"))
 		p := open(base)

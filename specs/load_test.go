@@ -174,7 +174,9 @@ var _ = Describe("wxemu load", func() {
 		demo := wxemu("serve", "--print-config")
 		Expect(demo.ExitCode()).To(Equal(0))
 		cfg := filepath.Join(GinkgoT().TempDir(), "duplicate.yaml")
-		Expect(os.WriteFile(cfg, append(demo.Out.Contents(), "faults:\n  rules:\n    - {push: duplicate}\n"...), 0o600)).To(Succeed())
+		withRule := strings.Replace(string(demo.Out.Contents()), "  rules: []\n", "  rules:\n    - {push: duplicate}\n", 1)
+		Expect(withRule).To(ContainSubstring("- {push: duplicate}"), "the printed config has an empty faults.rules to fill")
+		Expect(os.WriteFile(cfg, []byte(withRule), 0o600)).To(Succeed())
 		load := func(bot string) (*gexec.Session, loadReport) {
 			return runLoad("--config", cfg, "--exec", binaries.Samplebot+" --bot "+bot+" --quiet", "--users", "2", "--pushes", "4", "--text", "push 1")
 		}

@@ -7,33 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/wxemu/wxemu/emulator"
-	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/wire"
-	"github.com/wxemu/wxemu/fixtures/bots"
 )
 
 var _ = Describe("The typed journal", func() {
 	It("records a send by a Go caller, by an agent and over HTTP as the same kind of entry, once each", func() {
-		clk := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
-		cfg := config.Default()
-		oaCfg, _ := cfg.App("oa")
-		bot, err := bots.New("oa", bots.Config{Token: oaCfg.Token, Now: clk.Now})
-		Expect(err).NotTo(HaveOccurred())
-		srv := httptest.NewServer(bot)
-		DeferCleanup(srv.Close)
-		emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clk, Targets: map[string]string{"oa": srv.URL + "/wx"}})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(emu.Start("127.0.0.1:0")).To(Succeed())
-		DeferCleanup(emu.Close)
+		emu := startWithOABot()
 		p := emu.Platform()
 		ctx := context.Background()
 		oa, _ := p.App("oa")

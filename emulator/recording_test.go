@@ -2,34 +2,20 @@ package emulator_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/wxemu/wxemu/emulator"
-	"github.com/wxemu/wxemu/emulator/clock"
 	"github.com/wxemu/wxemu/emulator/config"
 	"github.com/wxemu/wxemu/emulator/platform"
 	"github.com/wxemu/wxemu/emulator/scenario"
-	"github.com/wxemu/wxemu/fixtures/bots"
 )
 
 var _ = Describe("Recording from Go", func() {
 	It("records what is done through the emulator's control API between StartRecording and StopRecording", func() {
-		clk := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
-		cfg := config.Default()
-		oaCfg, _ := cfg.App("oa")
-		bot, err := bots.New("oa", bots.Config{Token: oaCfg.Token, Now: clk.Now})
-		Expect(err).NotTo(HaveOccurred())
-		srv := httptest.NewServer(bot)
-		DeferCleanup(srv.Close)
-		emu, err := emulator.New(emulator.Options{Config: cfg, Clock: clk, Targets: map[string]string{"oa": srv.URL + "/wx"}})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(emu.Start("127.0.0.1:0")).To(Succeed())
-		DeferCleanup(emu.Close)
+		emu := startWithOABot()
 
 		st, err := emu.StartRecording("from go")
 		Expect(err).NotTo(HaveOccurred())

@@ -76,15 +76,7 @@ steps:
 	})
 
 	DescribeTable("reports a bad rule at its key, with the fix",
-		func(text string, want ...string) {
-			_, err := parse(text)
-			Expect(err).To(HaveOccurred())
-			var got []string
-			for _, p := range scenario.Problems(err) {
-				got = append(got, p.Error())
-			}
-			Expect(got).To(Equal(want), err.Error())
-		},
+		expectProblems,
 		Entry("a misspelled key", "app: oa\nfaults:\n  - {family: kf, errocde: -1}\nsteps:\n  - advance: 1m\n",
 			`t.yaml:3:18: faults[0]: unknown key "errocde" (did you mean "errcode"?)`),
 		Entry("an errcode outside the catalog", "app: oa\nfaults:\n  - {family: kf, errcode: 12345}\nsteps:\n  - advance: 1m\n",

@@ -284,15 +284,7 @@ steps:
 	})
 
 	DescribeTable("reports an invalid file with its line, the key and what was meant",
-		func(text string, want ...string) {
-			_, err := parse(text)
-			Expect(err).To(HaveOccurred())
-			var got []string
-			for _, p := range scenario.Problems(err) {
-				got = append(got, p.Error())
-			}
-			Expect(got).To(Equal(want), err.Error())
-		},
+		expectProblems,
 		Entry("a misspelled step key", "app: oa\nusers: [alice]\nsteps:\n  - alice: hi\n    rely: none\n",
 			`t.yaml:5:5: steps[0]: unknown key "rely" (did you mean "reply"?)`),
 		Entry("a misspelled user", "app: oa\nusers: [alice]\nsteps:\n  - alcie: hi\n",

@@ -284,3 +284,16 @@ func tiny(setup func(*tinyBot)) botMaker {
 }
 
 func ctx() context.Context { return context.Background() }
+
+// expectProblems parses text, which must be refused, and checks the problems reported, each
+// with its position and fix, in order: the body of the tables of refused files.
+func expectProblems(text string, want ...string) {
+	GinkgoHelper()
+	_, err := parse(text)
+	Expect(err).To(HaveOccurred())
+	var got []string
+	for _, p := range scenario.Problems(err) {
+		got = append(got, p.Error())
+	}
+	Expect(got).To(Equal(want), err.Error())
+}

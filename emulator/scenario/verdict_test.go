@@ -324,15 +324,7 @@ var _ = Describe("the scenario format of issue 9", func() {
 	})
 
 	DescribeTable("reports what is wrong with the new keys",
-		func(text string, want ...string) {
-			_, err := parse(text)
-			Expect(err).To(HaveOccurred())
-			var got []string
-			for _, p := range scenario.Problems(err) {
-				got = append(got, p.Error())
-			}
-			Expect(got).To(Equal(want))
-		},
+		expectProblems,
 		Entry("a severity misspelt", alice("  - alice: hi\n    violations: [{rule: reply.createtime.skew, severity: warn}]\n"),
 			`t.yaml:5:58: steps[0].violations[0].severity: unknown value "warn" (did you mean "warning"? allowed values: error, warning)`),
 		Entry("a rule misspelt", alice("  - alice: hi\n    violations: [{rule: reply.createtime.skw}]\n"),
